@@ -1,0 +1,8 @@
+/** POST /auth/change-password — replace the password after checking the current one (seed: "Change Password"). Behind the authorizer. */
+import { getApp } from '../lib/app.js'
+import { jsonRoute } from '../lib/http.js'
+import { ChangePasswordBody } from '../lib/schemas.js'
+
+export const handler = jsonRoute({ authenticated: true, body: ChangePasswordBody }, ({ user, body }) =>
+  getApp().auth.changePassword(user.identityId, body),
+)

@@ -1,0 +1,72 @@
+/**
+ * The Lambda authorizer's decision, in place of the seed's `require_auth` middleware.
+ *
+ * It reads `Authorization: Bearer <token>` (REST REQUEST events; case-insensitive header name) or the
+ * token of a REST TOKEN event, verifies it as an access token, and answers an IAM policy:
+ * - Allow, with context `{identityId, login}` for the handlers (`requireAuth`);
+ * - Deny, with context `{error, code}` holding the seed's message, which the ACCESS_DENIED Gateway
+ *   Response turns into `401 {"error", "code": "UNAUTHORIZED"}`.
+ * The policy covers every method and path of the stage, so a decision cached by API Gateway for one
+ * route is right for all of them.
+ */
+import type {
+  APIGatewayAuthorizerResult,
+  APIGatewayRequestAuthorizerEvent,
+  APIGatewayTokenAuthorizerEvent,
+} from 'aws-lambda'
+import { MESSAGES } from './errors.js'
+import type { TokenService } from './tokens.js'
+import { TokenError } from './tokens.js'
+
+export type AuthorizerEvent = APIGatewayRequestAuthorizerEvent | APIGatewayTokenAuthorizerEvent
+
+export type Decision =
+  | { effect: 'Allow'; identityId: number; login: string }
+  | { effect: 'Deny'; error: string; code: 'UNAUTHORIZED' }
+
+const BEARER = /^Bearer +([^\s]+) *$/i
+
+/** The bearer token of an authorizer event; undefined when absent or not a Bearer credential. */
+export function bearerToken(event: AuthorizerEvent): string | undefined {
+  const value = event.type === 'TOKEN' ? event.authorizationToken : authorizationHeader(event)
+  if (typeof value !== 'string') return undefined
+  return BEARER.exec(value)?.[1]
+}
+
+function authorizationHeader(event: APIGatewayRequestAuthorizerEvent): string | undefined {
+  const headers = event.headers ?? {}
+  for (const [name, value] of Object.entries(headers)) if (name.toLowerCase() === 'authorization') return value
+  return undefined
+}
+
+export async function decide(event: AuthorizerEvent, tokens: TokenService): Promise<Decision> {
+  const token = bearerToken(event)
+  if (token === undefined) return { effect: 'Deny', error: MESSAGES.missingToken, code: 'UNAUTHORIZED' }
+  try {
+    const { identityId, login } = await tokens.verifyAccessToken(token)
+    return { effect: 'Allow', identityId, login }
+  } catch (error) {
+    if (!(error instanceof TokenError)) throw error
+    return { effect: 'Deny', error: error.reason === 'expired' ? MESSAGES.expiredToken : MESSAGES.invalidToken, code: 'UNAUTHORIZED' }
+  }
+}
+
+/** `arn:aws:execute-api:region:account:api/stage/*\/*` from the method ARN of the request. */
+export function stageWildcardArn(methodArn: string): string {
+  const [apiArn, stage] = methodArn.split('/')
+  return `${apiArn}/${stage ?? '*'}/*/*`
+}
+
+export function toPolicy(decision: Decision, methodArn: string): APIGatewayAuthorizerResult {
+  const allow = decision.effect === 'Allow'
+  return {
+    principalId: allow ? String(decision.identityId) : 'anonymous',
+    policyDocument: {
+      Version: '2012-10-17',
+      Statement: [{ Action: 'execute-api:Invoke', Effect: decision.effect, Resource: stageWildcardArn(methodArn) }],
+    },
+    context: allow
+      ? { identityId: decision.identityId, login: decision.login }
+      : { error: decision.error, code: decision.code },
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * Configuration: the environment is parsed and validated once per cold start.
+ * This is the only module that reads `process.env`.
+ */
+import * as v from 'valibot'
+
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const
+export type LogLevel = (typeof LOG_LEVELS)[number]
+
+/** Stages where a missing JWT_SECRET falls back to an insecure development value. Every other stage is production. */
+export const DEVELOPMENT_STAGES: readonly string[] = ['local', 'test']
+
+export const INSECURE_DEVELOPMENT_SECRET = 'attune-insecure-development-secret-do-not-use-in-production'
+export const MIN_SECRET_BYTES = 32
+
+export interface Config {
+  stage: string
+  production: boolean
+  jwt: {
+    secret: Uint8Array
+    /** True when JWT_SECRET was not set and the development default is in use. */
+    insecureSecret: boolean
+    accessExpiration: number
+    refreshExpiration: number
+    issuer: string
+    audience: string
+  }
+  database: {
+    url: string
+    poolMax: number
+    connectTimeout: number
+    statementTimeout: number
+    prepare: boolean
+  }
+  logLevel: LogLevel
+  /** Non-fatal findings to log once the logger exists (e.g. "JWT_SECRET not set"). */
+  warnings: string[]
+}
+
+export class ConfigError extends Error {
+  readonly problems: string[]
+  constructor(problems: string[]) {
+    super(`Invalid configuration: ${problems.join('; ')}`)
+    this.name = 'ConfigError'
+    this.problems = problems
+  }
+}
+
+const positiveInt = (fallback: number) =>
+  v.optional(
+    v.pipe(v.string(), v.trim(), v.regex(/^\d+$/, 'must be a whole number'), v.transform(Number), v.minValue(1, 'must be at least 1')),
+    String(fallback),
+  )
+
+const nonEmpty = (fallback: string) => v.optional(v.pipe(v.string(), v.trim(), v.nonEmpty('must not be empty')), fallback)
+
+const EnvSchema = v.object({
+  STAGE: nonEmpty('local'),
+  JWT_SECRET: v.optional(v.string()),
+  JWT_ACCESS_EXPIRATION: positiveInt(3600),
+  JWT_REFRESH_EXPIRATION: positiveInt(604800),
+  JWT_ISSUER: nonEmpty('attune-auth'),
+  JWT_AUDIENCE: nonEmpty('attune-api'),
+  DATABASE_URL: v.pipe(v.string('is required'), v.trim(), v.nonEmpty('is required')),
+  DATABASE_POOL_MAX: positiveInt(1),
+  DATABASE_CONNECT_TIMEOUT: positiveInt(5),
+  DATABASE_STATEMENT_TIMEOUT: positiveInt(5000),
+  DATABASE_PREPARE: v.optional(v.picklist(['true', 'false'], 'must be true or false'), 'true'),
+  LOG_LEVEL: v.optional(v.pipe(v.string(), v.toLowerCase(), v.picklist(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(', ')}`)), 'info'),
+})
+
+/** Parses an environment into a Config, or throws a ConfigError naming every problem (never a secret's value). */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
+  const parsed = v.safeParse(EnvSchema, env)
+  if (!parsed.success) {
+    throw new ConfigError(parsed.issues.map((issue) => `${v.getDotPath(issue) ?? 'environment'} ${issue.message}`))
+  }
+  const e = parsed.output
+  const production = !DEVELOPMENT_STAGES.includes(e.STAGE)
+  const warnings: string[] = []
+  const problems: string[] = []
+
+  const secretText = e.JWT_SECRET === undefined || e.JWT_SECRET === '' ? undefined : e.JWT_SECRET
+  if (secretText === undefined) {
+    if (production) problems.push(`JWT_SECRET is required in stage "${e.STAGE}"`)
+    else warnings.push('JWT_SECRET not set: using an insecure development secret')
+  } else if (Buffer.byteLength(secretText, 'utf8') < MIN_SECRET_BYTES) {
+    const message = `JWT_SECRET must be at least ${MIN_SECRET_BYTES} bytes (256 bits)`
+    if (production) problems.push(message)
+    else warnings.push(`${message}; accepted only because stage "${e.STAGE}" is for development`)
+  }
+  if (problems.length > 0) throw new ConfigError(problems)
+
+  return {
+    stage: e.STAGE,
+    production,
+    jwt: {
+      secret: new TextEncoder().encode(secretText ?? INSECURE_DEVELOPMENT_SECRET),
+      insecureSecret: secretText === undefined,
+      accessExpiration: e.JWT_ACCESS_EXPIRATION,
+      refreshExpiration: e.JWT_REFRESH_EXPIRATION,
+      issuer: e.JWT_ISSUER,
+      audience: e.JWT_AUDIENCE,
+    },
+    database: {
+      url: e.DATABASE_URL,
+      poolMax: e.DATABASE_POOL_MAX,
+      connectTimeout: e.DATABASE_CONNECT_TIMEOUT,
+      statementTimeout: e.DATABASE_STATEMENT_TIMEOUT,
+      prepare: e.DATABASE_PREPARE === 'true',
+    },
+    logLevel: e.LOG_LEVEL,
+    warnings,
+  }
+}
+
+let current: Config | undefined
+
+/** The process's configuration, parsed from `process.env` on first use (cold start) and kept. */
+export function getConfig(): Config {
+  current ??= loadConfig(process.env)
+  return current
+}

@@ -1,0 +1,84 @@
+/**
+ * Typed errors: every failure the API reports has an HTTP status and a stable `code`.
+ * The body a client sees is always the seed's `{"error": message, "code": code}`.
+ * An error is shown to the client only when its status is below 500 (`expose`);
+ * anything else becomes a generic 500 whose cause is only logged.
+ */
+
+export const ERROR_STATUS = {
+  BAD_REQUEST: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  TOO_MANY_REQUESTS: 429,
+  INTERNAL_ERROR: 500,
+  SERVICE_UNAVAILABLE: 503,
+} as const
+
+export type ErrorCode = keyof typeof ERROR_STATUS
+
+export interface ErrorBody {
+  error: string
+  code: ErrorCode
+}
+
+export class ApiError extends Error {
+  readonly code: ErrorCode
+  readonly status: number
+  readonly expose: boolean
+  /** Extra response headers, e.g. `WWW-Authenticate` on a refused bearer token. */
+  readonly headers: Record<string, string>
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; headers?: Record<string, string> }) {
+    super(message, options)
+    this.name = 'ApiError'
+    this.code = code
+    this.status = ERROR_STATUS[code]
+    this.expose = this.status < 500
+    this.headers = options?.headers ?? {}
+  }
+
+  toBody(): ErrorBody {
+    return { error: this.message, code: this.code }
+  }
+}
+
+/** The seed's messages, kept in one place so the authorizer, handlers and Gateway Responses agree. */
+export const MESSAGES = {
+  missingToken: 'Missing authentication token',
+  invalidToken: 'Invalid authentication token',
+  expiredToken: 'Authentication token expired',
+  invalidCredentials: 'Invalid login or password',
+  invalidCurrentPassword: 'Current password is incorrect',
+  invalidRefreshToken: 'Invalid refresh token',
+  expiredRefreshToken: 'Refresh token expired',
+  loginTaken: 'Login already exists',
+  internal: 'Internal server error',
+  unavailable: 'Service temporarily unavailable',
+} as const
+
+export const badRequest = (message: string): ApiError => new ApiError('BAD_REQUEST', message)
+export const unauthorized = (message: string): ApiError => new ApiError('UNAUTHORIZED', message)
+export const conflict = (message: string): ApiError => new ApiError('CONFLICT', message)
+
+/** Turns anything thrown into an ApiError; unknown errors become an opaque 500 (or 503 for an unreachable database). */
+export function toApiError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error
+  if (isDatabaseUnavailable(error)) return new ApiError('SERVICE_UNAVAILABLE', MESSAGES.unavailable, { cause: error })
+  return new ApiError('INTERNAL_ERROR', MESSAGES.internal, { cause: error })
+}
+
+const UNAVAILABLE_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'EHOSTUNREACH'])
+const UNAVAILABLE_POSTGRES = new Set(['CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED'])
+
+function isDatabaseUnavailable(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false
+  const code = (error as { code?: unknown }).code
+  if (typeof code !== 'string') return false
+  // 57P01..57P03: admin shutdown, crash shutdown, cannot connect now; 57014: statement timeout; 08xxx: connection exceptions.
+  return UNAVAILABLE_ERRNOS.has(code) || UNAVAILABLE_POSTGRES.has(code) || /^(08...|57P0[1-3]|57014)$/.test(code)
+}

@@ -1,0 +1,150 @@
+/**
+ * HTTP framing for API Gateway REST (v1) proxy events: the middy stack every handler shares.
+ * It parses and validates the JSON body, answers `{"data": ...}` on success and `{"error", "code"}`
+ * on failure, and never lets a client error become a 500 or a 500 reveal anything internal.
+ */
+import middy from '@middy/core'
+import httpHeaderNormalizer from '@middy/http-header-normalizer'
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda'
+import * as v from 'valibot'
+import { ApiError, badRequest, toApiError } from './errors.js'
+import { logger } from './log.js'
+import type { AuthenticatedUser } from './require-auth.js'
+import { requireAuth } from './require-auth.js'
+
+export const MAX_BODY_BYTES = 16 * 1024
+
+const RESPONSE_HEADERS = {
+  'Content-Type': 'application/json; charset=utf-8',
+  // Token responses must not be cached (RFC 6749 §5.1); nothing this API answers should be.
+  'Cache-Control': 'no-store',
+  Pragma: 'no-cache',
+  'X-Content-Type-Options': 'nosniff',
+} as const
+
+export type AnySchema = v.GenericSchema<unknown, unknown>
+
+export interface HttpRequest<Body, User> {
+  event: APIGatewayProxyEvent
+  context: Context
+  body: Body
+  /** The authenticated user, on routes behind the authorizer. */
+  user: User
+}
+
+export interface RouteOptions<S extends AnySchema | undefined, A extends boolean> {
+  /** The request body's schema; when absent the route takes no body. */
+  body?: S
+  /** The route is behind the authorizer: the user is read (and a 401 answered) before the body is looked at. */
+  authenticated?: A
+  /** The success status (default 200). */
+  status?: number
+}
+
+type BodyOf<S> = S extends AnySchema ? v.InferOutput<S> : undefined
+type UserOf<A> = A extends true ? AuthenticatedUser : undefined
+
+export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult {
+  return { statusCode: status, headers: { ...RESPONSE_HEADERS, ...headers }, body: JSON.stringify(body) }
+}
+
+export function errorResponse(error: ApiError): APIGatewayProxyResult {
+  return jsonResponse(error.status, error.toBody(), error.headers)
+}
+
+/** A Lambda handler for one route: parses the body with `options.body`, calls `handle`, wraps its result in `{data}`. */
+export function jsonRoute<S extends AnySchema | undefined = undefined, A extends boolean = false>(
+  options: RouteOptions<S, A>,
+  handle: (request: HttpRequest<BodyOf<S>, UserOf<A>>) => Promise<unknown>,
+) {
+  const status = options.status ?? 200
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+    .use(httpHeaderNormalizer())
+    .use(requestLog())
+    .handler(async (event, context) => {
+      const user = (options.authenticated ? requireAuth(event) : undefined) as UserOf<A>
+      const body = (options.body ? parseBody(event, options.body) : undefined) as BodyOf<S>
+      const data = await handle({ event, context, body, user })
+      return jsonResponse(status, { data })
+    })
+}
+
+/** Logs one structured line per request with its ids, route and outcome; maps any error to the API's error body. */
+function requestLog(): middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
+  const started = new WeakMap<object, number>()
+  const elapsed = (request: { context: object }): number =>
+    Math.round((performance.now() - (started.get(request.context) ?? performance.now())) * 10) / 10
+  return {
+    before: (request) => {
+      started.set(request.context, performance.now())
+      logger.addContext(request.context)
+      logger.appendKeys({
+        apiRequestId: request.event.requestContext?.requestId,
+        route: `${request.event.httpMethod} ${request.event.resource ?? request.event.path}`,
+      })
+    },
+    after: (request) => {
+      logger.info('request completed', { status: request.response?.statusCode, durationMs: elapsed(request) })
+      logger.resetKeys()
+    },
+    onError: (request) => {
+      const error = toApiError(request.error)
+      if (error.expose) {
+        logger.info('request refused', { status: error.status, code: error.code, reason: error.message, durationMs: elapsed(request) })
+      } else {
+        logger.error('request failed', { status: error.status, code: error.code, error: error.cause, durationMs: elapsed(request) })
+      }
+      logger.resetKeys()
+      request.response = errorResponse(error)
+    },
+  }
+}
+
+const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i
+
+/** Reads the body as API Gateway delivers it (text or base64) and validates it against `schema`. */
+export function parseBody<S extends AnySchema>(event: APIGatewayProxyEvent, schema: S): v.InferOutput<S> {
+  const contentType = header(event, 'content-type')
+  const raw = event.body
+  if (raw === null || raw === undefined || raw.length === 0) throw badRequest('Request body is required')
+  const size = event.isBase64Encoded ? Math.floor((raw.length * 3) / 4) : Buffer.byteLength(raw, 'utf8')
+  if (size > MAX_BODY_BYTES) throw new ApiError('PAYLOAD_TOO_LARGE', `Request body must be at most ${MAX_BODY_BYTES} bytes`)
+  if (contentType === undefined || !JSON_MEDIA_TYPE.test(contentType)) {
+    throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json')
+  }
+  let text = raw
+  if (event.isBase64Encoded) {
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(raw, 'base64'))
+    } catch {
+      throw badRequest('Request body is not valid UTF-8')
+    }
+  }
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch {
+    throw badRequest('Request body is not valid JSON')
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw badRequest('Request body must be a JSON object')
+  const result = v.safeParse(schema, json)
+  if (!result.success) throw badRequest(describeIssue(result.issues[0]))
+  return result.output
+}
+
+function describeIssue(issue: v.BaseIssue<unknown> | undefined): string {
+  if (!issue) return 'Invalid request body'
+  const path = v.getDotPath(issue)
+  // Our schemas write messages that name the field; valibot's own (e.g. a missing key) get the path prefixed.
+  return path && !issue.message.startsWith(path) ? `${path}: ${issue.message}` : issue.message
+}
+
+/** A request header by name, case-insensitively (headers are normalised to lower case by the middy stack). */
+export function header(event: Pick<APIGatewayProxyEvent, 'headers'>, name: string): string | undefined {
+  const headers = event.headers ?? {}
+  const wanted = name.toLowerCase()
+  const direct = headers[wanted]
+  if (direct !== undefined) return direct
+  for (const [key, value] of Object.entries(headers)) if (key.toLowerCase() === wanted) return value
+  return undefined
+}

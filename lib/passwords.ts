@@ -1,0 +1,88 @@
+/**
+ * Password hashing: Argon2id (hash-wasm, WebAssembly) with OWASP's parameters, stored as a PHC string.
+ * Verification recomputes the hash and compares in constant time. An unknown login is verified
+ * against a dummy hash of the same cost, so response time does not reveal which logins exist.
+ */
+import { argon2id } from 'hash-wasm'
+import { randomBytes, timingSafeEqual } from 'node:crypto'
+
+/** OWASP Password Storage Cheat Sheet: Argon2id, 19 MiB, 2 iterations, 1 lane. */
+export const ARGON2_PARAMS = { memorySize: 19456, iterations: 2, parallelism: 1, hashLength: 32, saltLength: 16 } as const
+
+/** Length bounds, counted in Unicode code points after NFKC normalisation (NIST SP 800-63B §5.1.1.2). */
+export const PASSWORD_MIN_LENGTH = 8
+export const PASSWORD_MAX_LENGTH = 256
+
+/** A hash of a random, discarded password, with ARGON2_PARAMS: verifying against it costs what a real verify costs. */
+export const DUMMY_HASH = '$argon2id$v=19$m=19456,t=2,p=1$01GSMRpLrr14aHtwRxGe/A$SZnaO6nAPGhuWwp8t8hppjTYTc72L+sCfZCiNRxYM4c'
+
+/** Bounds on what a stored hash may ask for, so a corrupt row cannot make one verification cost minutes. */
+const LIMITS = { memorySize: 262_144, iterations: 16, parallelism: 8 }
+
+export interface Argon2Hash {
+  memorySize: number
+  iterations: number
+  parallelism: number
+  salt: Uint8Array
+  hash: Uint8Array
+}
+
+export function normalizePassword(password: string): string {
+  return password.normalize('NFKC')
+}
+
+export function passwordLength(password: string): number {
+  let n = 0
+  for (const _ of normalizePassword(password)) n++
+  return n
+}
+
+export async function hashPassword(password: string): Promise<string> {
+  return argon2id({
+    password: normalizePassword(password),
+    salt: randomBytes(ARGON2_PARAMS.saltLength),
+    memorySize: ARGON2_PARAMS.memorySize,
+    iterations: ARGON2_PARAMS.iterations,
+    parallelism: ARGON2_PARAMS.parallelism,
+    hashLength: ARGON2_PARAMS.hashLength,
+    outputType: 'encoded',
+  })
+}
+
+/**
+ * True when `password` matches `storedHash`. A missing or unreadable hash is verified against
+ * DUMMY_HASH (same cost) and answers false.
+ */
+export async function verifyPassword(password: string, storedHash: string | null | undefined): Promise<boolean> {
+  const parsed = storedHash ? parseArgon2Hash(storedHash) : undefined
+  const target = parsed ?? (parseArgon2Hash(DUMMY_HASH) as Argon2Hash)
+  const computed = await argon2id({
+    password: normalizePassword(password),
+    salt: target.salt,
+    memorySize: target.memorySize,
+    iterations: target.iterations,
+    parallelism: target.parallelism,
+    hashLength: target.hash.length,
+    outputType: 'binary',
+  })
+  const equal = timingSafeEqual(computed, target.hash)
+  return parsed !== undefined && equal
+}
+
+const PHC = /^\$argon2id\$v=19\$m=(\d{1,7}),t=(\d{1,3}),p=(\d{1,2})\$([A-Za-z0-9+/]{11,})\$([A-Za-z0-9+/]{22,})$/
+
+/** Parses a PHC-format Argon2id string; undefined when it is not one this service can verify. */
+export function parseArgon2Hash(phc: string): Argon2Hash | undefined {
+  const m = PHC.exec(phc)
+  if (!m) return undefined
+  const memorySize = Number(m[1])
+  const iterations = Number(m[2])
+  const parallelism = Number(m[3])
+  if (parallelism < 1 || parallelism > LIMITS.parallelism) return undefined
+  if (iterations < 1 || iterations > LIMITS.iterations) return undefined
+  if (memorySize < 8 * parallelism || memorySize > LIMITS.memorySize) return undefined
+  const salt = Buffer.from(m[4] as string, 'base64')
+  const hash = Buffer.from(m[5] as string, 'base64')
+  if (salt.length < 8 || hash.length < 16) return undefined
+  return { memorySize, iterations, parallelism, salt, hash }
+}

@@ -1,0 +1,45 @@
+/**
+ * The seed's `RequireAuth` extractor: the authenticated user, read from the context the authorizer
+ * attached to the request. Works for REST API events (`requestContext.authorizer`, values stringified
+ * by API Gateway) and HTTP API events (`requestContext.authorizer.lambda`). Answers 401 when absent.
+ */
+import { ApiError, MESSAGES } from './errors.js'
+
+export interface AuthenticatedUser {
+  identityId: number
+  login: string
+}
+
+/** What the authorizer puts in its context on Allow. */
+export interface AuthorizerContext {
+  identityId: number
+  login: string
+}
+
+/** RFC 6750 §3: the challenge sent with every bearer-token refusal. */
+export const BEARER_CHALLENGE = 'Bearer realm="attune-auth"'
+
+interface EventWithAuthorizer {
+  requestContext?: { authorizer?: unknown } | null
+}
+
+const IDENTITY_ID = /^[1-9]\d{0,15}$/
+
+export function requireAuth(event: EventWithAuthorizer): AuthenticatedUser {
+  const user = readAuthorizerContext(event)
+  if (!user) throw new ApiError('UNAUTHORIZED', MESSAGES.missingToken, { headers: { 'WWW-Authenticate': BEARER_CHALLENGE } })
+  return user
+}
+
+function readAuthorizerContext(event: EventWithAuthorizer): AuthenticatedUser | undefined {
+  const authorizer = event.requestContext?.authorizer
+  if (typeof authorizer !== 'object' || authorizer === null) return undefined
+  const lambda = (authorizer as { lambda?: unknown }).lambda
+  const context = (typeof lambda === 'object' && lambda !== null ? lambda : authorizer) as Record<string, unknown>
+  const id = context['identityId']
+  const login = context['login']
+  const idText = typeof id === 'number' ? String(id) : id
+  if (typeof idText !== 'string' || !IDENTITY_ID.test(idText)) return undefined
+  if (typeof login !== 'string' || login.length === 0) return undefined
+  return { identityId: Number(idText), login }
+}

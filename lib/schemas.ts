@@ -1,0 +1,86 @@
+/**
+ * Request bodies, as the seed defines them, validated with valibot.
+ * Logins are trimmed, NFC-normalised, 1–64 characters, without control characters.
+ * Passwords are bounded before any hashing, so a huge password cannot burn a Lambda.
+ */
+import * as v from 'valibot'
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, passwordLength } from './passwords.js'
+import { MAX_TOKEN_LENGTH } from './tokens.js'
+
+export const LOGIN_MAX_LENGTH = 64
+export const DISPLAY_NAME_MAX_LENGTH = 128
+
+const CONTROL_CHARACTERS = /\p{Cc}/u
+const codePoints = (s: string): number => [...s].length
+
+const text = (field: string) => v.string(`${field} must be a string`)
+
+const login = v.pipe(
+  text('login'),
+  v.trim(),
+  v.transform((s) => s.normalize('NFC')),
+  v.check((s) => s.length > 0, 'login is required'),
+  v.check((s) => codePoints(s) <= LOGIN_MAX_LENGTH, `login must be at most ${LOGIN_MAX_LENGTH} characters`),
+  v.check((s) => !CONTROL_CHARACTERS.test(s), 'login must not contain control characters'),
+)
+
+/** A new password: the policy applies (length only: no composition rules, per NIST SP 800-63B and OWASP ASVS). */
+const newPassword = (field: string) =>
+  v.pipe(
+    text(field),
+    v.check((s) => s.length <= PASSWORD_MAX_LENGTH * 2 && passwordLength(s) <= PASSWORD_MAX_LENGTH, `${field} must be at most ${PASSWORD_MAX_LENGTH} characters`),
+    v.check((s) => passwordLength(s) >= PASSWORD_MIN_LENGTH, `${field} must be at least ${PASSWORD_MIN_LENGTH} characters`),
+  )
+
+/** A password being checked, not set: only bounded, so the policy does not leak and old passwords still work. */
+const presentedPassword = (field: string) =>
+  v.pipe(
+    text(field),
+    v.check((s) => s.length > 0, `${field} is required`),
+    v.check((s) => s.length <= PASSWORD_MAX_LENGTH * 2 && passwordLength(s) <= PASSWORD_MAX_LENGTH, `${field} must be at most ${PASSWORD_MAX_LENGTH} characters`),
+  )
+
+const displayName = v.optional(
+  v.nullable(
+    v.pipe(
+      text('display_name'),
+      v.trim(),
+      v.transform((s) => s.normalize('NFC')),
+      v.check((s) => codePoints(s) <= DISPLAY_NAME_MAX_LENGTH, `display_name must be at most ${DISPLAY_NAME_MAX_LENGTH} characters`),
+      v.check((s) => !CONTROL_CHARACTERS.test(s), 'display_name must not contain control characters'),
+    ),
+  ),
+)
+
+const required = (field: string) => `${field} is required`
+
+export const RegisterBody = v.object({
+  login: v.pipe(v.unknown(), v.check((x) => x !== undefined, required('login')), login),
+  password: v.pipe(v.unknown(), v.check((x) => x !== undefined, required('password')), newPassword('password')),
+  display_name: displayName,
+})
+
+export const LoginBody = v.object({
+  login: v.pipe(v.unknown(), v.check((x) => x !== undefined, required('login')), login),
+  password: v.pipe(v.unknown(), v.check((x) => x !== undefined, required('password')), presentedPassword('password')),
+})
+
+export const RefreshBody = v.object({
+  refresh_token: v.pipe(
+    v.unknown(),
+    v.check((x) => x !== undefined, required('refresh_token')),
+    text('refresh_token'),
+    v.check((s) => s.length > 0, required('refresh_token')),
+    v.check((s) => s.length <= MAX_TOKEN_LENGTH, 'refresh_token is too long'),
+  ),
+})
+
+export const ChangePasswordBody = v.object({
+  current_password: v.pipe(v.unknown(), v.check((x) => x !== undefined, required('current_password')), presentedPassword('current_password')),
+  new_password: v.pipe(v.unknown(), v.check((x) => x !== undefined, required('new_password')), newPassword('new_password')),
+})
+
+export type RegisterInput = v.InferOutput<typeof RegisterBody>
+export type LoginInput = v.InferOutput<typeof LoginBody>
+export type RefreshInput = v.InferOutput<typeof RefreshBody>
+export type ChangePasswordInput = v.InferOutput<typeof ChangePasswordBody>
