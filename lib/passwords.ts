@@ -56,8 +56,10 @@ export async function hashPassword(password: string): Promise<string> {
 export async function verifyPassword(password: string, storedHash: string | null | undefined): Promise<boolean> {
   const parsed = storedHash ? parseArgon2Hash(storedHash) : undefined
   const target = parsed ?? (parseArgon2Hash(DUMMY_HASH) as Argon2Hash)
+  const candidate = normalizePassword(password)
   const computed = await argon2id({
-    password: normalizePassword(password),
+    // hash-wasm refuses an empty password; it can never match, but still costs one full verification.
+    password: candidate.length > 0 ? candidate : '\u0000',
     salt: target.salt,
     memorySize: target.memorySize,
     iterations: target.iterations,
@@ -66,7 +68,7 @@ export async function verifyPassword(password: string, storedHash: string | null
     outputType: 'binary',
   })
   const equal = timingSafeEqual(computed, target.hash)
-  return parsed !== undefined && equal
+  return parsed !== undefined && candidate.length > 0 && equal
 }
 
 const PHC = /^\$argon2id\$v=19\$m=(\d{1,7}),t=(\d{1,3}),p=(\d{1,2})\$([A-Za-z0-9+/]{11,})\$([A-Za-z0-9+/]{22,})$/

@@ -1,0 +1,39 @@
+/** Token helpers for tests: a service with a frozen clock, and hand-made JWTs for attack cases. */
+import { SignJWT } from 'jose'
+import type { JWTHeaderParameters, JWTPayload } from 'jose'
+import { createTokenService } from '../../lib/tokens.js'
+import type { TokenService } from '../../lib/tokens.js'
+
+export const TEST_SECRET = new TextEncoder().encode('unit-test-secret-with-at-least-32-bytes!!')
+export const ISSUER = 'attune-auth'
+export const AUDIENCE = 'attune-api'
+export const NOW = Date.UTC(2026, 10, 29, 12, 0, 0)
+
+export function testTokens(options: { now?: () => number; secret?: Uint8Array } = {}): TokenService {
+  return createTokenService({
+    secret: options.secret ?? TEST_SECRET,
+    accessExpiration: 3600,
+    refreshExpiration: 604800,
+    issuer: ISSUER,
+    audience: AUDIENCE,
+    now: options.now ?? (() => NOW),
+  })
+}
+
+/** A correctly shaped access-token payload at NOW, to be altered by an attack case. */
+export function accessClaims(overrides: JWTPayload = {}): JWTPayload {
+  const iat = Math.floor(NOW / 1000)
+  return { sub: '42', login: 'alice', iss: ISSUER, aud: AUDIENCE, iat, exp: iat + 3600, jti: 'jti-1', ...overrides }
+}
+
+/** Signs any payload and header with HS* and `secret` — including ones our service would never issue. */
+export function forge(payload: JWTPayload, header: Partial<JWTHeaderParameters> = {}, secret: Uint8Array = TEST_SECRET): Promise<string> {
+  return new SignJWT(payload).setProtectedHeader({ alg: 'HS256', typ: 'at+jwt', ...header } as JWTHeaderParameters).sign(secret)
+}
+
+const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url')
+
+/** An unsigned token (`alg: none` and friends). */
+export function unsigned(payload: JWTPayload, alg = 'none'): string {
+  return `${b64({ alg, typ: 'at+jwt' })}.${b64(payload)}.`
+}

@@ -1,0 +1,104 @@
+import type { APIGatewayAuthorizerResult } from 'aws-lambda'
+import { describe, expect, it } from 'vitest'
+import { handler } from '../../../functions/authorizer.js'
+import { getConfig } from '../../../lib/config.js'
+import { createTokenService } from '../../../lib/tokens.js'
+import { requestAuthorizerEvent, tokenAuthorizerEvent } from '../../support/events.js'
+import { forge } from '../../support/tokens.js'
+
+const tokens = createTokenService(getConfig().jwt)
+const secret = getConfig().jwt.secret
+const STAGE_WILDCARD = 'arn:aws:execute-api:us-east-1:123456789012:s4x3opwd6i/test/*/*'
+
+const statement = (result: APIGatewayAuthorizerResult) => result.policyDocument.Statement[0] as { Effect: string; Resource: string }
+
+describe('authorizer (REST REQUEST event)', () => {
+  it('allows a valid access token with the identity in the context', async () => {
+    const { access_token } = await tokens.issuePair({ identityId: 7, login: 'alice' })
+    const result = await handler(requestAuthorizerEvent({ Authorization: `Bearer ${access_token}` }))
+    expect(result.principalId).toBe('7')
+    expect(statement(result)).toMatchObject({ Effect: 'Allow' })
+    expect(result.context).toEqual({ identityId: 7, login: 'alice' })
+  })
+
+  it('reads the Authorization header in any letter case', async () => {
+    const { access_token } = await tokens.issuePair({ identityId: 7, login: 'alice' })
+    for (const name of ['authorization', 'AUTHORIZATION', 'Authorization']) {
+      const result = await handler(requestAuthorizerEvent({ [name]: `Bearer ${access_token}` }))
+      expect(statement(result).Effect).toBe('Allow')
+    }
+  })
+
+  it('accepts the Bearer scheme in any letter case (RFC 7235)', async () => {
+    const { access_token } = await tokens.issuePair({ identityId: 7, login: 'alice' })
+    const result = await handler(requestAuthorizerEvent({ Authorization: `bearer ${access_token}` }))
+    expect(statement(result).Effect).toBe('Allow')
+  })
+
+  it('covers every method and path of the stage, so a cached policy is right for every route', async () => {
+    const { access_token } = await tokens.issuePair({ identityId: 7, login: 'alice' })
+    const allow = await handler(requestAuthorizerEvent({ Authorization: `Bearer ${access_token}` }))
+    const deny = await handler(requestAuthorizerEvent({}))
+    expect(statement(allow).Resource).toBe(STAGE_WILDCARD)
+    expect(statement(deny).Resource).toBe(STAGE_WILDCARD)
+  })
+
+  it('denies a missing header with "Missing authentication token"', async () => {
+    const result = await handler(requestAuthorizerEvent({}))
+    expect(statement(result).Effect).toBe('Deny')
+    expect(result.context).toEqual({ error: 'Missing authentication token', code: 'UNAUTHORIZED' })
+  })
+
+  it('denies "Bearer" without a token, and other schemes, as missing', async () => {
+    for (const value of ['Bearer', 'Bearer ', 'Basic dXNlcjpwYXNz', 'Token abc']) {
+      const result = await handler(requestAuthorizerEvent({ Authorization: value }))
+      expect(result.context).toEqual({ error: 'Missing authentication token', code: 'UNAUTHORIZED' })
+    }
+  })
+
+  it('denies garbage with "Invalid authentication token"', async () => {
+    const result = await handler(requestAuthorizerEvent({ Authorization: 'Bearer not.a.jwt' }))
+    expect(statement(result).Effect).toBe('Deny')
+    expect(result.context).toEqual({ error: 'Invalid authentication token', code: 'UNAUTHORIZED' })
+  })
+
+  it('denies an expired token with "Authentication token expired"', async () => {
+    const iat = Math.floor(Date.now() / 1000) - 7200
+    const expired = await forge(
+      { sub: '7', login: 'alice', iss: getConfig().jwt.issuer, aud: getConfig().jwt.audience, iat, exp: iat + 3600, jti: 'x' },
+      {},
+      secret,
+    )
+    const result = await handler(requestAuthorizerEvent({ Authorization: `Bearer ${expired}` }))
+    expect(result.context).toEqual({ error: 'Authentication token expired', code: 'UNAUTHORIZED' })
+  })
+
+  it('denies a refresh token presented as an access token', async () => {
+    const { refresh_token } = await tokens.issuePair({ identityId: 7, login: 'alice' })
+    const result = await handler(requestAuthorizerEvent({ Authorization: `Bearer ${refresh_token}` }))
+    expect(result.context).toEqual({ error: 'Invalid authentication token', code: 'UNAUTHORIZED' })
+  })
+
+  it('denies alg none', async () => {
+    const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url')
+    const now = Math.floor(Date.now() / 1000)
+    const token = `${b64({ alg: 'none', typ: 'at+jwt' })}.${b64({ sub: '7', login: 'alice', iat: now, exp: now + 60, jti: 'x', iss: getConfig().jwt.issuer, aud: getConfig().jwt.audience })}.`
+    const result = await handler(requestAuthorizerEvent({ Authorization: `Bearer ${token}` }))
+    expect(result.context).toEqual({ error: 'Invalid authentication token', code: 'UNAUTHORIZED' })
+  })
+})
+
+describe('authorizer (REST TOKEN event)', () => {
+  it('allows a valid Bearer token', async () => {
+    const { access_token } = await tokens.issuePair({ identityId: 9, login: 'bob' })
+    const result = await handler(tokenAuthorizerEvent(`Bearer ${access_token}`))
+    expect(statement(result)).toEqual({ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: 'arn:aws:execute-api:us-west-2:123456789012:ymy8tbxw7b/*/*/*' })
+    expect(result.context).toEqual({ identityId: 9, login: 'bob' })
+  })
+
+  it('denies the sample event’s literal "allow" token as missing a Bearer credential', async () => {
+    const result = await handler(tokenAuthorizerEvent('allow'))
+    expect(statement(result).Effect).toBe('Deny')
+    expect(result.context).toEqual({ error: 'Missing authentication token', code: 'UNAUTHORIZED' })
+  })
+})

@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest'
+import { ARGON2_PARAMS, DUMMY_HASH, hashPassword, parseArgon2Hash, verifyPassword } from '../../../lib/passwords.js'
+
+describe('passwords', () => {
+  it('hashes to an Argon2id PHC string with OWASP parameters and a random salt', async () => {
+    const a = await hashPassword('securepassword123')
+    const b = await hashPassword('securepassword123')
+    expect(a).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$/)
+    expect(a).not.toBe(b)
+  })
+
+  it('verifies the right password and refuses a wrong one', async () => {
+    const hash = await hashPassword('securepassword123')
+    expect(await verifyPassword('securepassword123', hash)).toBe(true)
+    expect(await verifyPassword('securepassword124', hash)).toBe(false)
+    expect(await verifyPassword('', hash)).toBe(false)
+  })
+
+  it('never verifies against a missing or unreadable hash', async () => {
+    expect(await verifyPassword('anything-at-all', null)).toBe(false)
+    expect(await verifyPassword('anything-at-all', undefined)).toBe(false)
+    expect(await verifyPassword('anything-at-all', 'not-a-hash')).toBe(false)
+    expect(await verifyPassword('anything-at-all', '$2b$10$abcdefghijklmnopqrstuu7bC7Uo8zX1u2oMTXjLzZg0wq4nFQvC')).toBe(false)
+  })
+
+  it('treats canonically equivalent Unicode passwords as the same password (NFKC)', async () => {
+    const composed = 'caf\u00e9-password'
+    const decomposed = 'cafe\u0301-password'
+    expect(await verifyPassword(decomposed, await hashPassword(composed))).toBe(true)
+  })
+
+  it('keeps the dummy hash at the current parameters, so unknown logins cost a real verification', () => {
+    const dummy = parseArgon2Hash(DUMMY_HASH)
+    expect(dummy).toMatchObject({
+      memorySize: ARGON2_PARAMS.memorySize,
+      iterations: ARGON2_PARAMS.iterations,
+      parallelism: ARGON2_PARAMS.parallelism,
+    })
+    expect(dummy?.hash.length).toBe(ARGON2_PARAMS.hashLength)
+  })
+
+  it('refuses stored hashes that would ask for absurd cost', () => {
+    expect(parseArgon2Hash('$argon2id$v=19$m=4194304,t=2,p=1$01GSMRpLrr14aHtwRxGe/A$SZnaO6nAPGhuWwp8t8hppjTYTc72L+sCfZCiNRxYM4c')).toBeUndefined()
+    expect(parseArgon2Hash('$argon2id$v=19$m=19456,t=999,p=1$01GSMRpLrr14aHtwRxGe/A$SZnaO6nAPGhuWwp8t8hppjTYTc72L+sCfZCiNRxYM4c')).toBeUndefined()
+  })
+
+  it('verifies hashes made with other Argon2id parameters (older rows keep working)', async () => {
+    const { argon2id } = await import('hash-wasm')
+    const older = await argon2id({ password: 'older-password', salt: new Uint8Array(16).fill(7), memorySize: 12288, iterations: 3, parallelism: 1, hashLength: 32, outputType: 'encoded' })
+    expect(await verifyPassword('older-password', older)).toBe(true)
+  })
+})
