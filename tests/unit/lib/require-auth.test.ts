@@ -1,0 +1,49 @@
+import { readFileSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
+import { ApiError } from '../../../lib/errors.js'
+import { requireAuth } from '../../../lib/require-auth.js'
+import { restEvent } from '../../support/events.js'
+
+const fixture = (name: string) => JSON.parse(readFileSync(new URL(`../../fixtures/aws-events/${name}`, import.meta.url), 'utf8'))
+
+describe('requireAuth', () => {
+  it('reads the user from a REST event, where API Gateway stringifies context values', () => {
+    const event = restEvent({ method: 'GET', path: '/auth/me', authorizer: { principalId: '42', identityId: '42', login: 'alice' } })
+    expect(requireAuth(event)).toEqual({ identityId: 42, login: 'alice' })
+  })
+
+  it('reads the user from a number-typed context too', () => {
+    const event = restEvent({ method: 'GET', path: '/auth/me', authorizer: { identityId: 42, login: 'alice' } })
+    expect(requireAuth(event)).toEqual({ identityId: 42, login: 'alice' })
+  })
+
+  it('reads the user from an HTTP API event (context under authorizer.lambda)', () => {
+    const event = fixture('apigw-v2-request-lambda-authorizer.json')
+    event.requestContext.authorizer.lambda = { identityId: 5, login: 'carol' }
+    expect(requireAuth(event)).toEqual({ identityId: 5, login: 'carol' })
+  })
+
+  it('answers 401 with a Bearer challenge when no authorizer ran', () => {
+    const event = restEvent({ method: 'GET', path: '/auth/me' })
+    try {
+      requireAuth(event)
+      expect.unreachable()
+    } catch (error) {
+      expect(error).toBeInstanceOf(ApiError)
+      expect((error as ApiError).status).toBe(401)
+      expect((error as ApiError).toBody()).toEqual({ error: 'Missing authentication token', code: 'UNAUTHORIZED' })
+      expect((error as ApiError).headers['WWW-Authenticate']).toBe('Bearer realm="attune-auth"')
+    }
+  })
+
+  it('answers 401 for the AWS sample’s foreign authorizer context (no identity)', () => {
+    expect(() => requireAuth(fixture('apigw-request.json'))).toThrow(ApiError)
+  })
+
+  it('refuses a context whose identity id is not a positive integer', () => {
+    for (const identityId of ['0', '-3', 'abc', '1.5', '']) {
+      const event = restEvent({ method: 'GET', path: '/auth/me', authorizer: { identityId, login: 'alice' } })
+      expect(() => requireAuth(event)).toThrow(ApiError)
+    }
+  })
+})
