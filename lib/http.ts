@@ -135,7 +135,8 @@ export function parseBody<S extends AnySchema>(event: APIGatewayProxyEvent, sche
 function describeIssue(issue: v.BaseIssue<unknown> | undefined): string {
   if (!issue) return 'Invalid request body'
   const path = v.getDotPath(issue)
-  // Our schemas write messages that name the field; valibot's own (e.g. a missing key) get the path prefixed.
+  if (path && issue.kind === 'schema' && issue.input === undefined) return `${path} is required`
+  // Our schemas write messages that name the field; valibot's own get the path prefixed.
   return path && !issue.message.startsWith(path) ? `${path}: ${issue.message}` : issue.message
 }
 

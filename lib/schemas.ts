@@ -52,32 +52,28 @@ const displayName = v.optional(
   ),
 )
 
-const required = (field: string) => `${field} is required`
-
 export const RegisterBody = v.object({
-  login: v.pipe(v.unknown(), v.check((x) => x !== undefined, required('login')), login),
-  password: v.pipe(v.unknown(), v.check((x) => x !== undefined, required('password')), newPassword('password')),
+  login,
+  password: newPassword('password'),
   display_name: displayName,
 })
 
 export const LoginBody = v.object({
-  login: v.pipe(v.unknown(), v.check((x) => x !== undefined, required('login')), login),
-  password: v.pipe(v.unknown(), v.check((x) => x !== undefined, required('password')), presentedPassword('password')),
+  login,
+  password: presentedPassword('password'),
 })
 
 export const RefreshBody = v.object({
   refresh_token: v.pipe(
-    v.unknown(),
-    v.check((x) => x !== undefined, required('refresh_token')),
     text('refresh_token'),
-    v.check((s) => s.length > 0, required('refresh_token')),
+    v.check((s) => s.length > 0, 'refresh_token is required'),
     v.check((s) => s.length <= MAX_TOKEN_LENGTH, 'refresh_token is too long'),
   ),
 })
 
 export const ChangePasswordBody = v.object({
-  current_password: v.pipe(v.unknown(), v.check((x) => x !== undefined, required('current_password')), presentedPassword('current_password')),
-  new_password: v.pipe(v.unknown(), v.check((x) => x !== undefined, required('new_password')), newPassword('new_password')),
+  current_password: presentedPassword('current_password'),
+  new_password: newPassword('new_password'),
 })
 
 export type RegisterInput = v.InferOutput<typeof RegisterBody>

@@ -1,19 +1,86 @@
 import { describe, expect, it } from 'vitest'
-import { handler } from '../../../functions/register.js'
-import { invoke, restEvent, uniqueLogin } from '../../support/events.js'
+import { getApp } from '../../../lib/app.js'
+import { api, registerUser } from '../../support/api.js'
+import { uniqueLogin } from '../../support/events.js'
 
-const register = (body: unknown) => invoke(handler, restEvent({ method: 'POST', path: '/auth/register', body }))
+const JWT = /^eyJ[\w-]+\.[\w-]+\.[\w-]+$/
 
 describe('POST /auth/register', () => {
-  it('answers a Bearer token pair in the data envelope', async () => {
-    const res = await register({ login: uniqueLogin(), password: 'securepassword123', display_name: 'John Doe' })
+  it('answers 200 with a Bearer token pair in the data envelope', async () => {
+    const res = await api.register({ login: uniqueLogin(), password: 'securepassword123', display_name: 'John Doe' })
     expect(res.status).toBe(200)
-    expect(Object.keys(res.body)).toEqual(['data'])
-    expect(res.body.data).toEqual({
-      access_token: expect.stringMatching(/^eyJ[\w-]+\.[\w-]+\.[\w-]+$/),
-      refresh_token: expect.stringMatching(/^eyJ[\w-]+\.[\w-]+\.[\w-]+$/),
-      token_type: 'Bearer',
-      expires_in: 3600,
+    expect(res.body).toEqual({
+      data: { access_token: expect.stringMatching(JWT), refresh_token: expect.stringMatching(JWT), token_type: 'Bearer', expires_in: 3600 },
     })
+  })
+
+  it('issues an access token for the new identity that /auth/me accepts', async () => {
+    const login = uniqueLogin()
+    const res = await api.register({ login, password: 'securepassword123', display_name: 'John Doe' })
+    const me = await api.me(res.body.data.access_token)
+    expect(me.body.data).toEqual({ id: expect.any(Number), login, display_name: 'John Doe' })
+  })
+
+  it('makes display_name optional: absent, null or blank is stored as null', async () => {
+    for (const extra of [{}, { display_name: null }, { display_name: '   ' }]) {
+      const res = await api.register({ login: uniqueLogin(), password: 'securepassword123', ...extra })
+      expect((await api.me(res.body.data.access_token)).body.data.display_name).toBeNull()
+    }
+  })
+
+  it('stores an Argon2id hash in password_hash, never the password', async () => {
+    const { identityId, password } = await registerUser()
+    const [row] = await getApp().sql`select password_hash, attributes from attune.identity where id = ${identityId}`
+    expect(row?.['password_hash']).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/)
+    expect(JSON.stringify(row)).not.toContain(password)
+  })
+
+  it('answers 409 CONFLICT for a login that exists', async () => {
+    const { login } = await registerUser()
+    const res = await api.register({ login, password: 'anotherpassword1' })
+    expect(res).toMatchObject({ status: 409, body: { error: 'Login already exists', code: 'CONFLICT' } })
+  })
+
+  it('treats logins as unique regardless of letter case and surrounding spaces', async () => {
+    const login = uniqueLogin('Mixed')
+    await registerUser({ login })
+    expect((await api.register({ login: login.toUpperCase(), password: 'anotherpassword1' })).status).toBe(409)
+    expect((await api.register({ login: `  ${login.toLowerCase()} `, password: 'anotherpassword1' })).status).toBe(409)
+  })
+
+  it('keeps the login as typed, trimmed', async () => {
+    const login = uniqueLogin('Ada')
+    const { tokens } = await registerUser({ login: `  ${login}  ` })
+    expect((await api.me(tokens.access_token)).body.data.login).toBe(login)
+  })
+
+  it.each([
+    [{ password: 'securepassword123' }, 'login is required'],
+    [{ login: 'someone' }, 'password is required'],
+    [{ login: 42, password: 'securepassword123' }, 'login must be a string'],
+    [{ login: '   ', password: 'securepassword123' }, 'login is required'],
+    [{ login: 'x'.repeat(65), password: 'securepassword123' }, 'login must be at most 64 characters'],
+    [{ login: 'bad\u0000login', password: 'securepassword123' }, 'login must not contain control characters'],
+    [{ login: 'someone', password: 'short' }, 'password must be at least 8 characters'],
+    [{ login: 'someone', password: 'p'.repeat(257) }, 'password must be at most 256 characters'],
+    [{ login: 'someone', password: 12345678 }, 'password must be a string'],
+    [{ login: 'someone', password: 'securepassword123', display_name: 7 }, 'display_name must be a string'],
+    [{ login: 'someone', password: 'securepassword123', display_name: 'd'.repeat(129) }, 'display_name must be at most 128 characters'],
+  ])('answers 400 BAD_REQUEST for %j', async (body, message) => {
+    const res = await api.register(body)
+    expect(res).toMatchObject({ status: 400, body: { error: message, code: 'BAD_REQUEST' } })
+  })
+
+  it('counts password length in characters, not bytes: 8 emoji are enough', async () => {
+    const res = await api.register({ login: uniqueLogin(), password: '🔐🔐🔐🔐🔐🔐🔐🔐' })
+    expect(res.status).toBe(200)
+  })
+
+  it('lets exactly one of 20 parallel registrations of one login succeed; the rest get 409', async () => {
+    const login = uniqueLogin('race')
+    const results = await Promise.all(Array.from({ length: 20 }, () => api.register({ login, password: 'securepassword123' })))
+    const statuses = results.map((r) => r.status).sort()
+    expect(statuses.filter((s) => s === 200)).toHaveLength(1)
+    expect(statuses.filter((s) => s === 409)).toHaveLength(19)
   })
 })
