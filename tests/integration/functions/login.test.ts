@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest'
+import { getApp } from '../../../lib/app.js'
+import { api, registerUser } from '../../support/api.js'
+import { uniqueLogin } from '../../support/events.js'
+
+const INVALID = { error: 'Invalid login or password', code: 'UNAUTHORIZED' }
+
+describe('POST /auth/login', () => {
+  it('answers a token pair for the right login and password', async () => {
+    const { login, password, identityId } = await registerUser()
+    const res = await api.login({ login, password })
+    expect(res.status).toBe(200)
+    expect(res.body.data).toEqual({ access_token: expect.any(String), refresh_token: expect.any(String), token_type: 'Bearer', expires_in: 3600 })
+    await expect(getApp().tokens.verifyAccessToken(res.body.data.access_token)).resolves.toMatchObject({ identityId, login })
+  })
+
+  it('accepts the login in another letter case and with surrounding spaces', async () => {
+    const { login, password } = await registerUser({ login: uniqueLogin('CamelCase') })
+    expect((await api.login({ login: ` ${login.toLowerCase()} `, password })).status).toBe(200)
+  })
+
+  it('answers the same 401 for a wrong password and for an unknown login', async () => {
+    const { login } = await registerUser()
+    const wrong = await api.login({ login, password: 'wrong-password-1' })
+    const unknown = await api.login({ login: uniqueLogin('nobody'), password: 'wrong-password-1' })
+    expect(wrong).toMatchObject({ status: 401, body: INVALID })
+    expect(unknown).toMatchObject({ status: 401, body: INVALID })
+    expect(unknown.headers).toEqual(wrong.headers)
+  })
+
+  it('answers 401 for an identity without a password (external authentication)', async () => {
+    const login = uniqueLogin('sso')
+    await getApp().sql`insert into attune.identity (login) values (${login})`
+    expect(await api.login({ login, password: 'whatever-password' })).toMatchObject({ status: 401, body: INVALID })
+  })
+
+  it('does not apply the new-password policy to a login attempt (a short password is just wrong)', async () => {
+    const { login } = await registerUser()
+    expect(await api.login({ login, password: 'short' })).toMatchObject({ status: 401, body: INVALID })
+  })
+
+  it('answers 400 before hashing for a password past the maximum', async () => {
+    const { login } = await registerUser()
+    const res = await api.login({ login, password: 'p'.repeat(10_000) })
+    expect(res).toMatchObject({ status: 400, body: { code: 'BAD_REQUEST' } })
+  })
+
+  it('answers 400 for missing fields and wrong types', async () => {
+    expect((await api.login({ login: 'someone' })).body).toEqual({ error: 'password is required', code: 'BAD_REQUEST' })
+    expect((await api.login({ password: 'securepassword123' })).body).toEqual({ error: 'login is required', code: 'BAD_REQUEST' })
+    expect((await api.login({ login: ['a'], password: 'securepassword123' })).body).toEqual({ error: 'login must be a string', code: 'BAD_REQUEST' })
+  })
+})

@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest'
+import { getApp } from '../../../lib/app.js'
+import { api, registerUser } from '../../support/api.js'
+
+describe('GET /auth/me', () => {
+  it('answers {id, login, display_name} with id a JSON number', async () => {
+    const { tokens, identityId, login } = await registerUser({ display_name: 'John Doe' })
+    const res = await api.me(tokens.access_token)
+    expect(res.status).toBe(200)
+    expect(res.body).toEqual({ data: { id: identityId, login, display_name: 'John Doe' } })
+    expect(typeof res.body.data.id).toBe('number')
+  })
+
+  it('answers 401 with a Bearer challenge when the request did not pass the authorizer', async () => {
+    const res = await api.me(undefined)
+    expect(res).toMatchObject({ status: 401, body: { error: 'Missing authentication token', code: 'UNAUTHORIZED' } })
+    expect(res.headers['WWW-Authenticate']).toBe('Bearer realm="attune-auth"')
+  })
+
+  it('answers 401 when the identity was deleted after the token was issued', async () => {
+    const { tokens, identityId } = await registerUser()
+    await getApp().sql`delete from attune.identity where id = ${identityId}`
+    expect(await api.me(tokens.access_token)).toMatchObject({ status: 401, body: { error: 'Invalid authentication token', code: 'UNAUTHORIZED' } })
+  })
+})
