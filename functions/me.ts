@@ -2,4 +2,4 @@
 import { getApp } from '../lib/app.js'
 import { jsonRoute } from '../lib/http.js'
 
-export const handler = jsonRoute({ authenticated: true }, ({ user }) => getApp().auth.profile(user.identityId))
+export const handler = jsonRoute({ authenticated: true }, ({ user }) => getApp().auth.profile(user))

@@ -10,6 +10,8 @@ import type { Sql } from './db/client.js'
 import { createSql } from './db/client.js'
 import type { IdentityRepository } from './db/identities.js'
 import { createIdentityRepository } from './db/identities.js'
+import type { SessionRepository } from './db/sessions.js'
+import { createSessionRepository } from './db/sessions.js'
 import { logger, setLogLevel } from './log.js'
 import type { TokenService } from './tokens.js'
 import { createTokenService } from './tokens.js'
@@ -18,6 +20,7 @@ export interface App {
   config: Config
   sql: Sql
   identities: IdentityRepository
+  sessions: SessionRepository
   tokens: TokenService
   auth: AuthService
 }
@@ -27,8 +30,17 @@ export function createApp(config: Config): App {
   for (const warning of config.warnings) logger.warn(warning)
   const sql = createSql(config.database)
   const identities = createIdentityRepository(sql)
+  const sessions = createSessionRepository(sql)
   const tokens = createTokenService(config.jwt)
-  return { config, sql, identities, tokens, auth: createAuthService({ identities, tokens, logger }) }
+  const auth = createAuthService({
+    identities,
+    sessions,
+    tokens,
+    logger,
+    sessionLifetime: config.jwt.refreshExpiration,
+    refreshReuseGrace: config.jwt.refreshReuseGrace,
+  })
+  return { config, sql, identities, sessions, tokens, auth }
 }
 
 let app: App | undefined

@@ -1,13 +1,16 @@
 /**
- * The seed's authentication rules: register, login, refresh, me, change-password.
- * Storage, tokens and the clock are passed in, so tests use the real database and real tokens.
+ * The seed's authentication rules — register, login, refresh, me, change-password — and the sessions
+ * they open: refresh rotation with replay detection, logout, listing and ending sessions.
+ * Storage and tokens are passed in, so tests use the real database and real tokens.
  */
+import { randomUUID } from 'node:crypto'
 import type { Identity, IdentityRepository } from './db/identities.js'
 import { LoginTakenError } from './db/identities.js'
+import type { SessionRepository } from './db/sessions.js'
 import { ApiError, MESSAGES, conflict, unauthorized } from './errors.js'
 import type { Logger } from './log.js'
 import { hashPassword, verifyPassword } from './passwords.js'
-import type { ChangePasswordInput, LoginInput, RefreshInput, RegisterInput } from './schemas.js'
+import type { ChangePasswordInput, LoginInput, LogoutInput, RefreshInput, RegisterInput } from './schemas.js'
 import type { TokenPair, TokenService } from './tokens.js'
 import { TokenError } from './tokens.js'
 
@@ -24,25 +27,75 @@ export interface PasswordChanged {
   message: 'Password changed successfully'
 }
 
+/** One entry of `GET /auth/sessions`. */
+export interface SessionView {
+  id: string
+  created: string
+  last_used: string
+  user_agent: string | null
+  source_ip: string | null
+  current: boolean
+}
+
+export interface LoggedOut {
+  success: true
+  sessions_ended: number
+}
+
+/** Where a request came from, recorded on the session it opens. */
+export interface ClientInfo {
+  userAgent: string | null
+  sourceIp: string | null
+}
+
+/** The caller of a protected route, as the authorizer established it. */
+export interface Caller {
+  identityId: number
+  sessionId: string
+}
+
 export interface AuthService {
-  register(input: RegisterInput): Promise<TokenPair>
-  login(input: LoginInput): Promise<TokenPair>
+  register(input: RegisterInput, client: ClientInfo): Promise<TokenPair>
+  login(input: LoginInput, client: ClientInfo): Promise<TokenPair>
   refresh(input: RefreshInput): Promise<TokenPair>
-  profile(identityId: number): Promise<Profile>
-  changePassword(identityId: number, input: ChangePasswordInput): Promise<PasswordChanged>
+  profile(caller: Caller): Promise<Profile>
+  changePassword(caller: Caller, input: ChangePasswordInput): Promise<PasswordChanged>
+  logout(caller: Caller, input: LogoutInput): Promise<LoggedOut>
+  listSessions(caller: Caller): Promise<SessionView[]>
+  endSession(caller: Caller, sessionId: string): Promise<LoggedOut>
 }
 
 export interface AuthDependencies {
   identities: IdentityRepository
+  sessions: SessionRepository
   tokens: TokenService
   logger: Logger
+  /** Seconds a session lives without a refresh (the refresh token's lifetime). */
+  sessionLifetime: number
+  /** Seconds during which a just-retired refresh token gets the same successor instead of counting as a replay. */
+  refreshReuseGrace: number
 }
 
-export function createAuthService({ identities, tokens, logger }: AuthDependencies): AuthService {
-  const issue = (identity: Identity): Promise<TokenPair> => tokens.issuePair({ identityId: identity.id, login: identity.login })
+export function createAuthService(deps: AuthDependencies): AuthService {
+  const { identities, sessions, tokens, logger } = deps
+
+  async function openSession(identity: Identity, client: ClientInfo): Promise<TokenPair> {
+    const sessionId = randomUUID()
+    const refresh = tokens.newRefreshTokenId()
+    await sessions.create({
+      id: sessionId,
+      identityId: identity.id,
+      refreshTokenId: refresh.tokenId,
+      refreshIssuedAt: refresh.issuedAt,
+      lifetime: deps.sessionLifetime,
+      userAgent: client.userAgent,
+      sourceIp: client.sourceIp,
+    })
+    return tokens.issuePair({ identityId: identity.id, login: identity.login, sessionId }, refresh)
+  }
 
   return {
-    async register({ login, password, display_name }) {
+    async register({ login, password, display_name }, client) {
       const passwordHash = await hashPassword(password)
       let identity: Identity
       try {
@@ -55,10 +108,10 @@ export function createAuthService({ identities, tokens, logger }: AuthDependenci
         throw error
       }
       logger.info('identity registered', { event: 'auth.register', outcome: 'success', identityId: identity.id, login: identity.login })
-      return issue(identity)
+      return openSession(identity, client)
     },
 
-    async login({ login, password }) {
+    async login({ login, password }, client) {
       const identity = await identities.findByLogin(login)
       // Always one Argon2 verification: an unknown login is checked against a dummy hash of equal cost.
       const valid = await verifyPassword(password, identity?.passwordHash)
@@ -67,34 +120,51 @@ export function createAuthService({ identities, tokens, logger }: AuthDependenci
         throw unauthorized(MESSAGES.invalidCredentials)
       }
       logger.info('login succeeded', { event: 'auth.login', outcome: 'success', identityId: identity.id, login: identity.login })
-      return issue(identity)
+      return openSession(identity, client)
     },
 
     async refresh({ refresh_token }) {
-      let identityId: number
+      let presented
       try {
-        ;({ identityId } = await tokens.verifyRefreshToken(refresh_token))
+        presented = await tokens.verifyRefreshToken(refresh_token)
       } catch (error) {
         if (!(error instanceof TokenError)) throw error
         logger.info('refresh refused', { event: 'auth.refresh', outcome: 'failure', reason: `token_${error.reason}` })
         throw unauthorized(error.reason === 'expired' ? MESSAGES.expiredRefreshToken : MESSAGES.invalidRefreshToken)
       }
-      const identity = await identities.findById(identityId)
-      if (!identity) {
-        logger.info('refresh refused', { event: 'auth.refresh', outcome: 'failure', reason: 'identity_gone', identityId })
-        throw unauthorized(MESSAGES.invalidRefreshToken)
+      const next = tokens.newRefreshTokenId()
+      const result = await sessions.rotate({
+        sessionId: presented.sessionId,
+        presentedTokenId: presented.tokenId,
+        next: { refreshTokenId: next.tokenId, refreshIssuedAt: next.issuedAt },
+        lifetime: deps.sessionLifetime,
+        graceSeconds: deps.refreshReuseGrace,
+      })
+      const log = { event: 'auth.refresh', identityId: presented.identityId, sessionId: presented.sessionId }
+      switch (result.outcome) {
+        case 'ended':
+          logger.info('refresh refused', { ...log, outcome: 'failure', reason: 'session_ended' })
+          throw unauthorized(MESSAGES.invalidRefreshToken)
+        case 'reused':
+          logger.warn('refresh token replayed: session revoked', { ...log, outcome: 'failure', reason: 'refresh_token_reused' })
+          throw new ApiError('REFRESH_TOKEN_REUSED', MESSAGES.refreshTokenReused)
+        case 'rotated':
+        case 'grace':
+          logger.info('tokens refreshed', { ...log, outcome: 'success', grace: result.outcome === 'grace' })
+          return tokens.issuePair(
+            { identityId: result.identityId, login: result.login, sessionId: presented.sessionId },
+            { tokenId: result.refreshTokenId, issuedAt: result.refreshIssuedAt },
+          )
       }
-      logger.info('tokens refreshed', { event: 'auth.refresh', outcome: 'success', identityId })
-      return issue(identity)
     },
 
-    async profile(identityId) {
+    async profile({ identityId }) {
       const identity = await identities.findById(identityId)
       if (!identity) throw unauthorized(MESSAGES.invalidToken)
       return { id: identity.id, login: identity.login, display_name: identity.displayName }
     },
 
-    async changePassword(identityId, { current_password, new_password }) {
+    async changePassword({ identityId, sessionId }, { current_password, new_password }) {
       const identity = await identities.findById(identityId)
       const valid = await verifyPassword(current_password, identity?.passwordHash)
       if (!identity) throw unauthorized(MESSAGES.invalidToken)
@@ -103,8 +173,39 @@ export function createAuthService({ identities, tokens, logger }: AuthDependenci
         throw new ApiError('UNAUTHORIZED', MESSAGES.invalidCurrentPassword)
       }
       await identities.updatePasswordHash(identity.id, await hashPassword(new_password))
-      logger.info('password changed', { event: 'auth.change_password', outcome: 'success', identityId })
+      const ended = await sessions.revokeAll(identity.id, 'password_changed', sessionId)
+      logger.info('password changed', { event: 'auth.change_password', outcome: 'success', identityId, otherSessionsEnded: ended })
       return { success: true, message: 'Password changed successfully' }
+    },
+
+    async logout({ identityId, sessionId }, { scope }) {
+      const ended =
+        scope === 'global'
+          ? await sessions.revokeAll(identityId, 'logout_all')
+          : scope === 'others'
+            ? await sessions.revokeAll(identityId, 'logout_others', sessionId)
+            : Number(await sessions.revoke(identityId, sessionId, 'logout'))
+      logger.info('logged out', { event: 'auth.logout', outcome: 'success', identityId, sessionId, scope, sessionsEnded: ended })
+      return { success: true, sessions_ended: ended }
+    },
+
+    async listSessions({ identityId, sessionId }) {
+      const active = await sessions.listActive(identityId)
+      return active.map((s) => ({
+        id: s.id,
+        created: s.created.toISOString(),
+        last_used: s.lastUsed.toISOString(),
+        user_agent: s.userAgent,
+        source_ip: s.sourceIp,
+        current: s.id === sessionId,
+      }))
+    },
+
+    async endSession({ identityId }, sessionId) {
+      const ended = await sessions.revoke(identityId, sessionId, 'ended_by_user')
+      if (!ended) throw new ApiError('NOT_FOUND', MESSAGES.sessionNotFound)
+      logger.info('session ended', { event: 'auth.session_end', outcome: 'success', identityId, sessionId })
+      return { success: true, sessions_ended: 1 }
     },
   }
 }

@@ -3,7 +3,8 @@
  *
  * It reads `Authorization: Bearer <token>` (REST REQUEST events; case-insensitive header name) or the
  * token of a REST TOKEN event, verifies it as an access token, and answers an IAM policy:
- * - Allow, with context `{identityId, login}` for the handlers (`requireAuth`);
+ * - Allow, with context `{identityId, login, sessionId}` for the handlers (`requireAuth`), when the token
+ *   verifies and its session is still active (one indexed lookup: logout and replay reach access tokens);
  * - Deny, with context `{error, code}` holding the seed's message, which the ACCESS_DENIED Gateway
  *   Response turns into `401 {"error", "code": "UNAUTHORIZED"}`.
  * The policy covers every method and path of the stage, so a decision cached by API Gateway for one
@@ -15,13 +16,14 @@ import type {
   APIGatewayTokenAuthorizerEvent,
 } from 'aws-lambda'
 import { MESSAGES } from './errors.js'
+import type { SessionRepository } from './db/sessions.js'
 import type { TokenService } from './tokens.js'
 import { TokenError } from './tokens.js'
 
 export type AuthorizerEvent = APIGatewayRequestAuthorizerEvent | APIGatewayTokenAuthorizerEvent
 
 export type Decision =
-  | { effect: 'Allow'; identityId: number; login: string }
+  | { effect: 'Allow'; identityId: number; login: string; sessionId: string }
   | { effect: 'Deny'; error: string; code: 'UNAUTHORIZED' }
 
 const BEARER = /^Bearer +([^\s]+) *$/i
@@ -39,16 +41,25 @@ function authorizationHeader(event: APIGatewayRequestAuthorizerEvent): string | 
   return undefined
 }
 
-export async function decide(event: AuthorizerEvent, tokens: TokenService): Promise<Decision> {
+export interface AuthorizerDependencies {
+  tokens: TokenService
+  sessions: Pick<SessionRepository, 'isActive'>
+}
+
+export async function decide(event: AuthorizerEvent, { tokens, sessions }: AuthorizerDependencies): Promise<Decision> {
   const token = bearerToken(event)
   if (token === undefined) return { effect: 'Deny', error: MESSAGES.missingToken, code: 'UNAUTHORIZED' }
+  let verified
   try {
-    const { identityId, login } = await tokens.verifyAccessToken(token)
-    return { effect: 'Allow', identityId, login }
+    verified = await tokens.verifyAccessToken(token)
   } catch (error) {
     if (!(error instanceof TokenError)) throw error
     return { effect: 'Deny', error: error.reason === 'expired' ? MESSAGES.expiredToken : MESSAGES.invalidToken, code: 'UNAUTHORIZED' }
   }
+  if (!(await sessions.isActive(verified.sessionId))) {
+    return { effect: 'Deny', error: MESSAGES.sessionEnded, code: 'UNAUTHORIZED' }
+  }
+  return { effect: 'Allow', identityId: verified.identityId, login: verified.login, sessionId: verified.sessionId }
 }
 
 /** `arn:aws:execute-api:region:account:api/stage/*\/*` from the method ARN of the request. */
@@ -66,7 +77,7 @@ export function toPolicy(decision: Decision, methodArn: string): APIGatewayAutho
       Statement: [{ Action: 'execute-api:Invoke', Effect: decision.effect, Resource: stageWildcardArn(methodArn) }],
     },
     context: allow
-      ? { identityId: decision.identityId, login: decision.login }
+      ? { identityId: decision.identityId, login: decision.login, sessionId: decision.sessionId }
       : { error: decision.error, code: decision.code },
   }
 }

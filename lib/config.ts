@@ -20,8 +20,14 @@ export interface Config {
     secret: Uint8Array
     /** True when JWT_SECRET was not set and the development default is in use. */
     insecureSecret: boolean
+    /** The secret being rotated out: verifies (never signs) until previousSecretUntil. */
+    previousSecret: Uint8Array | undefined
+    /** Milliseconds since the epoch. */
+    previousSecretUntil: number | undefined
     accessExpiration: number
     refreshExpiration: number
+    /** Seconds during which a just-rotated refresh token is answered with the same successor instead of counting as reuse. */
+    refreshReuseGrace: number
     issuer: string
     audience: string
   }
@@ -52,6 +58,18 @@ const positiveInt = (fallback: number) =>
     String(fallback),
   )
 
+const wholeNumber = (fallback: number) =>
+  v.optional(v.pipe(v.string(), v.trim(), v.regex(/^\d+$/, 'must be a whole number'), v.transform(Number)), String(fallback))
+
+const timestamp = v.optional(
+  v.pipe(
+    v.string(),
+    v.trim(),
+    v.transform((s) => Date.parse(s)),
+    v.check((n) => Number.isFinite(n), 'must be an ISO 8601 date-time, e.g. 2026-12-31T00:00:00Z'),
+  ),
+)
+
 const nonEmpty = (fallback: string) => v.optional(v.pipe(v.string(), v.trim(), v.nonEmpty('must not be empty')), fallback)
 
 const EnvSchema = v.object({
@@ -59,6 +77,9 @@ const EnvSchema = v.object({
   JWT_SECRET: v.optional(v.string()),
   JWT_ACCESS_EXPIRATION: positiveInt(3600),
   JWT_REFRESH_EXPIRATION: positiveInt(604800),
+  JWT_REFRESH_REUSE_GRACE: wholeNumber(10),
+  JWT_PREVIOUS_SECRET: v.optional(v.string()),
+  JWT_PREVIOUS_SECRET_UNTIL: timestamp,
   JWT_ISSUER: nonEmpty('attune-auth'),
   JWT_AUDIENCE: nonEmpty('attune-api'),
   DATABASE_URL: v.pipe(v.string('is required'), v.trim(), v.nonEmpty('is required')),
@@ -89,6 +110,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     if (production) problems.push(message)
     else warnings.push(`${message}; accepted only because stage "${e.STAGE}" is for development`)
   }
+  const previousText = e.JWT_PREVIOUS_SECRET === undefined || e.JWT_PREVIOUS_SECRET === '' ? undefined : e.JWT_PREVIOUS_SECRET
+  if (previousText !== undefined && e.JWT_PREVIOUS_SECRET_UNTIL === undefined) {
+    problems.push('JWT_PREVIOUS_SECRET_UNTIL is required with JWT_PREVIOUS_SECRET (when the rotation overlap ends)')
+  }
+  if (previousText !== undefined && production && Buffer.byteLength(previousText, 'utf8') < MIN_SECRET_BYTES) {
+    problems.push(`JWT_PREVIOUS_SECRET must be at least ${MIN_SECRET_BYTES} bytes (256 bits)`)
+  }
   if (problems.length > 0) throw new ConfigError(problems)
 
   return {
@@ -97,8 +125,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     jwt: {
       secret: new TextEncoder().encode(secretText ?? INSECURE_DEVELOPMENT_SECRET),
       insecureSecret: secretText === undefined,
+      previousSecret: previousText === undefined ? undefined : new TextEncoder().encode(previousText),
+      previousSecretUntil: previousText === undefined ? undefined : e.JWT_PREVIOUS_SECRET_UNTIL,
       accessExpiration: e.JWT_ACCESS_EXPIRATION,
       refreshExpiration: e.JWT_REFRESH_EXPIRATION,
+      refreshReuseGrace: e.JWT_REFRESH_REUSE_GRACE,
       issuer: e.JWT_ISSUER,
       audience: e.JWT_AUDIENCE,
     },

@@ -9,6 +9,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import * as v from 'valibot'
 import { ApiError, badRequest, toApiError } from './errors.js'
 import { logger } from './log.js'
+import type { ClientInfo } from './auth.js'
 import type { AuthenticatedUser } from './require-auth.js'
 import { requireAuth } from './require-auth.js'
 
@@ -30,11 +31,15 @@ export interface HttpRequest<Body, User> {
   body: Body
   /** The authenticated user, on routes behind the authorizer. */
   user: User
+  /** Where the request came from (recorded on the sessions it opens). */
+  client: ClientInfo
 }
 
 export interface RouteOptions<S extends AnySchema | undefined, A extends boolean> {
   /** The request body's schema; when absent the route takes no body. */
   body?: S
+  /** An absent or empty body is read as `{}` (for bodies whose every field is optional). */
+  bodyOptional?: boolean
   /** The route is behind the authorizer: the user is read (and a 401 answered) before the body is looked at. */
   authenticated?: A
   /** The success status (default 200). */
@@ -63,8 +68,8 @@ export function jsonRoute<S extends AnySchema | undefined = undefined, A extends
     .use(requestLog())
     .handler(async (event, context) => {
       const user = (options.authenticated ? requireAuth(event) : undefined) as UserOf<A>
-      const body = (options.body ? parseBody(event, options.body) : undefined) as BodyOf<S>
-      const data = await handle({ event, context, body, user })
+      const body = (options.body ? parseBody(event, options.body, options.bodyOptional) : undefined) as BodyOf<S>
+      const data = await handle({ event, context, body, user, client: clientInfo(event) })
       return jsonResponse(status, { data })
     })
 }
@@ -103,10 +108,13 @@ function requestLog(): middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxy
 const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i
 
 /** Reads the body as API Gateway delivers it (text or base64) and validates it against `schema`. */
-export function parseBody<S extends AnySchema>(event: APIGatewayProxyEvent, schema: S): v.InferOutput<S> {
+export function parseBody<S extends AnySchema>(event: APIGatewayProxyEvent, schema: S, optional = false): v.InferOutput<S> {
   const contentType = header(event, 'content-type')
   const raw = event.body
-  if (raw === null || raw === undefined || raw.length === 0) throw badRequest('Request body is required')
+  if (raw === null || raw === undefined || raw.length === 0) {
+    if (!optional) throw badRequest('Request body is required')
+    return validate(schema, {})
+  }
   const size = event.isBase64Encoded ? Math.floor((raw.length * 3) / 4) : Buffer.byteLength(raw, 'utf8')
   if (size > MAX_BODY_BYTES) throw new ApiError('PAYLOAD_TOO_LARGE', `Request body must be at most ${MAX_BODY_BYTES} bytes`)
   if (contentType === undefined || !JSON_MEDIA_TYPE.test(contentType)) {
@@ -127,9 +135,25 @@ export function parseBody<S extends AnySchema>(event: APIGatewayProxyEvent, sche
     throw badRequest('Request body is not valid JSON')
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw badRequest('Request body must be a JSON object')
+  return validate(schema, json)
+}
+
+function validate<S extends AnySchema>(schema: S, json: unknown): v.InferOutput<S> {
   const result = v.safeParse(schema, json)
   if (!result.success) throw badRequest(describeIssue(result.issues[0]))
   return result.output
+}
+
+const MAX_USER_AGENT = 512
+
+/** The client's address as API Gateway saw it, and its User-Agent (bounded). */
+export function clientInfo(event: APIGatewayProxyEvent): ClientInfo {
+  const userAgent = header(event, 'user-agent')
+  const sourceIp = event.requestContext?.identity?.sourceIp
+  return {
+    userAgent: userAgent ? userAgent.slice(0, MAX_USER_AGENT) : null,
+    sourceIp: typeof sourceIp === 'string' && sourceIp.length > 0 ? sourceIp.slice(0, 64) : null,
+  }
 }
 
 function describeIssue(issue: v.BaseIssue<unknown> | undefined): string {

@@ -8,12 +8,7 @@ import { ApiError, MESSAGES } from './errors.js'
 export interface AuthenticatedUser {
   identityId: number
   login: string
-}
-
-/** What the authorizer puts in its context on Allow. */
-export interface AuthorizerContext {
-  identityId: number
-  login: string
+  sessionId: string
 }
 
 /** RFC 6750 §3: the challenge sent with every bearer-token refusal. */
@@ -38,8 +33,10 @@ function readAuthorizerContext(event: EventWithAuthorizer): AuthenticatedUser | 
   const context = (typeof lambda === 'object' && lambda !== null ? lambda : authorizer) as Record<string, unknown>
   const id = context['identityId']
   const login = context['login']
+  const sessionId = context['sessionId']
   const idText = typeof id === 'number' ? String(id) : id
   if (typeof idText !== 'string' || !IDENTITY_ID.test(idText)) return undefined
   if (typeof login !== 'string' || login.length === 0) return undefined
-  return { identityId: Number(idText), login }
+  if (typeof sessionId !== 'string' || sessionId.length === 0) return undefined
+  return { identityId: Number(idText), login, sessionId }
 }

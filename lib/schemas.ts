@@ -4,6 +4,7 @@
  * Passwords are bounded before any hashing, so a huge password cannot burn a Lambda.
  */
 import * as v from 'valibot'
+import { ApiError, MESSAGES } from './errors.js'
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, passwordLength } from './passwords.js'
 import { MAX_TOKEN_LENGTH } from './tokens.js'
 
@@ -80,3 +81,21 @@ export type RegisterInput = v.InferOutput<typeof RegisterBody>
 export type LoginInput = v.InferOutput<typeof LoginBody>
 export type RefreshInput = v.InferOutput<typeof RefreshBody>
 export type ChangePasswordInput = v.InferOutput<typeof ChangePasswordBody>
+
+export const LOGOUT_SCOPES = ['local', 'global', 'others'] as const
+
+/** `POST /auth/logout`: `local` (default) ends this session, `global` every session, `others` all but this one. */
+export const LogoutBody = v.object({
+  scope: v.optional(v.picklist(LOGOUT_SCOPES, `scope must be one of ${LOGOUT_SCOPES.join(', ')}`), 'local'),
+})
+
+export type LogoutInput = v.InferOutput<typeof LogoutBody>
+
+const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/** The `{id}` of `/auth/sessions/{id}`: a session id, or a 404 (an id that cannot exist is simply not found). */
+export function sessionIdParameter(parameters: Record<string, string | undefined> | null): string {
+  const id = parameters?.['id']
+  if (typeof id !== 'string' || !SESSION_ID.test(id)) throw new ApiError('NOT_FOUND', MESSAGES.sessionNotFound)
+  return id.toLowerCase()
+}

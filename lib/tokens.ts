@@ -3,8 +3,13 @@
  *
  * - The header `typ` separates the two kinds (RFC 8725 §3.11): an access token (`at+jwt`, RFC 9068)
  *   is never accepted as a refresh token, nor the reverse.
- * - Only HS256 is accepted; `exp`, `iat`, `iss`, `aud`, `sub` and `jti` are required and `iss`/`aud` checked;
- *   claim types are validated after the signature.
+ * - Only HS256 is accepted; `exp`, `iat`, `iss`, `aud`, `sub`, `sid` and `jti` are required and `iss`/`aud`
+ *   checked; claim types are validated after the signature. Header fields that name other keys
+ *   (`kid`, `jku`, `x5u`, `jwk`) are never followed: the keys are fixed by configuration.
+ * - Key rotation: tokens are signed with the current secret; a previous secret still verifies until
+ *   its configured end, so tokens issued before a rotation keep working for the overlap.
+ * - A refresh token is fully determined by its session, id and issue time, so the same successor can be
+ *   handed out again (the refresh grace window) without minting a second one.
  * - Tokens longer than MAX_TOKEN_LENGTH are refused before any cryptography.
  */
 import { SignJWT, errors, jwtVerify } from 'jose'
@@ -19,12 +24,19 @@ export const MAX_TOKEN_LENGTH = 4096
 export interface TokenSubject {
   identityId: number
   login: string
+  sessionId: string
 }
 
 export interface VerifiedToken extends TokenSubject {
   tokenId: string
   issuedAt: number
   expiresAt: number
+}
+
+/** What makes a refresh token: the session stores both, so the token can be signed again identically. */
+export interface RefreshTokenId {
+  tokenId: string
+  issuedAt: number
 }
 
 /** The seed's token pair, exactly as the API returns it. */
@@ -48,6 +60,10 @@ export class TokenError extends Error {
 
 export interface TokenOptions {
   secret: Uint8Array
+  /** A secret being rotated out: it still verifies (never signs) until `previousSecretUntil`. */
+  previousSecret?: Uint8Array | undefined
+  /** Milliseconds since the epoch. */
+  previousSecretUntil?: number | undefined
   accessExpiration: number
   refreshExpiration: number
   issuer: string
@@ -57,47 +73,69 @@ export interface TokenOptions {
 }
 
 export interface TokenService {
-  issuePair(subject: TokenSubject): Promise<TokenPair>
+  /** A new refresh token id, issued now. */
+  newRefreshTokenId(): RefreshTokenId
+  /** An access token issued now, and the refresh token `refresh` of the same session. */
+  issuePair(subject: TokenSubject, refresh: RefreshTokenId): Promise<TokenPair>
   verifyAccessToken(token: string): Promise<VerifiedToken>
   verifyRefreshToken(token: string): Promise<VerifiedToken>
 }
 
-const REQUIRED_CLAIMS = ['exp', 'iat', 'iss', 'aud', 'sub', 'jti']
+const REQUIRED_CLAIMS = ['exp', 'iat', 'iss', 'aud', 'sub', 'sid', 'jti']
 const IDENTITY_ID = /^[1-9]\d{0,15}$/
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+
+type Key = webcrypto.CryptoKey
+const importKey = (secret: Uint8Array): Promise<Key> =>
+  webcrypto.subtle.importKey('raw', secret, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify'])
 
 export function createTokenService(options: TokenOptions): TokenService {
   const now = options.now ?? Date.now
-  let key: Promise<webcrypto.CryptoKey> | undefined
-  const signingKey = (): Promise<webcrypto.CryptoKey> => {
-    key ??= webcrypto.subtle.importKey('raw', options.secret, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify'])
-    return key
+  const seconds = (): number => Math.floor(now() / 1000)
+  let current: Promise<Key> | undefined
+  let previous: Promise<Key> | undefined
+  const currentKey = (): Promise<Key> => (current ??= importKey(options.secret))
+  const previousKey = (): Promise<Key> | undefined => {
+    if (!options.previousSecret || now() >= (options.previousSecretUntil ?? 0)) return undefined
+    previous ??= importKey(options.previousSecret)
+    return previous
   }
 
-  async function sign(subject: TokenSubject, typ: string, lifetime: number): Promise<string> {
-    const iat = Math.floor(now() / 1000)
-    return new SignJWT({ login: subject.login })
+  async function sign(subject: TokenSubject, typ: string, tokenId: string, iat: number, lifetime: number): Promise<string> {
+    return new SignJWT({ login: subject.login, sid: subject.sessionId })
       .setProtectedHeader({ alg: ALGORITHM, typ })
       .setSubject(String(subject.identityId))
       .setIssuer(options.issuer)
       .setAudience(options.audience)
       .setIssuedAt(iat)
       .setExpirationTime(iat + lifetime)
-      .setJti(randomUUID())
-      .sign(await signingKey())
+      .setJti(tokenId)
+      .sign(await currentKey())
+  }
+
+  async function verifyWith(key: Key, token: string, typ: string): Promise<JWTPayload> {
+    const { payload } = await jwtVerify(token, key, {
+      algorithms: [ALGORITHM],
+      typ,
+      issuer: options.issuer,
+      audience: options.audience,
+      requiredClaims: REQUIRED_CLAIMS,
+      currentDate: new Date(now()),
+    })
+    return payload
   }
 
   async function verify(token: string, typ: string): Promise<VerifiedToken> {
     if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) throw new TokenError('invalid')
     let payload: JWTPayload
     try {
-      ;({ payload } = await jwtVerify(token, await signingKey(), {
-        algorithms: [ALGORITHM],
-        typ,
-        issuer: options.issuer,
-        audience: options.audience,
-        requiredClaims: REQUIRED_CLAIMS,
-        currentDate: new Date(now()),
-      }))
+      try {
+        payload = await verifyWith(await currentKey(), token, typ)
+      } catch (error) {
+        const fallback = error instanceof errors.JWSSignatureVerificationFailed ? previousKey() : undefined
+        if (!fallback) throw error
+        payload = await verifyWith(await fallback, token, typ)
+      }
     } catch (error) {
       throw new TokenError(error instanceof errors.JWTExpired ? 'expired' : 'invalid', { cause: error })
     }
@@ -105,10 +143,11 @@ export function createTokenService(options: TokenOptions): TokenService {
   }
 
   return {
-    async issuePair(subject) {
+    newRefreshTokenId: () => ({ tokenId: randomUUID(), issuedAt: seconds() }),
+    async issuePair(subject, refresh) {
       const [access_token, refresh_token] = await Promise.all([
-        sign(subject, ACCESS_TOKEN_TYPE, options.accessExpiration),
-        sign(subject, REFRESH_TOKEN_TYPE, options.refreshExpiration),
+        sign(subject, ACCESS_TOKEN_TYPE, randomUUID(), seconds(), options.accessExpiration),
+        sign(subject, REFRESH_TOKEN_TYPE, refresh.tokenId, refresh.issuedAt, options.refreshExpiration),
       ])
       return { access_token, refresh_token, token_type: 'Bearer', expires_in: options.accessExpiration }
     },
@@ -121,11 +160,13 @@ export function createTokenService(options: TokenOptions): TokenService {
 function readClaims(payload: JWTPayload): VerifiedToken {
   const { sub, jti, iat, exp } = payload
   const login: unknown = payload['login']
+  const sid: unknown = payload['sid']
   if (typeof sub !== 'string' || !IDENTITY_ID.test(sub)) throw new TokenError('invalid')
   if (typeof login !== 'string' || login.length === 0) throw new TokenError('invalid')
-  if (typeof jti !== 'string' || jti.length === 0) throw new TokenError('invalid')
+  if (typeof sid !== 'string' || !UUID.test(sid)) throw new TokenError('invalid')
+  if (typeof jti !== 'string' || !UUID.test(jti)) throw new TokenError('invalid')
   if (typeof iat !== 'number' || typeof exp !== 'number') throw new TokenError('invalid')
   const identityId = Number(sub)
   if (!Number.isSafeInteger(identityId)) throw new TokenError('invalid')
-  return { identityId, login, tokenId: jti, issuedAt: iat, expiresAt: exp }
+  return { identityId, login, sessionId: sid, tokenId: jti, issuedAt: iat, expiresAt: exp }
 }

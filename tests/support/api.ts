@@ -1,5 +1,9 @@
 /** Calls the real handlers with real API Gateway REST events, as API Gateway would after our authorizer. */
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda'
 import { handler as changePasswordHandler } from '../../functions/change-password.js'
+import { handler as endSessionHandler } from '../../functions/end-session.js'
+import { handler as logoutHandler } from '../../functions/logout.js'
+import { handler as sessionsHandler } from '../../functions/sessions.js'
 import { handler as loginHandler } from '../../functions/login.js'
 import { handler as meHandler } from '../../functions/me.js'
 import { handler as refreshHandler } from '../../functions/refresh.js'
@@ -7,23 +11,58 @@ import { handler as registerHandler } from '../../functions/register.js'
 import { getApp } from '../../lib/app.js'
 import type { TokenPair } from '../../lib/tokens.js'
 import type { Parsed } from './events.js'
+import { authorize } from '../../infra/local/offline-authorizer.js'
+import { expectMatchesOpenApi } from './openapi.js'
 import { invoke, restEvent, uniqueLogin } from './events.js'
 
-export const api = {
-  register: (body: unknown) => invoke(registerHandler, restEvent({ method: 'POST', path: '/auth/register', body })),
-  login: (body: unknown) => invoke(loginHandler, restEvent({ method: 'POST', path: '/auth/login', body })),
-  refresh: (body: unknown) => invoke(refreshHandler, restEvent({ method: 'POST', path: '/auth/refresh', body })),
-  /** GET /auth/me behind the authorizer: the access token is verified the way the authorizer does, and its context attached. */
-  me: async (accessToken?: string) => invoke(meHandler, restEvent({ method: 'GET', path: '/auth/me', authorizer: await authorizerContext(accessToken) })),
-  changePassword: async (accessToken: string | undefined, body: unknown) =>
-    invoke(changePasswordHandler, restEvent({ method: 'POST', path: '/auth/change-password', body, authorizer: await authorizerContext(accessToken) })),
+type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>
+
+/** Invokes a public route's handler; every answer is checked against docs/openapi.yaml. */
+async function call(handler: Handler, method: string, path: string, body?: unknown, pathParameters?: Record<string, string>): Promise<Parsed<any>> {
+  const event = restEvent({ method, path, body })
+  if (pathParameters) event.pathParameters = pathParameters
+  const res = await invoke(handler, event)
+  expectMatchesOpenApi(method, pathParameters ? path.replace(/[^/]+$/, '{id}') : path, res.status, res.body)
+  return res
 }
 
-/** The context API Gateway passes on after an Allow (values stringified, as REST APIs do). */
-async function authorizerContext(accessToken: string | undefined): Promise<Record<string, string> | null> {
-  if (accessToken === undefined) return null
-  const { identityId, login } = await getApp().tokens.verifyAccessToken(accessToken)
-  return { principalId: String(identityId), identityId: String(identityId), login }
+/**
+ * A protected route as API Gateway runs it: our real authorizer decides on the Authorization header;
+ * a refusal is answered as our Gateway Responses answer it, an Allow passes its context to the handler.
+ */
+async function callProtected(
+  handler: Handler,
+  method: string,
+  path: string,
+  accessToken: string | undefined,
+  body?: unknown,
+  pathParameters?: Record<string, string>,
+): Promise<Parsed<any>> {
+  const documentedPath = pathParameters ? path.replace(/[^/]+$/, '{id}') : path
+  const headers: Record<string, string> = accessToken === undefined ? {} : { Authorization: `Bearer ${accessToken}` }
+  const outcome = await authorize({ method, path, resource: documentedPath, headers, multiValueHeaders: {}, query: {}, params: pathParameters ?? {} })
+  let res: Parsed<any>
+  if (!outcome.allow) {
+    res = { status: outcome.status, headers: outcome.headers, body: JSON.parse(outcome.body) }
+  } else {
+    const event = restEvent({ method, path, body, authorizer: { principalId: outcome.principalId, ...outcome.context } })
+    if (pathParameters) event.pathParameters = pathParameters
+    res = await invoke(handler, event)
+  }
+  expectMatchesOpenApi(method, documentedPath, res.status, res.body)
+  return res
+}
+
+export const api = {
+  register: (body: unknown) => call(registerHandler, 'POST', '/auth/register', body),
+  login: (body: unknown) => call(loginHandler, 'POST', '/auth/login', body),
+  refresh: (body: unknown) => call(refreshHandler, 'POST', '/auth/refresh', body),
+  me: (accessToken?: string) => callProtected(meHandler, 'GET', '/auth/me', accessToken),
+  changePassword: (accessToken: string | undefined, body: unknown) => callProtected(changePasswordHandler, 'POST', '/auth/change-password', accessToken, body),
+  logout: (accessToken: string | undefined, body?: unknown) => callProtected(logoutHandler, 'POST', '/auth/logout', accessToken, body),
+  sessions: (accessToken: string | undefined) => callProtected(sessionsHandler, 'GET', '/auth/sessions', accessToken),
+  endSession: (accessToken: string | undefined, id: string) =>
+    callProtected(endSessionHandler, 'DELETE', `/auth/sessions/${id}`, accessToken, undefined, { id }),
 }
 
 export interface RegisteredUser {

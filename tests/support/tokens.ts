@@ -1,4 +1,5 @@
 /** Token helpers for tests: a service with a frozen clock, and hand-made JWTs for attack cases. */
+import { randomUUID } from 'node:crypto'
 import { SignJWT } from 'jose'
 import type { JWTHeaderParameters, JWTPayload } from 'jose'
 import { createTokenService } from '../../lib/tokens.js'
@@ -9,9 +10,13 @@ export const ISSUER = 'attune-auth'
 export const AUDIENCE = 'attune-api'
 export const NOW = Date.UTC(2026, 10, 29, 12, 0, 0)
 
-export function testTokens(options: { now?: () => number; secret?: Uint8Array } = {}): TokenService {
+export function testTokens(
+  options: { now?: () => number; secret?: Uint8Array; previousSecret?: Uint8Array; previousSecretUntil?: number } = {},
+): TokenService {
   return createTokenService({
     secret: options.secret ?? TEST_SECRET,
+    previousSecret: options.previousSecret,
+    previousSecretUntil: options.previousSecretUntil,
     accessExpiration: 3600,
     refreshExpiration: 604800,
     issuer: ISSUER,
@@ -20,10 +25,12 @@ export function testTokens(options: { now?: () => number; secret?: Uint8Array } 
   })
 }
 
+export const SESSION_ID = '0b5e6c1e-3f0a-4c47-9a53-5d1f2b7c9e10'
+
 /** A correctly shaped access-token payload at NOW, to be altered by an attack case. */
 export function accessClaims(overrides: JWTPayload = {}): JWTPayload {
   const iat = Math.floor(NOW / 1000)
-  return { sub: '42', login: 'alice', iss: ISSUER, aud: AUDIENCE, iat, exp: iat + 3600, jti: 'jti-1', ...overrides }
+  return { sub: '42', login: 'alice', sid: SESSION_ID, iss: ISSUER, aud: AUDIENCE, iat, exp: iat + 3600, jti: randomUUID(), ...overrides }
 }
 
 /** Signs any payload and header with HS* and `secret` — including ones our service would never issue. */
@@ -36,4 +43,9 @@ const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toStr
 /** An unsigned token (`alg: none` and friends). */
 export function unsigned(payload: JWTPayload, alg = 'none'): string {
   return `${b64({ alg, typ: 'at+jwt' })}.${b64(payload)}.`
+}
+
+/** A token pair for a session that exists only in this test (for token-level tests with no database). */
+export function pairFor(tokens: TokenService, subject: { identityId: number; login: string; sessionId?: string }) {
+  return tokens.issuePair({ sessionId: SESSION_ID, ...subject }, tokens.newRefreshTokenId())
 }

@@ -11,15 +11,21 @@ describe('GET /auth/me', () => {
     expect(typeof res.body.data.id).toBe('number')
   })
 
-  it('answers 401 with a Bearer challenge when the request did not pass the authorizer', async () => {
+  it('answers 401 "Missing authentication token" with a Bearer challenge without an Authorization header', async () => {
     const res = await api.me(undefined)
     expect(res).toMatchObject({ status: 401, body: { error: 'Missing authentication token', code: 'UNAUTHORIZED' } })
     expect(res.headers['WWW-Authenticate']).toBe('Bearer realm="attune-auth"')
   })
 
-  it('answers 401 when the identity was deleted after the token was issued', async () => {
+  it('answers 401 "Invalid authentication token" for a garbage token', async () => {
+    const res = await api.me('garbage')
+    expect(res).toMatchObject({ status: 401, body: { error: 'Invalid authentication token', code: 'UNAUTHORIZED' } })
+    expect(res.headers['WWW-Authenticate']).toBe('Bearer realm="attune-auth"')
+  })
+
+  it('answers 401 once the identity is deleted: its sessions go with it', async () => {
     const { tokens, identityId } = await registerUser()
     await getApp().sql`delete from attune.identity where id = ${identityId}`
-    expect(await api.me(tokens.access_token)).toMatchObject({ status: 401, body: { error: 'Invalid authentication token', code: 'UNAUTHORIZED' } })
+    expect(await api.me(tokens.access_token)).toMatchObject({ status: 401, body: { error: 'Session has ended', code: 'UNAUTHORIZED' } })
   })
 })

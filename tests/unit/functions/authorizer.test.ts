@@ -1,28 +1,34 @@
 import type { APIGatewayAuthorizerResult } from 'aws-lambda'
 import { describe, expect, it } from 'vitest'
-import { handler } from '../../../functions/authorizer.js'
+import type { AuthorizerEvent } from '../../../lib/authorizer.js'
+import { decide, toPolicy } from '../../../lib/authorizer.js'
 import { getConfig } from '../../../lib/config.js'
 import { createTokenService } from '../../../lib/tokens.js'
 import { requestAuthorizerEvent, tokenAuthorizerEvent } from '../../support/events.js'
-import { forge } from '../../support/tokens.js'
+import { SESSION_ID, forge } from '../../support/tokens.js'
 
 const tokens = createTokenService(getConfig().jwt)
 const secret = getConfig().jwt.secret
+const endedSessions = new Set<string>()
+/** The decision and policy of lib/authorizer with a session store in memory (the real one is tested in integration). */
+const handler = async (event: AuthorizerEvent) =>
+  toPolicy(await decide(event, { tokens, sessions: { isActive: async (id) => !endedSessions.has(id) } }), event.methodArn)
+const issue = (identityId: number, login: string, sessionId = SESSION_ID) => tokens.issuePair({ identityId, login, sessionId }, tokens.newRefreshTokenId())
 const STAGE_WILDCARD = 'arn:aws:execute-api:us-east-1:123456789012:s4x3opwd6i/test/*/*'
 
 const statement = (result: APIGatewayAuthorizerResult) => result.policyDocument.Statement[0] as { Effect: string; Resource: string }
 
-describe('authorizer (REST REQUEST event)', () => {
+describe('authorizer decision (REST REQUEST event)', () => {
   it('allows a valid access token with the identity in the context', async () => {
-    const { access_token } = await tokens.issuePair({ identityId: 7, login: 'alice' })
+    const { access_token } = await issue(7, 'alice')
     const result = await handler(requestAuthorizerEvent({ Authorization: `Bearer ${access_token}` }))
     expect(result.principalId).toBe('7')
     expect(statement(result)).toMatchObject({ Effect: 'Allow' })
-    expect(result.context).toEqual({ identityId: 7, login: 'alice' })
+    expect(result.context).toEqual({ identityId: 7, login: 'alice', sessionId: SESSION_ID })
   })
 
   it('reads the Authorization header in any letter case', async () => {
-    const { access_token } = await tokens.issuePair({ identityId: 7, login: 'alice' })
+    const { access_token } = await issue(7, 'alice')
     for (const name of ['authorization', 'AUTHORIZATION', 'Authorization']) {
       const result = await handler(requestAuthorizerEvent({ [name]: `Bearer ${access_token}` }))
       expect(statement(result).Effect).toBe('Allow')
@@ -30,13 +36,13 @@ describe('authorizer (REST REQUEST event)', () => {
   })
 
   it('accepts the Bearer scheme in any letter case (RFC 7235)', async () => {
-    const { access_token } = await tokens.issuePair({ identityId: 7, login: 'alice' })
+    const { access_token } = await issue(7, 'alice')
     const result = await handler(requestAuthorizerEvent({ Authorization: `bearer ${access_token}` }))
     expect(statement(result).Effect).toBe('Allow')
   })
 
   it('covers every method and path of the stage, so a cached policy is right for every route', async () => {
-    const { access_token } = await tokens.issuePair({ identityId: 7, login: 'alice' })
+    const { access_token } = await issue(7, 'alice')
     const allow = await handler(requestAuthorizerEvent({ Authorization: `Bearer ${access_token}` }))
     const deny = await handler(requestAuthorizerEvent({}))
     expect(statement(allow).Resource).toBe(STAGE_WILDCARD)
@@ -65,7 +71,7 @@ describe('authorizer (REST REQUEST event)', () => {
   it('denies an expired token with "Authentication token expired"', async () => {
     const iat = Math.floor(Date.now() / 1000) - 7200
     const expired = await forge(
-      { sub: '7', login: 'alice', iss: getConfig().jwt.issuer, aud: getConfig().jwt.audience, iat, exp: iat + 3600, jti: 'x' },
+      { sub: '7', login: 'alice', sid: SESSION_ID, iss: getConfig().jwt.issuer, aud: getConfig().jwt.audience, iat, exp: iat + 3600, jti: crypto.randomUUID() },
       {},
       secret,
     )
@@ -74,7 +80,7 @@ describe('authorizer (REST REQUEST event)', () => {
   })
 
   it('denies a refresh token presented as an access token', async () => {
-    const { refresh_token } = await tokens.issuePair({ identityId: 7, login: 'alice' })
+    const { refresh_token } = await issue(7, 'alice')
     const result = await handler(requestAuthorizerEvent({ Authorization: `Bearer ${refresh_token}` }))
     expect(result.context).toEqual({ error: 'Invalid authentication token', code: 'UNAUTHORIZED' })
   })
@@ -82,18 +88,29 @@ describe('authorizer (REST REQUEST event)', () => {
   it('denies alg none', async () => {
     const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url')
     const now = Math.floor(Date.now() / 1000)
-    const token = `${b64({ alg: 'none', typ: 'at+jwt' })}.${b64({ sub: '7', login: 'alice', iat: now, exp: now + 60, jti: 'x', iss: getConfig().jwt.issuer, aud: getConfig().jwt.audience })}.`
+    const token = `${b64({ alg: 'none', typ: 'at+jwt' })}.${b64({ sub: '7', login: 'alice', sid: SESSION_ID, iat: now, exp: now + 60, jti: crypto.randomUUID(), iss: getConfig().jwt.issuer, aud: getConfig().jwt.audience })}.`
     const result = await handler(requestAuthorizerEvent({ Authorization: `Bearer ${token}` }))
     expect(result.context).toEqual({ error: 'Invalid authentication token', code: 'UNAUTHORIZED' })
   })
 })
 
-describe('authorizer (REST TOKEN event)', () => {
+describe('authorizer decision (sessions)', () => {
+  it('denies a valid token whose session has ended, with "Session has ended"', async () => {
+    const ended = crypto.randomUUID()
+    endedSessions.add(ended)
+    const { access_token } = await issue(7, 'alice', ended)
+    const result = await handler(requestAuthorizerEvent({ Authorization: `Bearer ${access_token}` }))
+    expect(statement(result).Effect).toBe('Deny')
+    expect(result.context).toEqual({ error: 'Session has ended', code: 'UNAUTHORIZED' })
+  })
+})
+
+describe('authorizer decision (REST TOKEN event)', () => {
   it('allows a valid Bearer token', async () => {
-    const { access_token } = await tokens.issuePair({ identityId: 9, login: 'bob' })
+    const { access_token } = await issue(9, 'bob')
     const result = await handler(tokenAuthorizerEvent(`Bearer ${access_token}`))
     expect(statement(result)).toEqual({ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: 'arn:aws:execute-api:us-west-2:123456789012:ymy8tbxw7b/*/*/*' })
-    expect(result.context).toEqual({ identityId: 9, login: 'bob' })
+    expect(result.context).toEqual({ identityId: 9, login: 'bob', sessionId: SESSION_ID })
   })
 
   it('denies the sample event’s literal "allow" token as missing a Bearer credential', async () => {

@@ -4,23 +4,24 @@ import { ApiError } from '../../../lib/errors.js'
 import { requireAuth } from '../../../lib/require-auth.js'
 import { restEvent } from '../../support/events.js'
 
+const SID = '0b5e6c1e-3f0a-4c47-9a53-5d1f2b7c9e10'
 const fixture = (name: string) => JSON.parse(readFileSync(new URL(`../../fixtures/aws-events/${name}`, import.meta.url), 'utf8'))
 
 describe('requireAuth', () => {
   it('reads the user from a REST event, where API Gateway stringifies context values', () => {
-    const event = restEvent({ method: 'GET', path: '/auth/me', authorizer: { principalId: '42', identityId: '42', login: 'alice' } })
-    expect(requireAuth(event)).toEqual({ identityId: 42, login: 'alice' })
+    const event = restEvent({ method: 'GET', path: '/auth/me', authorizer: { principalId: '42', identityId: '42', login: 'alice', sessionId: SID } })
+    expect(requireAuth(event)).toEqual({ identityId: 42, login: 'alice', sessionId: SID })
   })
 
   it('reads the user from a number-typed context too', () => {
-    const event = restEvent({ method: 'GET', path: '/auth/me', authorizer: { identityId: 42, login: 'alice' } })
-    expect(requireAuth(event)).toEqual({ identityId: 42, login: 'alice' })
+    const event = restEvent({ method: 'GET', path: '/auth/me', authorizer: { identityId: 42, login: 'alice', sessionId: SID } })
+    expect(requireAuth(event)).toEqual({ identityId: 42, login: 'alice', sessionId: SID })
   })
 
   it('reads the user from an HTTP API event (context under authorizer.lambda)', () => {
     const event = fixture('apigw-v2-request-lambda-authorizer.json')
-    event.requestContext.authorizer.lambda = { identityId: 5, login: 'carol' }
-    expect(requireAuth(event)).toEqual({ identityId: 5, login: 'carol' })
+    event.requestContext.authorizer.lambda = { identityId: 5, login: 'carol', sessionId: SID }
+    expect(requireAuth(event)).toEqual({ identityId: 5, login: 'carol', sessionId: SID })
   })
 
   it('answers 401 with a Bearer challenge when no authorizer ran', () => {
@@ -40,9 +41,14 @@ describe('requireAuth', () => {
     expect(() => requireAuth(fixture('apigw-request.json'))).toThrow(ApiError)
   })
 
+  it('refuses a context without a session id', () => {
+    const event = restEvent({ method: 'GET', path: '/auth/me', authorizer: { identityId: '42', login: 'alice' } })
+    expect(() => requireAuth(event)).toThrow(ApiError)
+  })
+
   it('refuses a context whose identity id is not a positive integer', () => {
     for (const identityId of ['0', '-3', 'abc', '1.5', '']) {
-      const event = restEvent({ method: 'GET', path: '/auth/me', authorizer: { identityId, login: 'alice' } })
+      const event = restEvent({ method: 'GET', path: '/auth/me', authorizer: { identityId, login: 'alice', sessionId: SID } })
       expect(() => requireAuth(event)).toThrow(ApiError)
     }
   })

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { TokenError } from '../../../lib/tokens.js'
-import { AUDIENCE, ISSUER, NOW, TEST_SECRET, accessClaims, forge, testTokens, unsigned } from '../../support/tokens.js'
+import { AUDIENCE, ISSUER, NOW, SESSION_ID, TEST_SECRET, accessClaims, forge, pairFor, testTokens, unsigned } from '../../support/tokens.js'
 
 const alice = { identityId: 42, login: 'alice' }
 
@@ -19,28 +19,28 @@ const decode = (token: string, part: 0 | 1): Record<string, unknown> =>
 
 describe('token pair', () => {
   it('answers the seed’s shape: access, refresh, Bearer and expires_in in seconds', async () => {
-    const pair = await testTokens().issuePair(alice)
+    const pair = await pairFor(testTokens(), alice)
     expect(pair).toEqual({ access_token: expect.any(String), refresh_token: expect.any(String), token_type: 'Bearer', expires_in: 3600 })
   })
 
   it('signs with HS256, typ at+jwt for access and refresh+jwt for refresh', async () => {
-    const pair = await testTokens().issuePair(alice)
+    const pair = await pairFor(testTokens(), alice)
     expect(decode(pair.access_token, 0)).toEqual({ alg: 'HS256', typ: 'at+jwt' })
     expect(decode(pair.refresh_token, 0)).toEqual({ alg: 'HS256', typ: 'refresh+jwt' })
   })
 
   it('carries sub, login, iat, exp, iss, aud and a unique jti', async () => {
-    const pair = await testTokens().issuePair(alice)
+    const pair = await pairFor(testTokens(), alice)
     const iat = Math.floor(NOW / 1000)
     const access = decode(pair.access_token, 1)
-    expect(access).toEqual({ sub: '42', login: 'alice', iss: ISSUER, aud: AUDIENCE, iat, exp: iat + 3600, jti: expect.any(String) })
+    expect(access).toEqual({ sub: '42', login: 'alice', sid: SESSION_ID, iss: ISSUER, aud: AUDIENCE, iat, exp: iat + 3600, jti: expect.any(String) })
     expect(decode(pair.refresh_token, 1)).toMatchObject({ sub: '42', exp: iat + 604800 })
     expect(decode(pair.refresh_token, 1)['jti']).not.toBe(access['jti'])
   })
 
   it('verifies its own access token into the identity', async () => {
     const tokens = testTokens()
-    const pair = await tokens.issuePair(alice)
+    const pair = await pairFor(tokens, alice)
     await expect(tokens.verifyAccessToken(pair.access_token)).resolves.toMatchObject({ identityId: 42, login: 'alice' })
     await expect(tokens.verifyRefreshToken(pair.refresh_token)).resolves.toMatchObject({ identityId: 42, login: 'alice' })
   })
@@ -49,26 +49,26 @@ describe('token pair', () => {
 describe('token verification refuses', () => {
   it('an access token presented as a refresh token, and the reverse', async () => {
     const tokens = testTokens()
-    const pair = await tokens.issuePair(alice)
+    const pair = await pairFor(tokens, alice)
     expect(await failure(tokens.verifyRefreshToken(pair.access_token))).toBe('invalid')
     expect(await failure(tokens.verifyAccessToken(pair.refresh_token))).toBe('invalid')
   })
 
   it('an expired token, as expired', async () => {
-    const pair = await testTokens().issuePair(alice)
+    const pair = await pairFor(testTokens(), alice)
     const later = testTokens({ now: () => NOW + 3601_000 })
     expect(await failure(later.verifyAccessToken(pair.access_token))).toBe('expired')
   })
 
   it('a token whose exp is exactly now', async () => {
-    const pair = await testTokens().issuePair(alice)
+    const pair = await pairFor(testTokens(), alice)
     const atExpiry = testTokens({ now: () => NOW + 3600_000 })
     expect(await failure(atExpiry.verifyAccessToken(pair.access_token))).toBe('expired')
   })
 
   it('a token signed with another secret', async () => {
     const other = testTokens({ secret: new TextEncoder().encode('another-secret-of-at-least-32-bytes-long') })
-    const pair = await other.issuePair(alice)
+    const pair = await pairFor(other, alice)
     expect(await failure(testTokens().verifyAccessToken(pair.access_token))).toBe('invalid')
   })
 
@@ -84,7 +84,7 @@ describe('token verification refuses', () => {
   })
 
   it('a tampered payload with the original signature', async () => {
-    const pair = await testTokens().issuePair(alice)
+    const pair = await pairFor(testTokens(), alice)
     const [header, , signature] = pair.access_token.split('.')
     const payload = Buffer.from(JSON.stringify(accessClaims({ sub: '1' }))).toString('base64url')
     expect(await failure(testTokens().verifyAccessToken(`${header}.${payload}.${signature}`))).toBe('invalid')

@@ -1,0 +1,251 @@
+/**
+ * serverless-offline's custom authentication provider (`custom.offline.customAuthenticationProvider`),
+ * so that `npm start` refuses a request exactly as the deployed REST API does.
+ *
+ * serverless-offline ignores Gateway Responses: left to itself it answers an authorizer's Deny with
+ * `403 {"statusCode":403,"error":"Forbidden",...}`. Here, for each request to a route that has an
+ * authorizer, we run our real authorizer (functions/authorizer.ts: lib/authorizer.ts `decide` with the
+ * token service built from getConfig().jwt) on a REST REQUEST event, then do what API Gateway does with
+ * its answer:
+ * - Authorization header missing or empty: the authorizer is not called; UNAUTHORIZED Gateway Response.
+ * - Allow covering the method ARN: the request goes on with `requestContext.authorizer` holding the
+ *   principalId and the context values stringified (what lib/require-auth.ts reads).
+ * - Deny (or an Allow that does not cover the route): ACCESS_DENIED Gateway Response, rendered from the
+ *   authorizer's context.
+ * - the authorizer throws `Unauthorized`: UNAUTHORIZED; throws anything else: DEFAULT_5XX.
+ * Routes without an authorizer pass through.
+ *
+ * The Gateway Responses below mirror serverless.yml; tests/unit/infra/offline-authorizer.test.ts checks
+ * them against the packaged CloudFormation template.
+ *
+ * serverless-offline loads the provider with require(), and this file is TypeScript, so
+ * infra/local/offline-authorizer.cjs bundles it with esbuild when serverless-offline starts and imports
+ * the bundle on the first request.
+ *
+ * The authorizer runs inside the osls process, so getConfig() reads that process's environment; on
+ * stage `local`, serverless.yml takes every value it gives the functions from that same environment.
+ */
+import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda'
+import { handler as lambdaAuthorizer } from '../../functions/authorizer.js'
+import { BEARER_CHALLENGE } from '../../lib/require-auth.js'
+
+export type Authorizer = (event: APIGatewayRequestAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>
+
+/** What serverless-offline passes for the route (only the fields used here). */
+export interface OfflineEndpoint {
+  authorizer?: unknown
+}
+
+/** The request, as far as the authorizer event needs it. */
+export interface OfflineRequest {
+  method: string
+  path: string
+  /** The route's path pattern (API Gateway's resource), e.g. `/auth/me`. */
+  resource: string
+  /** Request headers with their original case. */
+  headers: Record<string, string>
+  multiValueHeaders: Record<string, string[]>
+  query: Record<string, string>
+  params: Record<string, string>
+}
+
+export type Outcome =
+  | { allow: true; principalId: string; context: Record<string, string> }
+  | { allow: false; status: number; headers: Record<string, string>; body: string }
+
+const JSON_HEADERS = { 'Content-Type': 'application/json' } as const
+const CHALLENGE_HEADERS = { ...JSON_HEADERS, 'WWW-Authenticate': BEARER_CHALLENGE } as const
+
+/** The Gateway Responses of serverless.yml that an authorizer can lead to. */
+export const GATEWAY_RESPONSES = {
+  ACCESS_DENIED: {
+    status: 401,
+    headers: CHALLENGE_HEADERS,
+    template: '{"error":"$context.authorizer.error","code":"$context.authorizer.code"}',
+  },
+  UNAUTHORIZED: {
+    status: 401,
+    headers: CHALLENGE_HEADERS,
+    template: '{"error":"Missing authentication token","code":"UNAUTHORIZED"}',
+  },
+  DEFAULT_5XX: {
+    status: 500,
+    headers: JSON_HEADERS,
+    template: '{"error":"Internal server error","code":"INTERNAL_ERROR"}',
+  },
+} as const
+
+export type GatewayResponseType = keyof typeof GATEWAY_RESPONSES
+
+/** Renders a Gateway Response template as API Gateway does: `$context.authorizer.<key>` is replaced by the value, or nothing. */
+export function renderGatewayResponse(
+  type: GatewayResponseType,
+  authorizerContext: Readonly<Record<string, unknown>> = {},
+): Extract<Outcome, { allow: false }> {
+  const { status, headers, template } = GATEWAY_RESPONSES[type]
+  const body = template.replace(/\$context\.authorizer\.(\w+)/g, (_, key: string) => {
+    const value = authorizerContext[key]
+    return value === undefined || value === null ? '' : String(value)
+  })
+  return { allow: false, status, headers: { ...headers }, body }
+}
+
+const ACCOUNT_ID = '123456789012'
+const API_ID = 'offline'
+const STAGE = 'local'
+
+export function methodArn(request: Pick<OfflineRequest, 'method' | 'path'>): string {
+  return `arn:aws:execute-api:us-east-1:${ACCOUNT_ID}:${API_ID}/${STAGE}/${request.method.toUpperCase()}${request.path}`
+}
+
+/** The REST REQUEST authorizer event API Gateway would send for this request. */
+export function authorizerEvent(request: OfflineRequest): APIGatewayRequestAuthorizerEvent {
+  const now = new Date()
+  const requestId = crypto.randomUUID()
+  const httpMethod = request.method.toUpperCase()
+  return {
+    type: 'REQUEST',
+    methodArn: methodArn(request),
+    resource: request.resource,
+    path: request.path,
+    httpMethod,
+    headers: request.headers,
+    multiValueHeaders: request.multiValueHeaders,
+    pathParameters: Object.keys(request.params).length > 0 ? request.params : null,
+    queryStringParameters: Object.keys(request.query).length > 0 ? request.query : null,
+    multiValueQueryStringParameters: null,
+    stageVariables: null,
+    requestContext: {
+      accountId: ACCOUNT_ID,
+      apiId: API_ID,
+      authorizer: undefined,
+      domainName: 'localhost',
+      domainPrefix: 'localhost',
+      extendedRequestId: requestId,
+      httpMethod,
+      identity: {
+        accessKey: null,
+        accountId: null,
+        apiKey: null,
+        apiKeyId: null,
+        caller: null,
+        clientCert: null,
+        cognitoAuthenticationProvider: null,
+        cognitoAuthenticationType: null,
+        cognitoIdentityId: null,
+        cognitoIdentityPoolId: null,
+        principalOrgId: null,
+        sourceIp: '127.0.0.1',
+        user: null,
+        userAgent: request.headers['user-agent'] ?? request.headers['User-Agent'] ?? null,
+        userArn: null,
+      },
+      path: `/${STAGE}${request.path}`,
+      protocol: 'HTTP/1.1',
+      requestId,
+      requestTime: now.toUTCString(),
+      requestTimeEpoch: now.getTime(),
+      resourceId: 'offline',
+      resourcePath: request.resource,
+      stage: STAGE,
+    },
+  } as APIGatewayRequestAuthorizerEvent
+}
+
+/** API Gateway's identity-source check: the header must be present and not empty. */
+function hasIdentitySource(headers: Record<string, string>): boolean {
+  for (const [name, value] of Object.entries(headers)) if (name.toLowerCase() === 'authorization' && value.trim() !== '') return true
+  return false
+}
+
+/** Does an IAM policy statement list Allow `execute-api:Invoke` on this method ARN (with `*` wildcards)? */
+export function policyAllows(result: APIGatewayAuthorizerResult, arn: string): boolean {
+  const matches = (pattern: string): boolean =>
+    new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\/]/g, '\\$&')).join('.*')}$`).test(arn)
+  const list = (value: string | string[] | undefined): string[] => (value === undefined ? [] : Array.isArray(value) ? value : [value])
+  let allowed = false
+  for (const statement of result.policyDocument?.Statement ?? []) {
+    const { Effect, Action, Resource } = statement as { Effect: string; Action?: string | string[]; Resource?: string | string[] }
+    const actionMatches = list(Action).some((action) => action === '*' || action === 'execute-api:*' || action === 'execute-api:Invoke')
+    if (!actionMatches || !list(Resource).some(matches)) continue
+    if (Effect === 'Deny') return false
+    if (Effect === 'Allow') allowed = true
+  }
+  return allowed
+}
+
+/** API Gateway passes authorizer context values on as strings. */
+function stringify(context: APIGatewayAuthorizerResult['context']): Record<string, string> {
+  return Object.fromEntries(Object.entries(context ?? {}).map(([key, value]) => [key, String(value)]))
+}
+
+/** What API Gateway does with a request to a route protected by the authorizer. */
+export async function authorize(request: OfflineRequest, authorizer: Authorizer = lambdaAuthorizer): Promise<Outcome> {
+  if (!hasIdentitySource(request.headers)) return renderGatewayResponse('UNAUTHORIZED')
+  const event = authorizerEvent(request)
+  let result: APIGatewayAuthorizerResult
+  try {
+    result = await authorizer(event)
+  } catch (error) {
+    if (error instanceof Error && error.message === 'Unauthorized') return renderGatewayResponse('UNAUTHORIZED')
+    console.error('offline authorizer: the authorizer failed; answering as API Gateway would (DEFAULT_5XX)', error)
+    return renderGatewayResponse('DEFAULT_5XX')
+  }
+  if (!policyAllows(result, event.methodArn)) return renderGatewayResponse('ACCESS_DENIED', result.context ?? {})
+  return { allow: true, principalId: result.principalId, context: stringify(result.context) }
+}
+
+// --- the hapi side (serverless-offline runs hapi) -------------------------------------------------
+
+interface HapiResponse {
+  code(status: number): HapiResponse
+  header(name: string, value: string): HapiResponse
+  takeover(): HapiResponse
+}
+
+export interface HapiToolkit {
+  authenticated(data: { credentials: Record<string, unknown> }): unknown
+  response(body: string): HapiResponse
+}
+
+export interface HapiRequest {
+  method: string
+  path: string
+  params?: Record<string, string> | null
+  query?: Record<string, string | string[]> | null
+  route: { path: string }
+  raw: { req: { rawHeaders: string[] } }
+}
+
+export function toOfflineRequest(request: HapiRequest): OfflineRequest {
+  const headers: Record<string, string> = {}
+  const multiValueHeaders: Record<string, string[]> = {}
+  const raw = request.raw.req.rawHeaders
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i] as string
+    const value = raw[i + 1] as string
+    headers[name] = value
+    ;(multiValueHeaders[name] ??= []).push(value)
+  }
+  const query: Record<string, string> = {}
+  for (const [key, value] of Object.entries(request.query ?? {})) query[key] = Array.isArray(value) ? (value.at(-1) ?? '') : value
+  return {
+    method: request.method,
+    path: request.path,
+    resource: request.route.path,
+    headers,
+    multiValueHeaders,
+    query,
+    params: { ...(request.params ?? {}) },
+  }
+}
+
+/** hapi's `authenticate` for one route: public routes pass, protected ones get API Gateway's treatment. */
+export async function authenticate(endpoint: OfflineEndpoint, request: HapiRequest, h: HapiToolkit): Promise<unknown> {
+  if (!endpoint.authorizer) return h.authenticated({ credentials: {} })
+  const outcome = await authorize(toOfflineRequest(request))
+  if (outcome.allow) return h.authenticated({ credentials: { principalId: outcome.principalId, context: outcome.context } })
+  let response = h.response(outcome.body).code(outcome.status)
+  for (const [name, value] of Object.entries(outcome.headers)) response = response.header(name, value)
+  return response.takeover()
+}

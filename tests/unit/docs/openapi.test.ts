@@ -1,0 +1,328 @@
+import { describe, expect, it } from 'vitest'
+import { ApiError, ERROR_STATUS, MESSAGES, badRequest, conflict, toApiError, unauthorized } from '../../../lib/errors.js'
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../../lib/passwords.js'
+import { DISPLAY_NAME_MAX_LENGTH, LOGIN_MAX_LENGTH } from '../../../lib/schemas.js'
+import { BEARER_CHALLENGE } from '../../../lib/require-auth.js'
+import { MAX_TOKEN_LENGTH } from '../../../lib/tokens.js'
+import {
+  documentedOperations,
+  documentedRequestBody,
+  documentedResponse,
+  expectMatchesOpenApi,
+  expectRequestMatchesOpenApi,
+  openApiDocument,
+} from '../../support/openapi.js'
+
+// The seed's examples (docs: attune-auth.md), copied verbatim.
+const SEED_TOKEN_PAIR = {
+  data: { access_token: 'eyJhbGc...', refresh_token: 'eyJhbGc...', token_type: 'Bearer', expires_in: 3600 },
+}
+const SEED_ME = { data: { id: 1, login: 'username', display_name: 'John Doe' } }
+const SEED_PASSWORD_CHANGED = { data: { success: true, message: 'Password changed successfully' } }
+const SEED_ERROR = { error: 'Invalid authentication token', code: 'UNAUTHORIZED' }
+const SEED_REQUESTS = [
+  ['/auth/register', { login: 'username', password: 'securepassword123', display_name: 'John Doe' }],
+  ['/auth/register', { login: 'testuser', password: 'testpass123', display_name: 'Test User' }],
+  ['/auth/login', { login: 'username', password: 'securepassword123' }],
+  ['/auth/login', { login: 'testuser', password: 'testpass123' }],
+  ['/auth/refresh', { refresh_token: 'eyJhbGc...' }],
+  ['/auth/change-password', { current_password: 'oldpassword123', new_password: 'newpassword456' }],
+  ['/auth/change-password', { current_password: 'testpass123', new_password: 'newpass456' }],
+] as const
+
+const TOKEN_ROUTES = ['/auth/register', '/auth/login', '/auth/refresh'] as const
+const PROTECTED = ['GET /auth/me', 'POST /auth/change-password']
+
+/** The failure message of `fn`, or a test failure when it does not throw. */
+function failureOf(fn: () => void): string {
+  try {
+    fn()
+  } catch (error) {
+    return (error as Error).message
+  }
+  throw new Error('expected a failure, but the body was accepted')
+}
+
+const pairWith = (changes: Record<string, unknown>) => ({ data: { ...SEED_TOKEN_PAIR.data, ...changes } })
+const pairWithout = (field: string) => ({
+  data: Object.fromEntries(Object.entries(SEED_TOKEN_PAIR.data).filter(([key]) => key !== field)),
+})
+
+describe('docs/openapi.yaml', () => {
+  it('is an OpenAPI 3.1.0 description of Attune Auth 0.1.0 served at http://localhost:8080', () => {
+    const doc = openApiDocument()
+    expect(doc.openapi).toBe('3.1.0')
+    expect(doc.info.title).toBe('Attune Auth')
+    expect(doc.info.version).toBe('0.1.0')
+    expect(doc.servers?.map((server) => server.url)).toEqual(['http://localhost:8080'])
+  })
+
+  it('documents every route of the seed, and no other', () => {
+    expect(documentedOperations().map(({ method, path }) => `${method} ${path}`).sort()).toEqual([
+      'GET /auth/me',
+      'POST /auth/change-password',
+      'POST /auth/login',
+      'POST /auth/refresh',
+      'POST /auth/register',
+    ])
+  })
+
+  it('documents the statuses each route answers', () => {
+    const statuses = Object.fromEntries(
+      documentedOperations().map(({ method, path, operation }) => [`${method} ${path}`, Object.keys(operation.responses).sort()]),
+    )
+    expect(statuses).toEqual({
+      'POST /auth/register': ['200', '400', '409', '413', '415', '500', '503'],
+      'POST /auth/login': ['200', '400', '401', '413', '415', '500', '503'],
+      'POST /auth/refresh': ['200', '400', '401', '413', '415', '500', '503'],
+      'GET /auth/me': ['200', '401', '500', '503'],
+      'POST /auth/change-password': ['200', '400', '401', '413', '415', '500', '503'],
+    })
+  })
+
+  it('gives every operation an operationId, a summary and a description', () => {
+    const operations = documentedOperations()
+    for (const { operation } of operations) {
+      expect(operation.operationId).toMatch(/^[a-zA-Z]+$/)
+      expect(operation.summary).toBeTruthy()
+      expect(operation.description).toBeTruthy()
+    }
+    expect(new Set(operations.map(({ operation }) => operation.operationId)).size).toBe(operations.length)
+  })
+
+  it('protects /auth/me and /auth/change-password with the bearerAuth JWT scheme, and only them', () => {
+    expect(openApiDocument().components?.securitySchemes?.['bearerAuth']).toMatchObject({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
+    for (const { method, path, operation } of documentedOperations()) {
+      const expected = PROTECTED.includes(`${method} ${path}`) ? [{ bearerAuth: [] }] : []
+      expect(operation.security, `${method} ${path}`).toEqual(expected)
+    }
+  })
+
+  it('documents the WWW-Authenticate challenge on the 401 of every protected route', () => {
+    for (const route of PROTECTED) {
+      const [method = '', path = ''] = route.split(' ')
+      expect(Object.keys(documentedResponse(method, path, 401).headers ?? {}), route).toContain('WWW-Authenticate')
+    }
+    const challenge = openApiDocument().components?.headers?.['WWW-Authenticate']
+    expect(challenge?.['schema']).toMatchObject({ type: 'string', examples: [BEARER_CHALLENGE] })
+  })
+
+  it('lists exactly the error codes of lib/errors.ts', () => {
+    expect(openApiDocument().components?.schemas?.['ErrorCode']?.['enum']).toEqual(Object.keys(ERROR_STATUS))
+  })
+
+  it('documents the seed\'s message on change-password 200', () => {
+    const changed = openApiDocument().components?.schemas?.['PasswordChanged']
+    expect(changed?.['properties']).toEqual({
+      success: { type: 'boolean', const: true },
+      message: { type: 'string', const: 'Password changed successfully' },
+    })
+    expect(() => expectMatchesOpenApi('POST', '/auth/change-password', 200, SEED_PASSWORD_CHANGED)).not.toThrow()
+  })
+
+  it('gives every response and request body examples that match their own schema', () => {
+    let checked = 0
+    for (const { method, path, operation } of documentedOperations()) {
+      for (const status of Object.keys(operation.responses)) {
+        const examples = documentedResponse(method, path, Number(status)).content?.['application/json']?.examples ?? {}
+        expect(Object.keys(examples).length, `${method} ${path} ${status} has examples`).toBeGreaterThan(0)
+        for (const example of Object.values(examples)) {
+          expectMatchesOpenApi(method, path, Number(status), example.value)
+          checked++
+        }
+      }
+      if (operation.requestBody) {
+        const examples = documentedRequestBody(method, path).content['application/json']?.examples ?? {}
+        expect(Object.keys(examples).length, `${method} ${path} request has examples`).toBeGreaterThan(0)
+        for (const example of Object.values(examples)) {
+          expectRequestMatchesOpenApi(method, path, example.value)
+          checked++
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(30)
+  })
+
+  it('uses the seed\'s examples for the token pair, the current user, the password change and the error', () => {
+    const example = (method: string, path: string, status: number, name: string) =>
+      documentedResponse(method, path, status).content?.['application/json']?.examples?.[name]?.value
+    for (const path of TOKEN_ROUTES) expect(example('POST', path, 200, 'seed'), path).toEqual(SEED_TOKEN_PAIR)
+    expect(example('GET', '/auth/me', 200, 'seed')).toEqual(SEED_ME)
+    expect(example('POST', '/auth/change-password', 200, 'seed')).toEqual(SEED_PASSWORD_CHANGED)
+    expect(example('GET', '/auth/me', 401, 'invalidToken')).toEqual(SEED_ERROR)
+  })
+})
+
+describe('expectMatchesOpenApi', () => {
+  it.each(TOKEN_ROUTES)('accepts the seed\'s example token pair for POST %s 200', (path) => {
+    expect(() => expectMatchesOpenApi('POST', path, 200, SEED_TOKEN_PAIR)).not.toThrow()
+  })
+
+  it('accepts the method in any letter case', () => {
+    expect(() => expectMatchesOpenApi('post', '/auth/login', 200, SEED_TOKEN_PAIR)).not.toThrow()
+  })
+
+  it('rejects a token pair with an extra field', () => {
+    expect(failureOf(() => expectMatchesOpenApi('POST', '/auth/login', 200, pairWith({ scope: 'all' })))).toContain(
+      'must NOT have additional properties ("scope")',
+    )
+  })
+
+  it.each(['access_token', 'refresh_token', 'token_type', 'expires_in'])('rejects a token pair without %s', (field) => {
+    expect(failureOf(() => expectMatchesOpenApi('POST', '/auth/refresh', 200, pairWithout(field)))).toContain(
+      `must have required property '${field}'`,
+    )
+  })
+
+  it.each([
+    ['a token type other than Bearer', { token_type: 'bearer' }],
+    ['an expires_in of 0', { expires_in: 0 }],
+    ['a fractional expires_in', { expires_in: 3600.5 }],
+    ['an expires_in sent as a string', { expires_in: '3600' }],
+    ['an empty access token', { access_token: '' }],
+  ])('rejects a token pair with %s', (_, changes) => {
+    expect(() => expectMatchesOpenApi('POST', '/auth/register', 200, pairWith(changes))).toThrow()
+  })
+
+  it('rejects a token pair outside the data envelope, or an envelope with another field', () => {
+    expect(() => expectMatchesOpenApi('POST', '/auth/login', 200, SEED_TOKEN_PAIR.data)).toThrow(/required property 'data'/)
+    expect(() => expectMatchesOpenApi('POST', '/auth/login', 200, { ...SEED_TOKEN_PAIR, meta: {} })).toThrow(/additional properties/)
+  })
+
+  it('accepts the seed\'s current user for GET /auth/me 200, and a user without a display name', () => {
+    expect(() => expectMatchesOpenApi('GET', '/auth/me', 200, SEED_ME)).not.toThrow()
+    expect(() => expectMatchesOpenApi('GET', '/auth/me', 200, { data: { ...SEED_ME.data, display_name: null } })).not.toThrow()
+  })
+
+  it.each([
+    ['without display_name', { id: 1, login: 'username' }],
+    ['with a string id', { id: '1', login: 'username', display_name: null }],
+    ['with a password hash', { ...SEED_ME.data, password_hash: '$argon2id$...' }],
+  ])('rejects a current user %s', (_, data) => {
+    expect(() => expectMatchesOpenApi('GET', '/auth/me', 200, { data })).toThrow()
+  })
+
+  it('rejects a password change answer with another message or success false', () => {
+    expect(() =>
+      expectMatchesOpenApi('POST', '/auth/change-password', 200, { data: { success: true, message: 'Password changed' } }),
+    ).toThrow(/must be equal to constant \("Password changed successfully"\)/)
+    expect(() =>
+      expectMatchesOpenApi('POST', '/auth/change-password', 200, { data: { ...SEED_PASSWORD_CHANGED.data, success: false } }),
+    ).toThrow(/must be equal to constant \(true\)/)
+  })
+
+  it('accepts the seed\'s error example for GET /auth/me 401', () => {
+    expect(() => expectMatchesOpenApi('GET', '/auth/me', 401, SEED_ERROR)).not.toThrow()
+  })
+
+  it('rejects an error body whose code is not a documented code', () => {
+    expect(failureOf(() => expectMatchesOpenApi('GET', '/auth/me', 401, { error: 'Nope', code: 'NOT_A_CODE' }))).toContain(
+      'body/code must be equal to one of the allowed values',
+    )
+  })
+
+  it('rejects an error body whose code belongs to another status', () => {
+    expect(() => expectMatchesOpenApi('POST', '/auth/login', 401, { error: 'Invalid login or password', code: 'BAD_REQUEST' })).toThrow(
+      /must be equal to constant \("UNAUTHORIZED"\)/,
+    )
+  })
+
+  it('rejects an error body with an extra field or without its message', () => {
+    expect(() => expectMatchesOpenApi('POST', '/auth/register', 409, { ...conflict(MESSAGES.loginTaken).toBody(), detail: 'x' })).toThrow()
+    expect(() => expectMatchesOpenApi('POST', '/auth/register', 409, { code: 'CONFLICT' })).toThrow(/required property 'error'/)
+  })
+
+  it('accepts the error bodies lib/errors.ts produces, at their status, on the routes that answer them', () => {
+    const cases: Array<[string, string, ApiError]> = [
+      ['POST', '/auth/register', badRequest('password must be at least 8 characters')],
+      ['POST', '/auth/register', conflict(MESSAGES.loginTaken)],
+      ['POST', '/auth/register', new ApiError('PAYLOAD_TOO_LARGE', 'Request body must be at most 16384 bytes')],
+      ['POST', '/auth/register', new ApiError('UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json')],
+      ['POST', '/auth/login', unauthorized(MESSAGES.invalidCredentials)],
+      ['POST', '/auth/refresh', unauthorized(MESSAGES.invalidRefreshToken)],
+      ['POST', '/auth/refresh', unauthorized(MESSAGES.expiredRefreshToken)],
+      ['GET', '/auth/me', unauthorized(MESSAGES.missingToken)],
+      ['GET', '/auth/me', unauthorized(MESSAGES.expiredToken)],
+      ['POST', '/auth/change-password', unauthorized(MESSAGES.invalidCurrentPassword)],
+    ]
+    for (const { method, path } of documentedOperations()) {
+      cases.push([method, path, toApiError(new Error('boom'))])
+      cases.push([method, path, toApiError(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }))])
+    }
+    for (const [method, path, error] of cases) {
+      expect(() => expectMatchesOpenApi(method, path, error.status, error.toBody()), `${method} ${path} ${error.status}`).not.toThrow()
+    }
+  })
+
+  it('rejects an undocumented status', () => {
+    expect(failureOf(() => expectMatchesOpenApi('GET', '/auth/me', 400, { error: 'x', code: 'BAD_REQUEST' }))).toContain(
+      'GET /auth/me 400 is not documented',
+    )
+    expect(() => expectMatchesOpenApi('POST', '/auth/login', 409, { error: 'x', code: 'CONFLICT' })).toThrow(/not documented/)
+    expect(() => expectMatchesOpenApi('POST', '/auth/register', 201, SEED_TOKEN_PAIR)).toThrow(/not documented/)
+  })
+
+  it('rejects an undocumented route or method', () => {
+    expect(() => expectMatchesOpenApi('POST', '/auth/logout', 200, {})).toThrow(/POST \/auth\/logout is not documented/)
+    expect(() => expectMatchesOpenApi('GET', '/auth/login', 200, SEED_TOKEN_PAIR)).toThrow(/GET \/auth\/login is not documented/)
+  })
+
+  it('names the operation, each problem and the body when a body does not match', () => {
+    const message = failureOf(() => expectMatchesOpenApi('POST', '/auth/login', 200, pairWith({ token_type: 'MAC', extra: 1 })))
+    expect(message).toContain('POST /auth/login 200')
+    expect(message).toContain('body/data must NOT have additional properties ("extra")')
+    expect(message).toContain('body/data/token_type must be equal to constant ("Bearer")')
+    expect(message).toContain('"token_type":"MAC"')
+  })
+})
+
+describe('expectRequestMatchesOpenApi', () => {
+  it.each(SEED_REQUESTS)('accepts the seed\'s request example for POST %s', (path, body) => {
+    expect(() => expectRequestMatchesOpenApi('POST', path, body)).not.toThrow()
+  })
+
+  it('accepts a registration without a display name, or with a null one', () => {
+    expect(() => expectRequestMatchesOpenApi('POST', '/auth/register', { login: 'u', password: 'longenough' })).not.toThrow()
+    expect(() => expectRequestMatchesOpenApi('POST', '/auth/register', { login: 'u', password: 'longenough', display_name: null })).not.toThrow()
+  })
+
+  it('requires every field but display_name', () => {
+    expect(() => expectRequestMatchesOpenApi('POST', '/auth/register', { login: 'u' })).toThrow(/required property 'password'/)
+    expect(() => expectRequestMatchesOpenApi('POST', '/auth/login', { password: 'longenough' })).toThrow(/required property 'login'/)
+    expect(() => expectRequestMatchesOpenApi('POST', '/auth/refresh', {})).toThrow(/required property 'refresh_token'/)
+    expect(() => expectRequestMatchesOpenApi('POST', '/auth/change-password', { new_password: 'longenough' })).toThrow(
+      /required property 'current_password'/,
+    )
+  })
+
+  it('documents the bounds lib/schemas.ts enforces', () => {
+    const accepts = (path: string, body: Record<string, unknown>) => expect(() => expectRequestMatchesOpenApi('POST', path, body), JSON.stringify(body).slice(0, 80)).not.toThrow()
+    const rejects = (path: string, body: Record<string, unknown>) => expect(() => expectRequestMatchesOpenApi('POST', path, body), JSON.stringify(body).slice(0, 80)).toThrow()
+    const password = (n: number) => 'p'.repeat(n)
+
+    accepts('/auth/register', { login: 'l'.repeat(LOGIN_MAX_LENGTH), password: password(PASSWORD_MIN_LENGTH) })
+    rejects('/auth/register', { login: 'l'.repeat(LOGIN_MAX_LENGTH + 1), password: password(PASSWORD_MIN_LENGTH) })
+    rejects('/auth/register', { login: '', password: password(PASSWORD_MIN_LENGTH) })
+    rejects('/auth/register', { login: 'u', password: password(PASSWORD_MIN_LENGTH - 1) })
+    accepts('/auth/register', { login: 'u', password: password(PASSWORD_MAX_LENGTH) })
+    rejects('/auth/register', { login: 'u', password: password(PASSWORD_MAX_LENGTH + 1) })
+    accepts('/auth/register', { login: 'u', password: password(8), display_name: 'd'.repeat(DISPLAY_NAME_MAX_LENGTH) })
+    rejects('/auth/register', { login: 'u', password: password(8), display_name: 'd'.repeat(DISPLAY_NAME_MAX_LENGTH + 1) })
+
+    // A password being checked is only bounded: the policy applies to new passwords.
+    accepts('/auth/login', { login: 'u', password: 'p' })
+    rejects('/auth/login', { login: 'u', password: '' })
+    rejects('/auth/login', { login: 'u', password: password(PASSWORD_MAX_LENGTH + 1) })
+    accepts('/auth/change-password', { current_password: 'p', new_password: password(PASSWORD_MIN_LENGTH) })
+    rejects('/auth/change-password', { current_password: 'p', new_password: password(PASSWORD_MIN_LENGTH - 1) })
+    rejects('/auth/change-password', { current_password: password(8), new_password: password(PASSWORD_MAX_LENGTH + 1) })
+
+    accepts('/auth/refresh', { refresh_token: 't'.repeat(MAX_TOKEN_LENGTH) })
+    rejects('/auth/refresh', { refresh_token: 't'.repeat(MAX_TOKEN_LENGTH + 1) })
+    rejects('/auth/refresh', { refresh_token: '' })
+  })
+
+  it('rejects a request body for a route that takes none', () => {
+    expect(() => expectRequestMatchesOpenApi('GET', '/auth/me', {})).toThrow(/documents no request body/)
+  })
+})
