@@ -113,6 +113,8 @@ function load(): Loaded {
   ajv.addFormat('float', { type: 'number', validate: () => true })
   ajv.addFormat('double', { type: 'number', validate: () => true })
   ajv.addFormat('password', true)
+  ajv.addFormat('uuid', /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i)
+  ajv.addFormat('date-time', { type: 'string', validate: (s: string) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(s) && !Number.isNaN(Date.parse(s)) })
   ajv.addSchema(document, SCHEMA_ID)
   loaded = { document: document as unknown as OpenApiDocument, ajv }
   return loaded

@@ -1,0 +1,153 @@
+import { describe, expect, it } from 'vitest'
+import { getApp } from '../../../lib/app.js'
+import { api, registerUser } from '../../support/api.js'
+
+const REUSED = { error: 'Refresh token already used: the session has been revoked', code: 'REFRESH_TOKEN_REUSED' }
+const INVALID_REFRESH = { error: 'Invalid refresh token', code: 'UNAUTHORIZED' }
+const ENDED = { error: 'Session has ended', code: 'UNAUTHORIZED' }
+
+const sessionOf = async (accessToken: string): Promise<string> => (await getApp().tokens.verifyAccessToken(accessToken)).sessionId
+
+describe('refresh token rotation', () => {
+  it('retires the presented refresh token: the new one works, the session stays the same', async () => {
+    const { tokens } = await registerUser()
+    const first = await api.refresh({ refresh_token: tokens.refresh_token })
+    expect(first.status).toBe(200)
+    expect(first.body.data.refresh_token).not.toBe(tokens.refresh_token)
+    expect(await sessionOf(first.body.data.access_token)).toBe(await sessionOf(tokens.access_token))
+    expect((await api.refresh({ refresh_token: first.body.data.refresh_token })).status).toBe(200)
+  })
+
+  it('answers a replay within the grace window with the same successor, never a second one', async () => {
+    const { tokens } = await registerUser()
+    const first = await api.refresh({ refresh_token: tokens.refresh_token })
+    const retry = await api.refresh({ refresh_token: tokens.refresh_token })
+    expect(retry.status).toBe(200)
+    expect(retry.body.data.refresh_token).toBe(first.body.data.refresh_token)
+  })
+
+  it('gives N parallel refreshes of one token exactly one successor', async () => {
+    const { tokens } = await registerUser()
+    const results = await Promise.all(Array.from({ length: 8 }, () => api.refresh({ refresh_token: tokens.refresh_token })))
+    expect(results.map((r) => r.status)).toEqual(Array(8).fill(200))
+    expect(new Set(results.map((r) => r.body.data.refresh_token)).size).toBe(1)
+    const [row] = await getApp().sql`select count(*)::int as n from attune.session where id = ${await sessionOf(tokens.access_token)} and revoked is null`
+    expect(row?.['n']).toBe(1)
+  })
+
+  it('treats a replay of an older token as theft: after four refreshes, replaying the first kills every token of the session', async () => {
+    const { tokens } = await registerUser()
+    const chain = [tokens]
+    for (let i = 0; i < 4; i++) chain.push((await api.refresh({ refresh_token: chain[i]!.refresh_token })).body.data)
+    // The first token is two rotations old: outside any grace, it can only be a stolen copy.
+    expect(await api.refresh({ refresh_token: chain[0]!.refresh_token })).toMatchObject({ status: 401, body: REUSED })
+    for (const pair of chain) {
+      expect(await api.refresh({ refresh_token: pair.refresh_token })).toMatchObject({ status: 401, body: INVALID_REFRESH })
+      expect(await api.me(pair.access_token)).toMatchObject({ status: 401, body: ENDED })
+    }
+  })
+
+  it('treats the just-retired token as a replay once the grace window has passed', async () => {
+    const { tokens } = await registerUser()
+    await api.refresh({ refresh_token: tokens.refresh_token })
+    const sessionId = await sessionOf(tokens.access_token)
+    await getApp().sql`update attune.session set rotated = now() - interval '1 minute' where id = ${sessionId}`
+    expect(await api.refresh({ refresh_token: tokens.refresh_token })).toMatchObject({ status: 401, body: REUSED })
+  })
+
+  it('refuses a refresh token of an ended session', async () => {
+    const { tokens } = await registerUser()
+    await api.logout(tokens.access_token)
+    expect(await api.refresh({ refresh_token: tokens.refresh_token })).toMatchObject({ status: 401, body: INVALID_REFRESH })
+  })
+})
+
+describe('POST /auth/logout', () => {
+  it('ends only the current session by default', async () => {
+    const user = await registerUser()
+    const other = (await api.login({ login: user.login, password: user.password })).body.data
+    expect(await api.logout(user.tokens.access_token)).toMatchObject({ status: 200, body: { data: { success: true, sessions_ended: 1 } } })
+    expect(await api.me(user.tokens.access_token)).toMatchObject({ status: 401, body: ENDED })
+    expect((await api.me(other.access_token)).status).toBe(200)
+  })
+
+  it('ends every session with scope "global"', async () => {
+    const user = await registerUser()
+    const other = (await api.login({ login: user.login, password: user.password })).body.data
+    expect((await api.logout(user.tokens.access_token, { scope: 'global' })).body.data.sessions_ended).toBe(2)
+    expect((await api.me(user.tokens.access_token)).status).toBe(401)
+    expect((await api.me(other.access_token)).status).toBe(401)
+  })
+
+  it('ends every other session with scope "others"', async () => {
+    const user = await registerUser()
+    const a = (await api.login({ login: user.login, password: user.password })).body.data
+    const b = (await api.login({ login: user.login, password: user.password })).body.data
+    expect((await api.logout(user.tokens.access_token, { scope: 'others' })).body.data.sessions_ended).toBe(2)
+    expect((await api.me(user.tokens.access_token)).status).toBe(200)
+    expect((await api.me(a.access_token)).status).toBe(401)
+    expect((await api.me(b.access_token)).status).toBe(401)
+  })
+
+  it('answers 400 for an unknown scope and 401 without a token', async () => {
+    const { tokens } = await registerUser()
+    expect(await api.logout(tokens.access_token, { scope: 'everything' })).toMatchObject({
+      status: 400,
+      body: { error: 'scope must be one of local, global, others', code: 'BAD_REQUEST' },
+    })
+    expect((await api.logout(undefined)).status).toBe(401)
+  })
+})
+
+describe('GET /auth/sessions and DELETE /auth/sessions/{id}', () => {
+  it('lists the active sessions with created, last used, user agent and source IP, marking the current one', async () => {
+    const user = await registerUser()
+    await api.login({ login: user.login, password: user.password })
+    const res = await api.sessions(user.tokens.access_token)
+    expect(res.status).toBe(200)
+    expect(res.body.data).toHaveLength(2)
+    const current = await sessionOf(user.tokens.access_token)
+    for (const session of res.body.data) {
+      expect(session).toEqual({
+        id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        created: expect.any(String),
+        last_used: expect.any(String),
+        user_agent: 'PostmanRuntime/2.4.5',
+        source_ip: '192.168.196.186',
+        current: session.id === current,
+      })
+    }
+    expect(res.body.data.filter((s: { current: boolean }) => s.current)).toHaveLength(1)
+  })
+
+  it('ends one session by id', async () => {
+    const user = await registerUser()
+    const other = (await api.login({ login: user.login, password: user.password })).body.data
+    const otherId = await sessionOf(other.access_token)
+    expect(await api.endSession(user.tokens.access_token, otherId)).toMatchObject({ status: 200, body: { data: { success: true, sessions_ended: 1 } } })
+    expect((await api.me(other.access_token)).status).toBe(401)
+    expect((await api.sessions(user.tokens.access_token)).body.data).toHaveLength(1)
+  })
+
+  it('answers 404 for another identity’s session, an ended one, or an id that is not one', async () => {
+    const alice = await registerUser()
+    const bob = await registerUser()
+    const bobSession = await sessionOf(bob.tokens.access_token)
+    expect(await api.endSession(alice.tokens.access_token, bobSession)).toMatchObject({ status: 404, body: { error: 'Session not found', code: 'NOT_FOUND' } })
+    expect((await api.me(bob.tokens.access_token)).status).toBe(200)
+    expect((await api.endSession(alice.tokens.access_token, 'not-a-uuid')).status).toBe(404)
+  })
+})
+
+describe('password change and sessions', () => {
+  it('ends every other session; the current one stays usable', async () => {
+    const user = await registerUser()
+    const other = (await api.login({ login: user.login, password: user.password })).body.data
+    const res = await api.changePassword(user.tokens.access_token, { current_password: user.password, new_password: 'a-brand-new-password' })
+    expect(res).toMatchObject({ status: 200, body: { data: { success: true, message: 'Password changed successfully' } } })
+    expect((await api.me(user.tokens.access_token)).status).toBe(200)
+    expect((await api.refresh({ refresh_token: user.tokens.refresh_token })).status).toBe(200)
+    expect(await api.me(other.access_token)).toMatchObject({ status: 401, body: ENDED })
+    expect(await api.refresh({ refresh_token: other.refresh_token })).toMatchObject({ status: 401, body: INVALID_REFRESH })
+  })
+})
