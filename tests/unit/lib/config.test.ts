@@ -82,4 +82,19 @@ describe('loadConfig', () => {
     expect(database.statementTimeout).toBe(5000)
     expect(database.poolMax).toBe(1)
   })
+
+  it('reads a previous secret with the end of its overlap', () => {
+    const config = loadConfig({ DATABASE_URL, JWT_SECRET: STRONG_SECRET, JWT_PREVIOUS_SECRET: 'p'.repeat(32), JWT_PREVIOUS_SECRET_UNTIL: '2026-12-31T00:00:00Z' })
+    expect(config.jwt.previousSecretUntil).toBe(Date.UTC(2026, 11, 31))
+    expect(new TextDecoder().decode(config.jwt.previousSecret)).toBe('p'.repeat(32))
+  })
+
+  it('refuses a previous secret without the end of its overlap', () => {
+    expect(() => loadConfig({ DATABASE_URL, JWT_SECRET: STRONG_SECRET, JWT_PREVIOUS_SECRET: 'p'.repeat(32) })).toThrow(/JWT_PREVIOUS_SECRET_UNTIL is required/)
+  })
+
+  it('defaults the refresh reuse grace window to 10 seconds, and allows 0', () => {
+    expect(loadConfig({ DATABASE_URL }).jwt.refreshReuseGrace).toBe(10)
+    expect(loadConfig({ DATABASE_URL, JWT_REFRESH_REUSE_GRACE: '0' }).jwt.refreshReuseGrace).toBe(0)
+  })
 })

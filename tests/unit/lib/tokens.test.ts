@@ -125,3 +125,35 @@ describe('token verification refuses', () => {
     expect(await failure(rotated.verifyAccessToken(token))).toBe('invalid')
   })
 })
+
+describe('secret rotation', () => {
+  const previousSecret = new TextEncoder().encode('the-previous-secret-of-at-least-32-bytes')
+  const current = new TextEncoder().encode('the-current-secret-of-at-least-32-bytes!')
+  const until = NOW + 24 * 3600_000
+
+  it('still verifies a token signed with the previous secret during the overlap', async () => {
+    const old = await pairFor(testTokens({ secret: previousSecret }), alice)
+    const rotated = testTokens({ secret: current, previousSecret, previousSecretUntil: until })
+    await expect(rotated.verifyAccessToken(old.access_token)).resolves.toMatchObject({ identityId: 42 })
+    await expect(rotated.verifyRefreshToken(old.refresh_token)).resolves.toMatchObject({ identityId: 42 })
+  })
+
+  it('refuses the previous secret once the overlap has ended', async () => {
+    const old = await pairFor(testTokens({ secret: previousSecret, now: () => until - 1000 }), alice)
+    const after = testTokens({ secret: current, previousSecret, previousSecretUntil: until, now: () => until })
+    expect(await failure(after.verifyAccessToken(old.access_token))).toBe('invalid')
+  })
+
+  it('signs new tokens with the current secret only', async () => {
+    const rotated = testTokens({ secret: current, previousSecret, previousSecretUntil: until })
+    const pair = await pairFor(rotated, alice)
+    expect(await failure(testTokens({ secret: previousSecret }).verifyAccessToken(pair.access_token))).toBe('invalid')
+    await expect(testTokens({ secret: current }).verifyAccessToken(pair.access_token)).resolves.toMatchObject({ identityId: 42 })
+  })
+
+  it('does not let the previous secret rescue a token that fails for another reason', async () => {
+    const old = await pairFor(testTokens({ secret: previousSecret }), alice)
+    const rotatedLater = testTokens({ secret: current, previousSecret, previousSecretUntil: until, now: () => NOW + 3601_000 })
+    expect(await failure(rotatedLater.verifyAccessToken(old.access_token))).toBe('expired')
+  })
+})
