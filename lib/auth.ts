@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto'
 import type { Identity, IdentityRepository } from './db/identities.js'
 import { LoginTakenError } from './db/identities.js'
 import type { SessionRepository } from './db/sessions.js'
-import { ApiError, MESSAGES, conflict, unauthorized } from './errors.js'
+import { ApiError, MESSAGES, bearerRefused, conflict, unauthorized } from './errors.js'
 import type { Logger } from './log.js'
 import { hashPassword, verifyPassword } from './passwords.js'
 import type { ChangePasswordInput, LoginInput, LogoutInput, RefreshInput, RegisterInput } from './schemas.js'
@@ -160,14 +160,14 @@ export function createAuthService(deps: AuthDependencies): AuthService {
 
     async profile({ identityId }) {
       const identity = await identities.findById(identityId)
-      if (!identity) throw unauthorized(MESSAGES.invalidToken)
+      if (!identity) throw bearerRefused(MESSAGES.invalidToken)
       return { id: identity.id, login: identity.login, display_name: identity.displayName }
     },
 
     async changePassword({ identityId, sessionId }, { current_password, new_password }) {
       const identity = await identities.findById(identityId)
       const valid = await verifyPassword(current_password, identity?.passwordHash)
-      if (!identity) throw unauthorized(MESSAGES.invalidToken)
+      if (!identity) throw bearerRefused(MESSAGES.invalidToken)
       if (!valid) {
         logger.info('password change refused', { event: 'auth.change_password', outcome: 'failure', reason: 'invalid_current_password', identityId })
         throw new ApiError('UNAUTHORIZED', MESSAGES.invalidCurrentPassword)

@@ -65,6 +65,13 @@ export const MESSAGES = {
   unavailable: 'Service temporarily unavailable',
 } as const
 
+/** RFC 6750 §3: the challenge sent with every bearer-token refusal. */
+export const BEARER_CHALLENGE = 'Bearer realm="attune-auth"'
+
+/** A 401 for a bearer token that is missing, invalid or no longer good: carries the `WWW-Authenticate` challenge. */
+export const bearerRefused = (message: string): ApiError =>
+  new ApiError('UNAUTHORIZED', message, { headers: { 'WWW-Authenticate': BEARER_CHALLENGE } })
+
 export const badRequest = (message: string): ApiError => new ApiError('BAD_REQUEST', message)
 export const unauthorized = (message: string): ApiError => new ApiError('UNAUTHORIZED', message)
 export const conflict = (message: string): ApiError => new ApiError('CONFLICT', message)

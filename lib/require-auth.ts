@@ -3,16 +3,15 @@
  * attached to the request. Works for REST API events (`requestContext.authorizer`, values stringified
  * by API Gateway) and HTTP API events (`requestContext.authorizer.lambda`). Answers 401 when absent.
  */
-import { ApiError, MESSAGES } from './errors.js'
+import { MESSAGES, bearerRefused } from './errors.js'
+
+export { BEARER_CHALLENGE } from './errors.js'
 
 export interface AuthenticatedUser {
   identityId: number
   login: string
   sessionId: string
 }
-
-/** RFC 6750 §3: the challenge sent with every bearer-token refusal. */
-export const BEARER_CHALLENGE = 'Bearer realm="attune-auth"'
 
 interface EventWithAuthorizer {
   requestContext?: { authorizer?: unknown } | null
@@ -22,7 +21,7 @@ const IDENTITY_ID = /^[1-9]\d{0,15}$/
 
 export function requireAuth(event: EventWithAuthorizer): AuthenticatedUser {
   const user = readAuthorizerContext(event)
-  if (!user) throw new ApiError('UNAUTHORIZED', MESSAGES.missingToken, { headers: { 'WWW-Authenticate': BEARER_CHALLENGE } })
+  if (!user) throw bearerRefused(MESSAGES.missingToken)
   return user
 }
 

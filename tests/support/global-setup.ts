@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { TestProject } from 'vitest/node'
 import { migrate } from '../../lib/db/migrate.js'
-import { startLocalDatabase } from '../../infra/local/database.js'
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -22,6 +21,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   if (!url) {
     const root = await mkdtemp(join(tmpdir(), 'attune-auth-test-'))
     await chmod(root, 0o755) // as root, the server runs as the postgres user, which must enter this folder
+    // Loaded only when needed: a run against DATABASE_URL never touches the embedded server.
+    const { startLocalDatabase } = await import('../../infra/local/database.js')
     const db = await startLocalDatabase({ dataDir: join(root, 'pg'), persistent: false }).catch(async (error: unknown) => {
       await rm(root, { recursive: true, force: true })
       throw error

@@ -1,0 +1,193 @@
+/**
+ * `npm start` as a user runs it, over real HTTP: serverless-offline with the esbuild bundles, our
+ * authorizer in front of the protected routes, and the seed's "Manual Testing with cURL" flow.
+ * The server gets a free port and the test run's database (tests/support/global-setup.ts).
+ */
+import type { ChildProcess } from 'node:child_process'
+import { spawn } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { freePort } from '../../infra/local/database.js'
+import { loadConfig } from '../../lib/config.js'
+import { MESSAGES } from '../../lib/errors.js'
+import { BEARER_CHALLENGE } from '../../lib/require-auth.js'
+import { createTokenService } from '../../lib/tokens.js'
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+const JWT_SECRET = process.env['JWT_SECRET'] ?? 'test-secret-that-is-at-least-32-bytes-long!'
+const READY = /\[attune-auth\] ready in [\d.]+ s: (http:\/\/\S+)/
+
+let server: ChildProcess | undefined
+let baseUrl = ''
+const output: string[] = []
+
+beforeAll(async () => {
+  const port = await freePort()
+  server = spawn('npm', ['start'], {
+    cwd: ROOT,
+    detached: true, // its own process group, so afterAll stops npm, start.ts and everything under them
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, PORT: String(port), DATABASE_URL: inject('databaseUrl'), JWT_SECRET, LOG_LEVEL: 'silent' },
+  })
+  baseUrl = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`npm start was not ready in 60 s:\n${output.join('')}`)), 60_000)
+    const scan = (chunk: Buffer): void => {
+      output.push(chunk.toString('utf8'))
+      const ready = READY.exec(output.join(''))
+      if (ready?.[1]) {
+        clearTimeout(timer)
+        resolve(ready[1])
+      }
+    }
+    server?.stdout?.on('data', scan)
+    server?.stderr?.on('data', scan)
+    server?.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`npm start exited (code ${code}) before it was ready:\n${output.join('')}`))
+    })
+  })
+}, 90_000)
+
+afterAll(async () => {
+  const child = server
+  if (!child?.pid || child.exitCode !== null) return
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  process.kill(-child.pid, 'SIGTERM')
+  const timer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), 15_000)
+  await exited
+  clearTimeout(timer)
+}, 20_000)
+
+interface Answer<T = any> {
+  status: number
+  headers: Headers
+  body: T
+}
+
+async function request<T = any>(method: string, path: string, options: { body?: unknown; token?: string; raw?: string } = {}): Promise<Answer<T>> {
+  const headers: Record<string, string> = {}
+  if (options.body !== undefined || options.raw !== undefined) headers['Content-Type'] = 'application/json'
+  if (options.token !== undefined) headers['Authorization'] = `Bearer ${options.token}`
+  const response = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers,
+    ...(options.raw !== undefined ? { body: options.raw } : options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+  })
+  const text = await response.text()
+  let body: unknown
+  try {
+    body = JSON.parse(text)
+  } catch {
+    throw new Error(`${method} ${path} answered ${response.status} with a body that is not JSON: ${text}`)
+  }
+  return { status: response.status, headers: response.headers, body: body as T }
+}
+
+const expectTokenPair = (answer: Answer): void => {
+  expect(answer.status).toBe(200)
+  expect(answer.body).toEqual({
+    data: { access_token: expect.any(String), refresh_token: expect.any(String), token_type: 'Bearer', expires_in: 3600 },
+  })
+}
+
+const expectBearerRefusal = (answer: Answer, error: string): void => {
+  expect({ status: answer.status, body: answer.body }).toEqual({ status: 401, body: { error, code: 'UNAUTHORIZED' } })
+  expect(answer.headers.get('www-authenticate')).toBe(BEARER_CHALLENGE)
+  expect(answer.headers.get('content-type')).toMatch(/^application\/json/)
+}
+
+describe('npm start: the seed\'s cURL flow', () => {
+  const login = `e2e-${Date.now().toString(36)}-${randomUUID().slice(0, 8)}`
+  let accessToken = ''
+  let refreshToken = ''
+  let identityId = 0
+
+  it('registers a new user and answers a Bearer token pair', async () => {
+    const answer = await request('POST', '/auth/register', { body: { login, password: 'testpass123', display_name: 'Test User' } })
+    expectTokenPair(answer)
+    expect(answer.headers.get('cache-control')).toBe('no-store')
+  })
+
+  it('logs the user in with that password', async () => {
+    const answer = await request('POST', '/auth/login', { body: { login, password: 'testpass123' } })
+    expectTokenPair(answer)
+    ;({ access_token: accessToken, refresh_token: refreshToken } = answer.body.data)
+  })
+
+  it('answers the current user for the access token, through the authorizer', async () => {
+    const answer = await request('GET', '/auth/me', { token: accessToken })
+    expect(answer.status).toBe(200)
+    expect(answer.body).toEqual({ data: { id: expect.any(Number), login, display_name: 'Test User' } })
+    identityId = answer.body.data.id
+  })
+
+  it('changes the password when the current one is given', async () => {
+    const answer = await request('POST', '/auth/change-password', {
+      token: accessToken,
+      body: { current_password: 'testpass123', new_password: 'newpass456' },
+    })
+    expect(answer).toMatchObject({ status: 200, body: { data: { success: true, message: 'Password changed successfully' } } })
+  })
+
+  it('then refuses the old password and accepts the new one', async () => {
+    const old = await request('POST', '/auth/login', { body: { login, password: 'testpass123' } })
+    expect({ status: old.status, body: old.body }).toEqual({ status: 401, body: { error: MESSAGES.invalidCredentials, code: 'UNAUTHORIZED' } })
+    const answer = await request('POST', '/auth/login', { body: { login, password: 'newpass456' } })
+    expectTokenPair(answer)
+    ;({ access_token: accessToken, refresh_token: refreshToken } = answer.body.data)
+  })
+
+  it('exchanges the refresh token for a new token pair that works', async () => {
+    const answer = await request('POST', '/auth/refresh', { body: { refresh_token: refreshToken } })
+    expectTokenPair(answer)
+    const me = await request('GET', '/auth/me', { token: answer.body.data.access_token })
+    expect(me.body).toEqual({ data: { id: identityId, login, display_name: 'Test User' } })
+  })
+
+  it('answers 409 when the login is already taken', async () => {
+    const answer = await request('POST', '/auth/register', { body: { login, password: 'anotherpass123' } })
+    expect({ status: answer.status, body: answer.body }).toEqual({ status: 409, body: { error: MESSAGES.loginTaken, code: 'CONFLICT' } })
+  })
+
+  describe('refusals on a protected route, as API Gateway\'s Gateway Responses answer them', () => {
+    it('answers 401 "Missing authentication token" with a Bearer challenge when there is no token', async () => {
+      expectBearerRefusal(await request('GET', '/auth/me'), MESSAGES.missingToken)
+      expectBearerRefusal(await request('POST', '/auth/change-password', { body: { current_password: 'x', new_password: 'newpass789' } }), MESSAGES.missingToken)
+    })
+
+    it('answers 401 "Invalid authentication token" for a garbage token', async () => {
+      expectBearerRefusal(await request('GET', '/auth/me', { token: 'not.a.jwt' }), MESSAGES.invalidToken)
+    })
+
+    it('answers 401 "Invalid authentication token" for a refresh token used as an access token', async () => {
+      expectBearerRefusal(await request('GET', '/auth/me', { token: refreshToken }), MESSAGES.invalidToken)
+    })
+
+    it('answers 401 "Authentication token expired" for an expired access token', async () => {
+      const config = loadConfig({ ...process.env, JWT_SECRET })
+      const twoHoursAgo = Date.now() - 2 * 3600_000
+      const tokens = createTokenService({ ...config.jwt, now: () => twoHoursAgo })
+      const { access_token } = await tokens.issuePair({ identityId, login, sessionId: randomUUID() }, tokens.newRefreshTokenId())
+      expectBearerRefusal(await request('GET', '/auth/me', { token: access_token }), MESSAGES.expiredToken)
+    })
+  })
+
+  describe('invalid requests', () => {
+    it('answers 400 for a body that is not JSON', async () => {
+      const answer = await request('POST', '/auth/login', { raw: '{"login": "testuser", "password": ' })
+      expect(answer).toMatchObject({ status: 400, body: { error: 'Request body is not valid JSON', code: 'BAD_REQUEST' } })
+    })
+
+    it('answers 400 naming a missing field', async () => {
+      const answer = await request('POST', '/auth/register', { body: { login: `${login}-2` } })
+      expect(answer).toMatchObject({ status: 400, body: { code: 'BAD_REQUEST' } })
+      expect(answer.body.error).toMatch(/password/)
+    })
+
+    it('answers 400 for a password shorter than 8 characters', async () => {
+      const answer = await request('POST', '/auth/register', { body: { login: `${login}-3`, password: 'short' } })
+      expect(answer).toMatchObject({ status: 400, body: { error: 'password must be at least 8 characters', code: 'BAD_REQUEST' } })
+    })
+  })
+})

@@ -1,0 +1,288 @@
+/**
+ * `osls package` on stage `local`, with no AWS credentials and no secrets in the environment, and what the
+ * CloudFormation template and zips it writes promise about the deployed API: one Lambda per documented
+ * operation (docs/openapi.yaml) plus the authorizer, the authorizer exactly on the protected routes, and the
+ * Gateway Responses that turn API Gateway's own refusals into the seed's `{"error", "code"}` bodies.
+ */
+import { execFile } from 'node:child_process'
+import { readdirSync, readFileSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { basename, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { parse } from 'yaml'
+import { ERROR_STATUS, MESSAGES } from '../../../lib/errors.js'
+import { BEARER_CHALLENGE } from '../../../lib/require-auth.js'
+import { GATEWAY_RESPONSES, renderGatewayResponse } from '../../../infra/local/offline-authorizer.js'
+import { zipEntries } from './zip.js'
+
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
+
+interface Resource {
+  Type: string
+  Properties: Record<string, any>
+  DependsOn?: string[]
+}
+interface Template {
+  Resources: Record<string, Resource>
+  Outputs: Record<string, { Value: unknown; Export?: { Name: string } }>
+}
+
+let out: string
+let buildFolder: string
+let template: Template
+let packagingSeconds: number
+
+beforeAll(async () => {
+  out = await mkdtemp(join(tmpdir(), 'attune-auth-package-'))
+  buildFolder = join('.esbuild', `test-package-${process.pid}-${Date.now().toString(36)}`)
+  // No credentials anywhere: drop AWS_* and point the SDK at files that do not exist.
+  const env: Record<string, string> = {}
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value !== undefined && !key.startsWith('AWS_') && !['JWT_SECRET', 'DATABASE_URL', 'LOG_LEVEL', 'STAGE'].includes(key)) env[key] = value
+  }
+  Object.assign(env, { AWS_SHARED_CREDENTIALS_FILE: join(out, 'none'), AWS_CONFIG_FILE: join(out, 'none'), AWS_EC2_METADATA_DISABLED: 'true' })
+  const started = performance.now()
+  await promisify(execFile)(
+    process.execPath,
+    [
+      '--disable-warning=NodeVersionSupportWarning',
+      'node_modules/osls/bin/serverless.js',
+      'package',
+      '--stage',
+      'local',
+      '--package',
+      out,
+      `--param=esbuildWorkFolder=${buildFolder}`,
+    ],
+    { cwd: ROOT, env, timeout: 60_000 },
+  )
+  packagingSeconds = (performance.now() - started) / 1000
+  template = JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8')) as Template
+}, 90_000)
+
+afterAll(async () => {
+  if (out) await rm(out, { recursive: true, force: true })
+  if (buildFolder) await rm(join(ROOT, buildFolder), { recursive: true, force: true })
+})
+
+const ofType = (type: string): [string, Resource][] => Object.entries(template.Resources).filter(([, r]) => r.Type === type)
+
+/** `POST /auth/login` → { function logical id, authorizer id or undefined }. */
+function routes(): Map<string, { functionId: string; authorizationType: string; authorizerId: unknown }> {
+  const pathOf = (ref: unknown): string => {
+    const id = (ref as { Ref?: string }).Ref
+    if (!id) return '' // the root resource
+    const resource = template.Resources[id] as Resource
+    return `${pathOf(resource.Properties['ParentId'])}/${resource.Properties['PathPart']}`
+  }
+  const result = new Map<string, { functionId: string; authorizationType: string; authorizerId: unknown }>()
+  for (const [, method] of ofType('AWS::ApiGateway::Method')) {
+    const p = method.Properties
+    const uriParts = p['Integration'].Uri['Fn::Join'][1] as unknown[]
+    const target = uriParts.find((part) => typeof part === 'object' && part !== null && 'Fn::GetAtt' in part) as { 'Fn::GetAtt': [string, string] }
+    result.set(`${p['HttpMethod']} ${pathOf(p['ResourceId'])}`, {
+      functionId: target['Fn::GetAtt'][0],
+      authorizationType: p['AuthorizationType'],
+      authorizerId: p['AuthorizerId'],
+    })
+  }
+  return result
+}
+
+/** Operations of docs/openapi.yaml: `POST /auth/login` → does it require a bearer token? */
+function documentedOperations(): Map<string, boolean> {
+  const doc = parse(readFileSync(join(ROOT, 'docs', 'openapi.yaml'), 'utf8')) as {
+    security?: unknown[]
+    paths: Record<string, Record<string, { security?: unknown[] }>>
+  }
+  const operations = new Map<string, boolean>()
+  for (const [path, item] of Object.entries(doc.paths)) {
+    for (const [method, operation] of Object.entries(item)) {
+      if (!['get', 'put', 'post', 'delete', 'patch'].includes(method)) continue
+      const security = operation.security ?? doc.security ?? []
+      operations.set(`${method.toUpperCase()} ${path}`, security.length > 0)
+    }
+  }
+  return operations
+}
+
+describe('npm run package (osls package --stage local)', () => {
+  it('needs no AWS credentials and takes seconds', () => {
+    expect(template.Resources).toBeDefined()
+    expect(packagingSeconds).toBeLessThan(30)
+  })
+
+  it('deploys every documented operation, and only those, each to its own Lambda', () => {
+    const deployed = routes()
+    expect([...deployed.keys()].sort()).toEqual([...documentedOperations().keys()].sort())
+    const functionIds = [...deployed.values()].map((route) => route.functionId)
+    expect(new Set(functionIds).size).toBe(functionIds.length)
+  })
+
+  it('wires every handler in functions/ (the HTTP ones and the authorizer)', () => {
+    const lambdas = ofType('AWS::Lambda::Function').map(([, r]) => r.Properties['Handler'] as string)
+    const handlers = readdirSync(join(ROOT, 'functions'))
+      .filter((file) => file.endsWith('.ts'))
+      .map((file) => `functions/${basename(file, '.ts')}.handler`)
+    expect(lambdas.sort()).toEqual(handlers.sort())
+  })
+
+  it('puts the authorizer on exactly the routes the contract protects', () => {
+    const documented = documentedOperations()
+    for (const [route, { authorizationType, authorizerId }] of routes()) {
+      if (documented.get(route)) {
+        expect({ route, authorizationType, authorizerId }).toEqual({ route, authorizationType: 'CUSTOM', authorizerId: { Ref: 'AuthorizerApiGatewayAuthorizer' } })
+      } else {
+        expect({ route, authorizationType, authorizerId }).toEqual({ route, authorizationType: 'NONE', authorizerId: undefined })
+      }
+    }
+  })
+
+  it('uses the authorizer Lambda as a REQUEST authorizer on the Authorization header, uncached on stage local', () => {
+    const authorizer = template.Resources['AuthorizerApiGatewayAuthorizer'] as Resource
+    expect(authorizer.Properties).toMatchObject({
+      Type: 'REQUEST',
+      IdentitySource: 'method.request.header.Authorization',
+      AuthorizerResultTtlInSeconds: 0,
+    })
+    expect(JSON.stringify(authorizer.Properties['AuthorizerUri'])).toContain('"AuthorizerLambdaFunction"')
+  })
+
+  it('runs every function on Node.js 22 on arm64, with the memory Argon2 needs where passwords are hashed', () => {
+    const byHandler: Record<string, Record<string, any>> = Object.fromEntries(
+      ofType('AWS::Lambda::Function').map(([, r]) => [r.Properties['Handler'], r.Properties]),
+    )
+    for (const properties of Object.values(byHandler)) {
+      expect(properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'] })
+      expect(properties['Timeout']).toBeLessThanOrEqual(10) // well under API Gateway's 29 s
+    }
+    for (const name of ['register', 'login', 'change-password']) {
+      expect(byHandler[`functions/${name}.handler`]).toMatchObject({ MemorySize: 1024, Timeout: 10 })
+    }
+    expect(byHandler['functions/me.handler']).toMatchObject({ MemorySize: 256 })
+    expect(byHandler['functions/refresh.handler']).toMatchObject({ MemorySize: 256 })
+    expect(byHandler['functions/authorizer.handler']).toMatchObject({ MemorySize: 256, Timeout: 5 })
+  })
+
+  it('gives every function the same configuration, with no secret in the template when none is set', () => {
+    for (const [, lambda] of ofType('AWS::Lambda::Function')) {
+      expect(lambda.Properties['Environment'].Variables).toEqual({
+        STAGE: 'local',
+        LOG_LEVEL: 'info',
+        JWT_ACCESS_EXPIRATION: '3600',
+        JWT_REFRESH_EXPIRATION: '604800',
+        JWT_SECRET: '',
+        DATABASE_URL: '',
+      })
+    }
+  })
+
+  it('reads deployed stages\' secrets from SSM under the stage\'s own path', () => {
+    const config = parse(readFileSync(join(ROOT, 'serverless.yml'), 'utf8'), { logLevel: 'error' }) as {
+      provider: { environment: Record<string, string> }
+    }
+    expect(config.provider.environment['JWT_SECRET']).toContain('ssm:/attune-auth/${sls:stage}/jwt-secret')
+    expect(config.provider.environment['DATABASE_URL']).toContain('ssm:/attune-auth/${sls:stage}/database-url')
+  })
+
+  it('grants the functions nothing beyond writing their own logs', () => {
+    const [[, role] = []] = ofType('AWS::IAM::Role')
+    const statements = (role as Resource).Properties['Policies'].flatMap((policy: any) => policy.PolicyDocument.Statement)
+    for (const statement of statements) {
+      for (const action of [statement.Action].flat()) expect(action).toMatch(/^logs:/)
+      expect(JSON.stringify(statement.Resource)).toContain('log-group:/aws/lambda/attune-auth-local')
+    }
+  })
+
+  it('publishes the API URL and the authorizer ARN (export and SSM parameter) for other stacks', () => {
+    expect(template.Outputs['ServiceEndpoint']).toBeDefined()
+    expect(template.Outputs['AuthorizerArn']).toEqual({
+      Description: expect.any(String),
+      Value: { 'Fn::GetAtt': ['AuthorizerLambdaFunction', 'Arn'] },
+      Export: { Name: 'attune-auth-local-AuthorizerArn' },
+    })
+    const [[, parameter] = []] = ofType('AWS::SSM::Parameter')
+    expect((parameter as Resource).Properties).toMatchObject({
+      Name: '/attune-auth/local/authorizer-arn',
+      Type: 'String',
+      Value: { 'Fn::GetAtt': ['AuthorizerLambdaFunction', 'Arn'] },
+    })
+  })
+
+  it('packs each function as one minified ESM bundle, without source maps or the AWS SDK', () => {
+    for (const [, lambda] of ofType('AWS::Lambda::Function')) {
+      const handler = lambda.Properties['Handler'] as string
+      const zip = readFileSync(join(out, basename(lambda.Properties['Code'].S3Key as string)))
+      const entries = zipEntries(zip)
+      expect(entries).toEqual([handler.replace(/\.handler$/, '.mjs')])
+    }
+  })
+})
+
+describe('Gateway Responses (what API Gateway answers when it refuses a request itself)', () => {
+  const responses = (): Map<string, Record<string, any>> =>
+    new Map(ofType('AWS::ApiGateway::GatewayResponse').map(([, r]) => [r.Properties['ResponseType'] as string, r.Properties]))
+  const body = (type: string, context: Record<string, string> = {}): unknown =>
+    JSON.parse(
+      (responses().get(type)?.['ResponseTemplates']['application/json'] as string)
+        .replace(/\$context\.authorizer\.(\w+)/g, (_, key: string) => context[key] ?? '')
+        .replace('$context.error.messageString', JSON.stringify('Unsupported Media Type')),
+    )
+
+  it('answers an authorizer Deny with 401, the authorizer\'s message and code, and a Bearer challenge', () => {
+    const denied = responses().get('ACCESS_DENIED')
+    expect(denied).toMatchObject({
+      StatusCode: '401',
+      ResponseParameters: {
+        'gatewayresponse.header.WWW-Authenticate': `'${BEARER_CHALLENGE}'`,
+        'gatewayresponse.header.Content-Type': "'application/json'",
+      },
+    })
+    expect(body('ACCESS_DENIED', { error: MESSAGES.expiredToken, code: 'UNAUTHORIZED' })).toEqual({ error: MESSAGES.expiredToken, code: 'UNAUTHORIZED' })
+  })
+
+  it('answers a missing Authorization header with 401 "Missing authentication token" and a Bearer challenge', () => {
+    expect(responses().get('UNAUTHORIZED')).toMatchObject({
+      StatusCode: '401',
+      ResponseParameters: { 'gatewayresponse.header.WWW-Authenticate': `'${BEARER_CHALLENGE}'` },
+    })
+    expect(body('UNAUTHORIZED')).toEqual({ error: MESSAGES.missingToken, code: 'UNAUTHORIZED' })
+  })
+
+  it('answers an unknown route with 404, throttling with 429 and its own failures with an opaque 500', () => {
+    expect(responses().get('MISSING_AUTHENTICATION_TOKEN')?.['StatusCode']).toBe('404')
+    expect(body('MISSING_AUTHENTICATION_TOKEN')).toEqual({ error: 'Not found', code: 'NOT_FOUND' })
+    expect(responses().get('THROTTLED')?.['StatusCode']).toBe('429')
+    expect(body('THROTTLED')).toEqual({ error: 'Too many requests', code: 'TOO_MANY_REQUESTS' })
+    expect(body('DEFAULT_5XX')).toEqual({ error: MESSAGES.internal, code: 'INTERNAL_ERROR' })
+    expect(body('DEFAULT_4XX')).toEqual({ error: 'Unsupported Media Type', code: 'BAD_REQUEST' })
+  })
+
+  it('uses only the API\'s error codes, with their statuses, and always answers JSON', () => {
+    for (const [type, properties] of responses()) {
+      const { code } = body(type, { code: 'UNAUTHORIZED' }) as { code: keyof typeof ERROR_STATUS }
+      expect(ERROR_STATUS[code], type).toBeDefined()
+      if (properties['StatusCode']) expect(Number(properties['StatusCode']), type).toBe(ERROR_STATUS[code])
+      expect(properties['ResponseParameters']['gatewayresponse.header.Content-Type'], type).toBe("'application/json'")
+    }
+  })
+
+  it('are what the offline authorizer answers under npm start', () => {
+    for (const type of Object.keys(GATEWAY_RESPONSES) as (keyof typeof GATEWAY_RESPONSES)[]) {
+      const deployed = responses().get(type) as Record<string, any>
+      const offline = renderGatewayResponse(type, { error: MESSAGES.invalidToken, code: 'UNAUTHORIZED' })
+      expect(GATEWAY_RESPONSES[type].template, type).toBe(deployed['ResponseTemplates']['application/json'])
+      const headers = Object.fromEntries(
+        Object.entries(deployed['ResponseParameters'] as Record<string, string>).map(([name, value]) => [
+          name.replace('gatewayresponse.header.', ''),
+          value.slice(1, -1),
+        ]),
+      )
+      expect(offline.headers, type).toEqual(headers)
+      expect(offline.status, type).toBe(Number(deployed['StatusCode'] ?? 500))
+    }
+  })
+})
