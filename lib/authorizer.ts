@@ -1,8 +1,9 @@
 /**
  * The Lambda authorizer's decision, in place of the seed's `require_auth` middleware.
  *
- * It reads `Authorization: Bearer <token>` (REST REQUEST events; case-insensitive header name) or the
- * token of a REST TOKEN event, verifies it as an access token, and answers an IAM policy:
+ * It reads `Authorization: Bearer <token>` (REST REQUEST and HTTP API events; case-insensitive header
+ * name) or the token of a REST TOKEN event, verifies it as an access token, and answers an IAM policy
+ * (or, for HTTP API payload 2.0 with simple responses, `{isAuthorized, context}`):
  * - Allow, with context `{identityId, login, sessionId}` for the handlers (`requireAuth`), when the token
  *   verifies and its session is still active (one indexed lookup: logout and replay reach access tokens);
  * - Deny, with context `{error, code}` holding the seed's message, which the ACCESS_DENIED Gateway
@@ -13,6 +14,7 @@
 import type {
   APIGatewayAuthorizerResult,
   APIGatewayRequestAuthorizerEvent,
+  APIGatewayRequestAuthorizerEventV2,
   APIGatewayTokenAuthorizerEvent,
 } from 'aws-lambda'
 import { MESSAGES } from './errors.js'
@@ -20,7 +22,20 @@ import type { SessionRepository } from './db/sessions.js'
 import type { TokenService } from './tokens.js'
 import { TokenError } from './tokens.js'
 
-export type AuthorizerEvent = APIGatewayRequestAuthorizerEvent | APIGatewayTokenAuthorizerEvent
+/** REST API events, and HTTP API payload 1.0 (same shape): answered with an IAM policy. */
+export type RestAuthorizerEvent = APIGatewayRequestAuthorizerEvent | APIGatewayTokenAuthorizerEvent
+export type AuthorizerEvent = RestAuthorizerEvent | APIGatewayRequestAuthorizerEventV2
+
+/** An HTTP API Lambda authorizer event in payload format 2.0 (format 1.0 has the REST REQUEST shape). */
+export function isHttpApiV2(event: AuthorizerEvent): event is APIGatewayRequestAuthorizerEventV2 {
+  return (event as { version?: unknown }).version === '2.0'
+}
+
+/** HTTP API's "simple response" (enableSimpleResponses): the context arrives as `requestContext.authorizer.lambda`. */
+export interface SimpleAuthorizerResult {
+  isAuthorized: boolean
+  context: Record<string, string | number | boolean>
+}
 
 export type Decision =
   | { effect: 'Allow'; identityId: number; login: string; sessionId: string }
@@ -35,7 +50,7 @@ export function bearerToken(event: AuthorizerEvent): string | undefined {
   return BEARER.exec(value)?.[1]
 }
 
-function authorizationHeader(event: APIGatewayRequestAuthorizerEvent): string | undefined {
+function authorizationHeader(event: APIGatewayRequestAuthorizerEvent | APIGatewayRequestAuthorizerEventV2): string | undefined {
   const headers = event.headers ?? {}
   for (const [name, value] of Object.entries(headers)) if (name.toLowerCase() === 'authorization') return value
   return undefined
@@ -68,6 +83,25 @@ export function stageWildcardArn(methodArn: string): string {
   return `${apiArn}/${stage ?? '*'}/*/*`
 }
 
+/** The authorizer's answer in the form the event's API expects: an IAM policy, or HTTP API's simple response. */
+export function toAuthorizerResult(
+  decision: Decision,
+  event: AuthorizerEvent,
+  options: { simpleResponses: boolean },
+): APIGatewayAuthorizerResult | SimpleAuthorizerResult {
+  if (isHttpApiV2(event)) {
+    if (options.simpleResponses) return { isAuthorized: decision.effect === 'Allow', context: contextOf(decision) }
+    return toPolicy(decision, event.routeArn)
+  }
+  return toPolicy(decision, event.methodArn)
+}
+
+function contextOf(decision: Decision): Record<string, string | number | boolean> {
+  return decision.effect === 'Allow'
+    ? { identityId: decision.identityId, login: decision.login, sessionId: decision.sessionId }
+    : { error: decision.error, code: decision.code }
+}
+
 export function toPolicy(decision: Decision, methodArn: string): APIGatewayAuthorizerResult {
   const allow = decision.effect === 'Allow'
   return {
@@ -76,8 +110,6 @@ export function toPolicy(decision: Decision, methodArn: string): APIGatewayAutho
       Version: '2012-10-17',
       Statement: [{ Action: 'execute-api:Invoke', Effect: decision.effect, Resource: stageWildcardArn(methodArn) }],
     },
-    context: allow
-      ? { identityId: decision.identityId, login: decision.login, sessionId: decision.sessionId }
-      : { error: decision.error, code: decision.code },
+    context: contextOf(decision),
   }
 }

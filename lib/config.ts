@@ -38,6 +38,8 @@ export interface Config {
     statementTimeout: number
     prepare: boolean
   }
+  /** HTTP API payload 2.0 events are answered `{isAuthorized, context}` (true) or with an IAM policy (false). */
+  authorizerSimpleResponses: boolean
   logLevel: LogLevel
   /** Non-fatal findings to log once the logger exists (e.g. "JWT_SECRET not set"). */
   warnings: string[]
@@ -87,6 +89,7 @@ const EnvSchema = v.object({
   DATABASE_CONNECT_TIMEOUT: positiveInt(5),
   DATABASE_STATEMENT_TIMEOUT: positiveInt(5000),
   DATABASE_PREPARE: v.optional(v.picklist(['true', 'false'], 'must be true or false'), 'true'),
+  AUTHORIZER_SIMPLE_RESPONSES: v.optional(v.picklist(['true', 'false'], 'must be true or false'), 'true'),
   LOG_LEVEL: v.optional(v.pipe(v.string(), v.toLowerCase(), v.picklist(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(', ')}`)), 'info'),
 })
 
@@ -140,6 +143,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       statementTimeout: e.DATABASE_STATEMENT_TIMEOUT,
       prepare: e.DATABASE_PREPARE === 'true',
     },
+    authorizerSimpleResponses: e.AUTHORIZER_SIMPLE_RESPONSES === 'true',
     logLevel: e.LOG_LEVEL,
     warnings,
   }

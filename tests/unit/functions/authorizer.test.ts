@@ -1,6 +1,6 @@
 import type { APIGatewayAuthorizerResult } from 'aws-lambda'
 import { describe, expect, it } from 'vitest'
-import type { AuthorizerEvent } from '../../../lib/authorizer.js'
+import type { RestAuthorizerEvent } from '../../../lib/authorizer.js'
 import { decide, toPolicy } from '../../../lib/authorizer.js'
 import { getConfig } from '../../../lib/config.js'
 import { createTokenService } from '../../../lib/tokens.js'
@@ -11,7 +11,7 @@ const tokens = createTokenService(getConfig().jwt)
 const secret = getConfig().jwt.secret
 const endedSessions = new Set<string>()
 /** The decision and policy of lib/authorizer with a session store in memory (the real one is tested in integration). */
-const handler = async (event: AuthorizerEvent) =>
+const handler = async (event: RestAuthorizerEvent) =>
   toPolicy(await decide(event, { tokens, sessions: { isActive: async (id) => !endedSessions.has(id) } }), event.methodArn)
 const issue = (identityId: number, login: string, sessionId = SESSION_ID) => tokens.issuePair({ identityId, login, sessionId }, tokens.newRefreshTokenId())
 const STAGE_WILDCARD = 'arn:aws:execute-api:us-east-1:123456789012:s4x3opwd6i/test/*/*'
