@@ -2,6 +2,8 @@
  * Configuration: the environment is parsed and validated once per cold start.
  * This is the only module that reads `process.env`.
  */
+import type { KeyObject } from 'node:crypto'
+import { createPrivateKey, createPublicKey } from 'node:crypto'
 import * as v from 'valibot'
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const
@@ -12,6 +14,17 @@ export const DEVELOPMENT_STAGES: readonly string[] = ['local', 'test']
 
 export const INSECURE_DEVELOPMENT_SECRET = 'attune-insecure-development-secret-do-not-use-in-production'
 export const MIN_SECRET_BYTES = 32
+
+export const SIGNING_ALGORITHMS = ['HS256', 'ES256', 'RS256'] as const
+export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number]
+
+/** Asymmetric signing (ES256/RS256): the private key signs; public keys are published at /.well-known/jwks.json. */
+export interface AsymmetricKeys {
+  algorithm: 'ES256' | 'RS256'
+  privateKey: KeyObject
+  /** The public key of the pair being rotated out: still verifies (and is published) until previousSecretUntil. */
+  previousPublicKey: KeyObject | undefined
+}
 
 export interface Config {
   stage: string
@@ -26,6 +39,8 @@ export interface Config {
     previousSecretUntil: number | undefined
     accessExpiration: number
     refreshExpiration: number
+    /** Set when JWT_ALGORITHM is ES256 or RS256; HS256 (the default) uses `secret`. */
+    asymmetric: AsymmetricKeys | undefined
     /** Seconds during which a just-rotated refresh token is answered with the same successor instead of counting as reuse. */
     refreshReuseGrace: number
     issuer: string
@@ -81,6 +96,9 @@ const EnvSchema = v.object({
   JWT_REFRESH_EXPIRATION: positiveInt(604800),
   JWT_REFRESH_REUSE_GRACE: wholeNumber(10),
   JWT_PREVIOUS_SECRET: v.optional(v.string()),
+  JWT_ALGORITHM: v.optional(v.picklist(SIGNING_ALGORITHMS, `must be one of ${SIGNING_ALGORITHMS.join(', ')}`), 'HS256'),
+  JWT_PRIVATE_KEY: v.optional(v.string()),
+  JWT_PREVIOUS_PUBLIC_KEY: v.optional(v.string()),
   JWT_PREVIOUS_SECRET_UNTIL: timestamp,
   JWT_ISSUER: nonEmpty('attune-auth'),
   JWT_AUDIENCE: nonEmpty('attune-api'),
@@ -105,7 +123,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   const problems: string[] = []
 
   const secretText = e.JWT_SECRET === undefined || e.JWT_SECRET === '' ? undefined : e.JWT_SECRET
-  if (secretText === undefined) {
+  if (e.JWT_ALGORITHM !== 'HS256') {
+    // Tokens are signed with JWT_PRIVATE_KEY; JWT_SECRET is not used.
+  } else if (secretText === undefined) {
     if (production) problems.push(`JWT_SECRET is required in stage "${e.STAGE}"`)
     else warnings.push('JWT_SECRET not set: using an insecure development secret')
   } else if (Buffer.byteLength(secretText, 'utf8') < MIN_SECRET_BYTES) {
@@ -120,6 +140,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   if (previousText !== undefined && production && Buffer.byteLength(previousText, 'utf8') < MIN_SECRET_BYTES) {
     problems.push(`JWT_PREVIOUS_SECRET must be at least ${MIN_SECRET_BYTES} bytes (256 bits)`)
   }
+  const asymmetric = readAsymmetricKeys(e.JWT_ALGORITHM, e.JWT_PRIVATE_KEY, e.JWT_PREVIOUS_PUBLIC_KEY, problems)
+  if (e.JWT_PREVIOUS_PUBLIC_KEY && e.JWT_PREVIOUS_SECRET_UNTIL === undefined) {
+    problems.push('JWT_PREVIOUS_SECRET_UNTIL is required with JWT_PREVIOUS_PUBLIC_KEY (when the rotation overlap ends)')
+  }
   if (problems.length > 0) throw new ConfigError(problems)
 
   return {
@@ -129,7 +153,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       secret: new TextEncoder().encode(secretText ?? INSECURE_DEVELOPMENT_SECRET),
       insecureSecret: secretText === undefined,
       previousSecret: previousText === undefined ? undefined : new TextEncoder().encode(previousText),
-      previousSecretUntil: previousText === undefined ? undefined : e.JWT_PREVIOUS_SECRET_UNTIL,
+      previousSecretUntil: previousText === undefined && !asymmetric?.previousPublicKey ? undefined : e.JWT_PREVIOUS_SECRET_UNTIL,
+      asymmetric,
       accessExpiration: e.JWT_ACCESS_EXPIRATION,
       refreshExpiration: e.JWT_REFRESH_EXPIRATION,
       refreshReuseGrace: e.JWT_REFRESH_REUSE_GRACE,
@@ -147,6 +172,48 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     logLevel: e.LOG_LEVEL,
     warnings,
   }
+}
+
+/** PEM from the environment; `\n` escapes are accepted, as single-line secrets often carry them. */
+const pem = (text: string): string => text.replace(/\\n/g, '\n').trim()
+
+function readAsymmetricKeys(
+  algorithm: SigningAlgorithm,
+  privateKeyText: string | undefined,
+  previousText: string | undefined,
+  problems: string[],
+): AsymmetricKeys | undefined {
+  if (algorithm === 'HS256') {
+    if (privateKeyText) problems.push('JWT_PRIVATE_KEY is set but JWT_ALGORITHM is HS256 (set ES256 or RS256)')
+    return undefined
+  }
+  if (!privateKeyText) {
+    problems.push(`JWT_PRIVATE_KEY (a PKCS#8 PEM) is required with JWT_ALGORITHM=${algorithm}`)
+    return undefined
+  }
+  const expected = algorithm === 'ES256' ? 'an EC P-256 key' : 'an RSA key of at least 2048 bits'
+  const fits = (key: KeyObject): boolean =>
+    algorithm === 'ES256'
+      ? key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1'
+      : key.asymmetricKeyType === 'rsa' && (key.asymmetricKeyDetails?.modulusLength ?? 0) >= 2048
+  let privateKey: KeyObject
+  try {
+    privateKey = createPrivateKey(pem(privateKeyText))
+  } catch {
+    problems.push('JWT_PRIVATE_KEY is not a readable PEM private key')
+    return undefined
+  }
+  if (!fits(privateKey)) problems.push(`JWT_PRIVATE_KEY must be ${expected} for ${algorithm}`)
+  let previousPublicKey: KeyObject | undefined
+  if (previousText) {
+    try {
+      previousPublicKey = createPublicKey(pem(previousText))
+      if (!fits(previousPublicKey)) problems.push(`JWT_PREVIOUS_PUBLIC_KEY must be ${expected} for ${algorithm}`)
+    } catch {
+      problems.push('JWT_PREVIOUS_PUBLIC_KEY is not a readable PEM public key')
+    }
+  }
+  return { algorithm, privateKey, previousPublicKey }
 }
 
 let current: Config | undefined

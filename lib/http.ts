@@ -44,13 +44,20 @@ export interface RouteOptions<S extends AnySchema | undefined, A extends boolean
   authenticated?: A
   /** The success status (default 200). */
   status?: number
+  /** Answer the result as is, not in `{data}` (for documents whose format a standard fixes, e.g. a JWKS). */
+  unwrapped?: boolean
+  /** Response headers added to (or replacing) the defaults, e.g. a Cache-Control for a public document. */
+  headers?: Record<string, string>
 }
 
 type BodyOf<S> = S extends AnySchema ? v.InferOutput<S> : undefined
 type UserOf<A> = A extends true ? AuthenticatedUser : undefined
 
 export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult {
-  return { statusCode: status, headers: { ...RESPONSE_HEADERS, ...headers }, body: JSON.stringify(body) }
+  const merged: Record<string, string> = { ...RESPONSE_HEADERS, ...headers }
+  // A response made cacheable (a public document such as the JWKS) drops the HTTP/1.0 no-cache.
+  if (headers['Cache-Control'] && !headers['Pragma']) delete merged['Pragma']
+  return { statusCode: status, headers: merged, body: JSON.stringify(body) }
 }
 
 export function errorResponse(error: ApiError): APIGatewayProxyResult {
@@ -70,7 +77,7 @@ export function jsonRoute<S extends AnySchema | undefined = undefined, A extends
       const user = (options.authenticated ? requireAuth(event) : undefined) as UserOf<A>
       const body = (options.body ? parseBody(event, options.body, options.bodyOptional) : undefined) as BodyOf<S>
       const data = await handle({ event, context, body, user, client: clientInfo(event) })
-      return jsonResponse(status, { data })
+      return jsonResponse(status, options.unwrapped ? data : { data }, options.headers)
     })
 }
 

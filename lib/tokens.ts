@@ -10,14 +10,20 @@
  *   its configured end, so tokens issued before a rotation keep working for the overlap.
  * - A refresh token is fully determined by its session, id and issue time, so the same successor can be
  *   handed out again (the refresh grace window) without minting a second one.
+ * - Asymmetric signing (ES256 or RS256) is an option: every token then names its key (`kid`, the key's
+ *   RFC 7638 thumbprint), the public keys are published as a JWKS, and a token whose `kid` is not one of
+ *   ours is refused — API Gateway's built-in JWT authorizers can verify our access tokens with no Lambda.
  * - Tokens longer than MAX_TOKEN_LENGTH are refused before any cryptography.
  */
-import { SignJWT, errors, jwtVerify } from 'jose'
-import type { JWTPayload } from 'jose'
-import { randomUUID, webcrypto } from 'node:crypto'
+import { SignJWT, calculateJwkThumbprint, decodeProtectedHeader, errors, exportJWK, jwtVerify } from 'jose'
+import type { JWK, JWTPayload } from 'jose'
+import type { KeyObject } from 'node:crypto'
+import { createPublicKey, randomUUID, webcrypto } from 'node:crypto'
+import type { AsymmetricKeys } from './config.js'
 
 export const ACCESS_TOKEN_TYPE = 'at+jwt'
 export const REFRESH_TOKEN_TYPE = 'refresh+jwt'
+/** The default (the seed's) algorithm. */
 export const ALGORITHM = 'HS256'
 export const MAX_TOKEN_LENGTH = 4096
 
@@ -64,6 +70,8 @@ export interface TokenOptions {
   previousSecret?: Uint8Array | undefined
   /** Milliseconds since the epoch. */
   previousSecretUntil?: number | undefined
+  /** ES256/RS256 keys; when absent, tokens are HS256 with `secret`. */
+  asymmetric?: AsymmetricKeys | undefined
   accessExpiration: number
   refreshExpiration: number
   issuer: string
@@ -79,6 +87,22 @@ export interface TokenService {
   issuePair(subject: TokenSubject, refresh: RefreshTokenId): Promise<TokenPair>
   verifyAccessToken(token: string): Promise<VerifiedToken>
   verifyRefreshToken(token: string): Promise<VerifiedToken>
+  /** The public keys that verify our tokens (RFC 7517 JWK Set); empty with HS256, whose key is secret. */
+  jwks(): Promise<{ keys: JWK[] }>
+}
+
+interface Signer {
+  alg: string
+  kid: string | undefined
+  key: webcrypto.CryptoKey | KeyObject
+}
+
+interface PublicKeyEntry {
+  kid: string
+  key: KeyObject
+  jwk: JWK
+  /** Milliseconds since the epoch after which this key no longer verifies. */
+  until: number
 }
 
 const REQUIRED_CLAIMS = ['exp', 'iat', 'iss', 'aud', 'sub', 'sid', 'jti']
@@ -92,30 +116,57 @@ const importKey = (secret: Uint8Array): Promise<Key> =>
 export function createTokenService(options: TokenOptions): TokenService {
   const now = options.now ?? Date.now
   const seconds = (): number => Math.floor(now() / 1000)
-  let current: Promise<Key> | undefined
-  let previous: Promise<Key> | undefined
-  const currentKey = (): Promise<Key> => (current ??= importKey(options.secret))
-  const previousKey = (): Promise<Key> | undefined => {
+  const asymmetric = options.asymmetric
+  const algorithm = asymmetric?.algorithm ?? ALGORITHM
+
+  let hmacCurrent: Promise<Key> | undefined
+  let hmacPrevious: Promise<Key> | undefined
+  const currentHmacKey = (): Promise<Key> => (hmacCurrent ??= importKey(options.secret))
+  const previousHmacKey = (): Promise<Key> | undefined => {
     if (!options.previousSecret || now() >= (options.previousSecretUntil ?? 0)) return undefined
-    previous ??= importKey(options.previousSecret)
-    return previous
+    hmacPrevious ??= importKey(options.previousSecret)
+    return hmacPrevious
+  }
+
+  /** Current and previous public keys with their kids, computed once. */
+  let publicKeys: Promise<PublicKeyEntry[]> | undefined
+  const asymmetricKeys = (): Promise<PublicKeyEntry[]> => {
+    publicKeys ??= (async () => {
+      if (!asymmetric) return []
+      const entry = async (key: KeyObject, until: number): Promise<PublicKeyEntry> => {
+        const jwk = await exportJWK(key)
+        const kid = await calculateJwkThumbprint(jwk)
+        return { kid, key, until, jwk: { ...jwk, kid, alg: asymmetric.algorithm, use: 'sig' } }
+      }
+      const entries = [await entry(createPublicKey(asymmetric.privateKey), Number.POSITIVE_INFINITY)]
+      if (asymmetric.previousPublicKey) entries.push(await entry(asymmetric.previousPublicKey, options.previousSecretUntil ?? 0))
+      return entries
+    })()
+    return publicKeys
+  }
+
+  const signer = async (): Promise<Signer> => {
+    if (!asymmetric) return { alg: ALGORITHM, kid: undefined, key: await currentHmacKey() }
+    const [current] = await asymmetricKeys()
+    return { alg: asymmetric.algorithm, kid: current?.kid, key: asymmetric.privateKey }
   }
 
   async function sign(subject: TokenSubject, typ: string, tokenId: string, iat: number, lifetime: number): Promise<string> {
+    const { alg, kid, key } = await signer()
     return new SignJWT({ login: subject.login, sid: subject.sessionId })
-      .setProtectedHeader({ alg: ALGORITHM, typ })
+      .setProtectedHeader(kid === undefined ? { alg, typ } : { alg, typ, kid })
       .setSubject(String(subject.identityId))
       .setIssuer(options.issuer)
       .setAudience(options.audience)
       .setIssuedAt(iat)
       .setExpirationTime(iat + lifetime)
       .setJti(tokenId)
-      .sign(await currentKey())
+      .sign(key)
   }
 
-  async function verifyWith(key: Key, token: string, typ: string): Promise<JWTPayload> {
+  async function verifyWith(key: Key | KeyObject, token: string, typ: string): Promise<JWTPayload> {
     const { payload } = await jwtVerify(token, key, {
-      algorithms: [ALGORITHM],
+      algorithms: [algorithm],
       typ,
       issuer: options.issuer,
       audience: options.audience,
@@ -129,14 +180,23 @@ export function createTokenService(options: TokenOptions): TokenService {
     if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) throw new TokenError('invalid')
     let payload: JWTPayload
     try {
-      try {
-        payload = await verifyWith(await currentKey(), token, typ)
-      } catch (error) {
-        const fallback = error instanceof errors.JWSSignatureVerificationFailed ? previousKey() : undefined
-        if (!fallback) throw error
-        payload = await verifyWith(await fallback, token, typ)
+      if (asymmetric) {
+        // The kid selects one of our own keys; anything else (another kid, jku, x5u, jwk) is never followed.
+        const { kid } = decodeProtectedHeader(token)
+        const entry = (await asymmetricKeys()).find((k) => k.kid === kid && now() < k.until)
+        if (!entry) throw new TokenError('invalid')
+        payload = await verifyWith(entry.key, token, typ)
+      } else {
+        try {
+          payload = await verifyWith(await currentHmacKey(), token, typ)
+        } catch (error) {
+          const fallback = error instanceof errors.JWSSignatureVerificationFailed ? previousHmacKey() : undefined
+          if (!fallback) throw error
+          payload = await verifyWith(await fallback, token, typ)
+        }
       }
     } catch (error) {
+      if (error instanceof TokenError) throw error
       throw new TokenError(error instanceof errors.JWTExpired ? 'expired' : 'invalid', { cause: error })
     }
     return readClaims(payload)
@@ -153,6 +213,9 @@ export function createTokenService(options: TokenOptions): TokenService {
     },
     verifyAccessToken: (token) => verify(token, ACCESS_TOKEN_TYPE),
     verifyRefreshToken: (token) => verify(token, REFRESH_TOKEN_TYPE),
+    async jwks() {
+      return { keys: (await asymmetricKeys()).filter((k) => now() < k.until).map((k) => k.jwk) }
+    },
   }
 }
 
