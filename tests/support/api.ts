@@ -2,6 +2,8 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda'
 import { handler as changePasswordHandler } from '../../functions/change-password.js'
 import { handler as endSessionHandler } from '../../functions/end-session.js'
+import { handler as jwksHandler } from '../../functions/jwks.js'
+import { handler as openIdHandler } from '../../functions/openid-configuration.js'
 import { handler as logoutHandler } from '../../functions/logout.js'
 import { handler as sessionsHandler } from '../../functions/sessions.js'
 import { handler as loginHandler } from '../../functions/login.js'
@@ -57,6 +59,8 @@ export const api = {
   register: (body: unknown) => call(registerHandler, 'POST', '/auth/register', body),
   login: (body: unknown) => call(loginHandler, 'POST', '/auth/login', body),
   refresh: (body: unknown) => call(refreshHandler, 'POST', '/auth/refresh', body),
+  jwks: () => call(jwksHandler, 'GET', '/.well-known/jwks.json'),
+  openIdConfiguration: () => call(openIdHandler, 'GET', '/.well-known/openid-configuration'),
   me: (accessToken?: string) => callProtected(meHandler, 'GET', '/auth/me', accessToken),
   changePassword: (accessToken: string | undefined, body: unknown) => callProtected(changePasswordHandler, 'POST', '/auth/change-password', accessToken, body),
   logout: (accessToken: string | undefined, body?: unknown) => callProtected(logoutHandler, 'POST', '/auth/logout', accessToken, body),
