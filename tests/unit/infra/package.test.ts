@@ -6,7 +6,7 @@
  */
 import { execFile } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { cp, mkdtemp, rm, symlink } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -30,42 +30,43 @@ interface Template {
   Outputs: Record<string, { Value: unknown; Export?: { Name: string } }>
 }
 
+let work: string | undefined
+/** The service's `.serverless/`: the template and one zip per function. */
 let out: string
-let buildFolder: string
 let template: Template
 let packagingSeconds: number
 
+/**
+ * Packages a copy of the service: `osls package` deletes `.serverless/` and serverless-esbuild its work
+ * folder in the service folder, which must not happen to a developer's (or a concurrent run's) files.
+ */
 beforeAll(async () => {
-  out = await mkdtemp(join(tmpdir(), 'attune-auth-package-'))
-  buildFolder = join('.esbuild', `test-package-${process.pid}-${Date.now().toString(36)}`)
+  work = await mkdtemp(join(tmpdir(), 'attune-auth-package-'))
+  const service = join(work, 'service')
+  for (const entry of ['serverless.yml', 'package.json', 'tsconfig.json', 'functions', 'lib', 'infra']) {
+    await cp(join(ROOT, entry), join(service, entry), { recursive: true })
+  }
+  await symlink(join(ROOT, 'node_modules'), join(service, 'node_modules'), 'dir')
   // No credentials anywhere: drop AWS_* and point the SDK at files that do not exist.
   const env: Record<string, string> = {}
   for (const [key, value] of Object.entries(process.env)) {
     if (value !== undefined && !key.startsWith('AWS_') && !['JWT_SECRET', 'DATABASE_URL', 'LOG_LEVEL', 'STAGE'].includes(key)) env[key] = value
   }
-  Object.assign(env, { AWS_SHARED_CREDENTIALS_FILE: join(out, 'none'), AWS_CONFIG_FILE: join(out, 'none'), AWS_EC2_METADATA_DISABLED: 'true' })
+  Object.assign(env, { AWS_SHARED_CREDENTIALS_FILE: join(work, 'none'), AWS_CONFIG_FILE: join(work, 'none'), AWS_EC2_METADATA_DISABLED: 'true' })
   const started = performance.now()
+  // What `npm run package` runs.
   await promisify(execFile)(
     process.execPath,
-    [
-      '--disable-warning=NodeVersionSupportWarning',
-      'node_modules/osls/bin/serverless.js',
-      'package',
-      '--stage',
-      'local',
-      '--package',
-      out,
-      `--param=esbuildWorkFolder=${buildFolder}`,
-    ],
-    { cwd: ROOT, env, timeout: 60_000 },
+    ['--disable-warning=NodeVersionSupportWarning', 'node_modules/osls/bin/serverless.js', 'package', '--stage', 'local'],
+    { cwd: service, env, timeout: 60_000 },
   )
   packagingSeconds = (performance.now() - started) / 1000
+  out = join(service, '.serverless')
   template = JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8')) as Template
 }, 90_000)
 
 afterAll(async () => {
-  if (out) await rm(out, { recursive: true, force: true })
-  if (buildFolder) await rm(join(ROOT, buildFolder), { recursive: true, force: true })
+  if (work) await rm(work, { recursive: true, force: true })
 })
 
 const ofType = (type: string): [string, Resource][] => Object.entries(template.Resources).filter(([, r]) => r.Type === type)
@@ -261,13 +262,29 @@ describe('Gateway Responses (what API Gateway answers when it refuses a request 
     expect(body('DEFAULT_4XX')).toEqual({ error: 'Unsupported Media Type', code: 'BAD_REQUEST' })
   })
 
-  it('uses only the API\'s error codes, with their statuses, and always answers JSON', () => {
+  it('uses only the API\'s error codes, with their statuses, and always answers uncacheable JSON', () => {
     for (const [type, properties] of responses()) {
       const { code } = body(type, { code: 'UNAUTHORIZED' }) as { code: keyof typeof ERROR_STATUS }
       expect(ERROR_STATUS[code], type).toBeDefined()
       if (properties['StatusCode']) expect(Number(properties['StatusCode']), type).toBe(ERROR_STATUS[code])
       expect(properties['ResponseParameters']['gatewayresponse.header.Content-Type'], type).toBe("'application/json'")
+      expect(properties['ResponseParameters']['gatewayresponse.header.Cache-Control'], type).toBe("'no-store'")
     }
+  })
+
+  it('exist before the API deployment that must include them, even on a stack\'s first deploy', () => {
+    const dependencies = (id: string, seen = new Set<string>()): Set<string> => {
+      for (const next of [template.Resources[id]?.DependsOn ?? []].flat()) {
+        if (!seen.has(next)) {
+          seen.add(next)
+          dependencies(next, seen)
+        }
+      }
+      return seen
+    }
+    const [[deploymentId] = []] = ofType('AWS::ApiGateway::Deployment')
+    const before = dependencies(deploymentId as string)
+    for (const [id] of ofType('AWS::ApiGateway::GatewayResponse')) expect(before, id).toContain(id)
   })
 
   it('are what the offline authorizer answers under npm start', () => {
