@@ -113,7 +113,9 @@ const EnvSchema = v.object({
 
 /** Parses an environment into a Config, or throws a ConfigError naming every problem (never a secret's value). */
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
-  const parsed = v.safeParse(EnvSchema, env)
+  // An empty variable counts as unset (templates often fill optional values with '').
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''))
+  const parsed = v.safeParse(EnvSchema, present)
   if (!parsed.success) {
     throw new ConfigError(parsed.issues.map((issue) => `${v.getDotPath(issue) ?? 'environment'} ${issue.message}`))
   }

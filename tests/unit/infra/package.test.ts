@@ -175,6 +175,9 @@ describe('npm run package (osls package --stage local)', () => {
         LOG_LEVEL: 'info',
         JWT_ACCESS_EXPIRATION: '3600',
         JWT_REFRESH_EXPIRATION: '604800',
+        JWT_REFRESH_REUSE_GRACE: '10',
+        JWT_ALGORITHM: 'HS256',
+        JWT_PRIVATE_KEY: '',
         JWT_SECRET: '',
         DATABASE_URL: '',
       })
@@ -187,6 +190,7 @@ describe('npm run package (osls package --stage local)', () => {
     }
     expect(config.provider.environment['JWT_SECRET']).toContain('ssm:/attune-auth/${sls:stage}/jwt-secret')
     expect(config.provider.environment['DATABASE_URL']).toContain('ssm:/attune-auth/${sls:stage}/database-url')
+    expect(config.provider.environment['JWT_PRIVATE_KEY']).toContain('ssm:/attune-auth/${sls:stage}/jwt-private-key')
   })
 
   it('grants the functions nothing beyond writing their own logs', () => {
