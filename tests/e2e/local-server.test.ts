@@ -173,6 +173,26 @@ describe('npm start: the seed\'s cURL flow', () => {
     expectBearerRefusal(await request('GET', '/auth/me', { token }), MESSAGES.sessionEnded)
   })
 
+  it('revokes the whole session when a used refresh token is replayed, over HTTP', async () => {
+    const { body } = await request('POST', '/auth/login', { body: { login, password: 'newpass456' } })
+    const first = body.data as { access_token: string; refresh_token: string }
+    const second = await request('POST', '/auth/refresh', { body: { refresh_token: first.refresh_token } })
+    const third = await request('POST', '/auth/refresh', { body: { refresh_token: second.body.data.refresh_token } })
+    expectTokenPair(third)
+    const replay = await request('POST', '/auth/refresh', { body: { refresh_token: first.refresh_token } })
+    expect({ status: replay.status, body: replay.body }).toEqual({ status: 401, body: { error: MESSAGES.refreshTokenReused, code: 'REFRESH_TOKEN_REUSED' } })
+    expectBearerRefusal(await request('GET', '/auth/me', { token: third.body.data.access_token }), MESSAGES.sessionEnded)
+  })
+
+  it('ends the other sessions when the password changes, keeping the current one', async () => {
+    const a = (await request('POST', '/auth/login', { body: { login, password: 'newpass456' } })).body.data
+    const b = (await request('POST', '/auth/login', { body: { login, password: 'newpass456' } })).body.data
+    const change = await request('POST', '/auth/change-password', { token: a.access_token, body: { current_password: 'newpass456', new_password: 'newpass789' } })
+    expect(change.status).toBe(200)
+    expect((await request('GET', '/auth/me', { token: a.access_token })).status).toBe(200)
+    expectBearerRefusal(await request('GET', '/auth/me', { token: b.access_token }), MESSAGES.sessionEnded)
+  })
+
   it('answers 409 when the login is already taken', async () => {
     const answer = await request('POST', '/auth/register', { body: { login, password: 'anotherpass123' } })
     expect({ status: answer.status, body: answer.body }).toEqual({ status: 409, body: { error: MESSAGES.loginTaken, code: 'CONFLICT' } })
