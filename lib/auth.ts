@@ -9,7 +9,7 @@ import { LoginTakenError } from './db/identities.js'
 import type { SessionRepository } from './db/sessions.js'
 import { ApiError, MESSAGES, bearerRefused, conflict, unauthorized } from './errors.js'
 import type { Logger } from './log.js'
-import { hashPassword, verifyPassword } from './passwords.js'
+import { hashPassword, needsRehash, verifyPassword } from './passwords.js'
 import type { ChangePasswordInput, LoginInput, LogoutInput, RefreshInput, RegisterInput } from './schemas.js'
 import type { TokenPair, TokenService } from './tokens.js'
 import { TokenError } from './tokens.js'
@@ -94,6 +94,16 @@ export function createAuthService(deps: AuthDependencies): AuthService {
     return tokens.issuePair({ identityId: identity.id, login: identity.login, sessionId }, refresh)
   }
 
+  /** The password just proved right, hashed again at today's parameters; a failure is logged, the login goes on. */
+  async function rehash(identity: Identity, password: string): Promise<void> {
+    try {
+      await identities.updatePasswordHash(identity.id, await hashPassword(password))
+      logger.info('password rehashed', { event: 'auth.rehash', outcome: 'success', identityId: identity.id })
+    } catch (error) {
+      logger.warn('password rehash failed', { event: 'auth.rehash', outcome: 'failure', identityId: identity.id, error })
+    }
+  }
+
   return {
     async register({ login, password, display_name }, client) {
       const passwordHash = await hashPassword(password)
@@ -120,6 +130,7 @@ export function createAuthService(deps: AuthDependencies): AuthService {
         throw unauthorized(MESSAGES.invalidCredentials)
       }
       logger.info('login succeeded', { event: 'auth.login', outcome: 'success', identityId: identity.id, login: identity.login })
+      if (identity.passwordHash && needsRehash(identity.passwordHash)) await rehash(identity, password)
       return openSession(identity, client)
     },
 

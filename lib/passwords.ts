@@ -6,15 +6,20 @@
 import { argon2id } from 'hash-wasm'
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 
-/** OWASP Password Storage Cheat Sheet: Argon2id, 19 MiB, 2 iterations, 1 lane. */
-export const ARGON2_PARAMS = { memorySize: 19456, iterations: 2, parallelism: 1, hashLength: 32, saltLength: 16 } as const
+/**
+ * OWASP Password Storage Cheat Sheet: Argon2id, 7 MiB, 5 iterations, 1 lane — one of its rows of equal
+ * strength (46 MiB/t=1 … 7 MiB/t=5), and the fastest of them for hash-wasm, which pays for every fresh MiB
+ * of WebAssembly memory on each call (docs/PERFORMANCE.md). Hashes made with other parameters (the former
+ * default was 19 MiB, t=2) still verify: see needsRehash.
+ */
+export const ARGON2_PARAMS = { memorySize: 7168, iterations: 5, parallelism: 1, hashLength: 32, saltLength: 16 } as const
 
 /** Length bounds, counted in Unicode code points after NFKC normalisation (NIST SP 800-63B §5.1.1.2). */
 export const PASSWORD_MIN_LENGTH = 8
 export const PASSWORD_MAX_LENGTH = 256
 
 /** A hash of a random, discarded password, with ARGON2_PARAMS: verifying against it costs what a real verify costs. */
-export const DUMMY_HASH = '$argon2id$v=19$m=19456,t=2,p=1$01GSMRpLrr14aHtwRxGe/A$SZnaO6nAPGhuWwp8t8hppjTYTc72L+sCfZCiNRxYM4c'
+export const DUMMY_HASH = '$argon2id$v=19$m=7168,t=5,p=1$WobmYDQyXx3etkM2bO5dbA$suKr1oloAMcPSHyGPC9JGVs1v0jV1Kdo77ntw5+U048'
 
 /** Bounds on what a stored hash may ask for, so a corrupt row cannot make one verification cost minutes. */
 const LIMITS = { memorySize: 262_144, iterations: 16, parallelism: 8 }
@@ -69,6 +74,20 @@ export async function verifyPassword(password: string, storedHash: string | null
   })
   const equal = timingSafeEqual(computed, target.hash)
   return parsed !== undefined && candidate.length > 0 && equal
+}
+
+/**
+ * True when a stored hash was made with other Argon2 parameters (memory, iterations, lanes) than
+ * ARGON2_PARAMS, or cannot be read: after a successful login its password should be hashed again.
+ */
+export function needsRehash(phc: string): boolean {
+  const parsed = parseArgon2Hash(phc)
+  if (!parsed) return true
+  return (
+    parsed.memorySize !== ARGON2_PARAMS.memorySize ||
+    parsed.iterations !== ARGON2_PARAMS.iterations ||
+    parsed.parallelism !== ARGON2_PARAMS.parallelism
+  )
 }
 
 const PHC = /^\$argon2id\$v=19\$m=(\d{1,7}),t=(\d{1,3}),p=(\d{1,2})\$([A-Za-z0-9+/]{11,})\$([A-Za-z0-9+/]{22,})$/

@@ -50,4 +50,19 @@ describe('POST /auth/login', () => {
     expect((await api.login({ password: 'securepassword123' })).body).toEqual({ error: 'login is required', code: 'BAD_REQUEST' })
     expect((await api.login({ login: ['a'], password: 'securepassword123' })).body).toEqual({ error: 'login must be a string', code: 'BAD_REQUEST' })
   })
+
+  it('rehashes a password stored with older Argon2 parameters at the current ones on a successful login', async () => {
+    const { argon2id } = await import('hash-wasm')
+    const { randomBytes } = await import('node:crypto')
+    const login = uniqueLogin('legacy')
+    const legacy = await argon2id({ password: 'legacy-password-1', salt: randomBytes(16), memorySize: 19456, iterations: 2, parallelism: 1, hashLength: 32, outputType: 'encoded' })
+    await getApp().sql`insert into attune.identity (login, password_hash) values (${login}, ${legacy})`
+    expect((await api.login({ login, password: 'wrong-password-1' })).status).toBe(401)
+    const [unchanged] = await getApp().sql`select password_hash from attune.identity where login = ${login}`
+    expect(unchanged?.['password_hash']).toBe(legacy)
+    expect((await api.login({ login, password: 'legacy-password-1' })).status).toBe(200)
+    const [row] = await getApp().sql`select password_hash from attune.identity where login = ${login}`
+    expect(row?.['password_hash']).toMatch(/^\$argon2id\$v=19\$m=7168,t=5,p=1\$/)
+    expect((await api.login({ login, password: 'legacy-password-1' })).status).toBe(200)
+  })
 })

@@ -31,7 +31,7 @@ describe('POST /auth/register', () => {
   it('stores an Argon2id hash in password_hash, never the password', async () => {
     const { identityId, password } = await registerUser()
     const [row] = await getApp().sql`select password_hash, attributes from attune.identity where id = ${identityId}`
-    expect(row?.['password_hash']).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/)
+    expect(row?.['password_hash']).toMatch(/^\$argon2id\$v=19\$m=7168,t=5,p=1\$/)
     expect(JSON.stringify(row)).not.toContain(password)
   })
 

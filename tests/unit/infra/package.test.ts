@@ -161,7 +161,7 @@ describe('npm run package (osls package --stage local)', () => {
       expect(properties['Timeout']).toBeLessThanOrEqual(10) // well under API Gateway's 29 s
     }
     for (const name of ['register', 'login', 'change-password']) {
-      expect(byHandler[`functions/${name}.handler`]).toMatchObject({ MemorySize: 1024, Timeout: 10 })
+      expect(byHandler[`functions/${name}.handler`]).toMatchObject({ MemorySize: 1769, Timeout: 10 })
     }
     expect(byHandler['functions/me.handler']).toMatchObject({ MemorySize: 256 })
     expect(byHandler['functions/refresh.handler']).toMatchObject({ MemorySize: 256 })

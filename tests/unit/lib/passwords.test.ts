@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { ARGON2_PARAMS, DUMMY_HASH, hashPassword, parseArgon2Hash, verifyPassword } from '../../../lib/passwords.js'
+import { ARGON2_PARAMS, DUMMY_HASH, hashPassword, needsRehash, parseArgon2Hash, verifyPassword } from '../../../lib/passwords.js'
 
 describe('passwords', () => {
   it('hashes to an Argon2id PHC string with OWASP parameters and a random salt', async () => {
     const a = await hashPassword('securepassword123')
     const b = await hashPassword('securepassword123')
-    expect(a).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$/)
+    expect(a).toMatch(/^\$argon2id\$v=19\$m=7168,t=5,p=1\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$/)
     expect(a).not.toBe(b)
   })
 
@@ -42,6 +42,15 @@ describe('passwords', () => {
   it('refuses stored hashes that would ask for absurd cost', () => {
     expect(parseArgon2Hash('$argon2id$v=19$m=4194304,t=2,p=1$01GSMRpLrr14aHtwRxGe/A$SZnaO6nAPGhuWwp8t8hppjTYTc72L+sCfZCiNRxYM4c')).toBeUndefined()
     expect(parseArgon2Hash('$argon2id$v=19$m=19456,t=999,p=1$01GSMRpLrr14aHtwRxGe/A$SZnaO6nAPGhuWwp8t8hppjTYTc72L+sCfZCiNRxYM4c')).toBeUndefined()
+  })
+
+  it('asks for a rehash only when the stored parameters differ from ARGON2_PARAMS (or cannot be read)', async () => {
+    expect(needsRehash(await hashPassword('securepassword123'))).toBe(false)
+    expect(needsRehash(DUMMY_HASH)).toBe(false)
+    const formerDefault = '$argon2id$v=19$m=19456,t=2,p=1$01GSMRpLrr14aHtwRxGe/A$SZnaO6nAPGhuWwp8t8hppjTYTc72L+sCfZCiNRxYM4c'
+    expect(needsRehash(formerDefault)).toBe(true)
+    expect(needsRehash(formerDefault.replace('m=19456,t=2,p=1', 'm=7168,t=5,p=2'))).toBe(true)
+    expect(needsRehash('not-a-hash')).toBe(true)
   })
 
   it('verifies hashes made with other Argon2id parameters (older rows keep working)', async () => {

@@ -1,0 +1,213 @@
+/**
+ * Argon2id at each of OWASP's equal-strength rows (p = 1, 32-byte hash, 16-byte salt):
+ * - hash-wasm's `argon2id()` exactly as lib/passwords.ts calls it (a new WASM instance, a fresh memory
+ *   grown to m KiB and new BLAKE2b instances on every call);
+ * - hash-wasm's own WASM with the instance and its memory reused across calls (tests/bench/argon2-reuse.ts,
+ *   a prototype: what a warm Lambda could save);
+ * - @node-rs/argon2 (native, dev-only) at the same parameters.
+ * Before the benchmarks it prints where hash-wasm's time goes: first calls in fresh Node processes
+ * (module compilation, WASM tier-up) and what a fresh memory of m KiB costs on its own.
+ */
+import { argon2id } from 'hash-wasm'
+import { randomBytes } from 'node:crypto'
+import { fileURLToPath } from 'node:url'
+import { bench, describe } from 'vitest'
+import { ARGON2_PARAMS } from '../../lib/passwords.js'
+import { WebAssemblyJs, createReusableArgon2id } from './argon2-reuse.js'
+import { fixed, interleaved, markdownTable, median, ratio, runNode } from './support.js'
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+
+/** OWASP Password Storage Cheat Sheet, Argon2id rows of equal strength (memory in KiB). */
+export const OWASP_ROWS = [
+  { label: '46 MiB, t=1', memorySize: 47104, iterations: 1 },
+  { label: '19 MiB, t=2', memorySize: 19456, iterations: 2 },
+  { label: '12 MiB, t=3', memorySize: 12288, iterations: 3 },
+  { label: '9 MiB, t=4', memorySize: 9216, iterations: 4 },
+  { label: '7 MiB, t=5', memorySize: 7168, iterations: 5 },
+] as const
+
+interface NativeArgon2 {
+  hashRaw(password: string, options: { algorithm: number; memoryCost: number; timeCost: number; parallelism: number; outputLen: number; salt: Uint8Array }): Promise<Uint8Array>
+}
+
+/** @node-rs/argon2 is a dev-only dependency: without it the native column reads n/a. */
+async function loadNative(): Promise<NativeArgon2 | undefined> {
+  const name = '@node-rs/argon2'
+  try {
+    return (await import(name)) as NativeArgon2
+  } catch {
+    console.warn('@node-rs/argon2 is not installed: the native column is skipped (npm install to add the dev dependency)')
+    return undefined
+  }
+}
+
+const native = await loadNative()
+const PASSWORD = 'correct horse battery staple'
+const PASSWORD_BYTES = new TextEncoder().encode(PASSWORD)
+const salt = (): Uint8Array => randomBytes(16)
+const current = { memorySize: ARGON2_PARAMS.memorySize, iterations: ARGON2_PARAMS.iterations }
+const isCurrent = (row: { memorySize: number; iterations: number }): boolean =>
+  row.memorySize === current.memorySize && row.iterations === current.iterations
+
+const hashWasm = (memorySize: number, iterations: number): Promise<Uint8Array> =>
+  argon2id({ password: PASSWORD, salt: salt(), memorySize, iterations, parallelism: 1, hashLength: 32, outputType: 'binary' })
+
+// ---- Where hash-wasm's time goes, 1: first calls in fresh Node processes (a cold Lambda's first login).
+const FRESH_PROCESS = `
+const importStarted = performance.now()
+const { argon2id } = await import('hash-wasm')
+const importMs = performance.now() - importStarted
+const salt = new Uint8Array(16).fill(7)
+const run = async (memorySize, iterations) => {
+  const started = performance.now()
+  await argon2id({ password: 'correct horse battery staple', salt, memorySize, iterations, parallelism: 1, hashLength: 32, outputType: 'binary' })
+  return performance.now() - started
+}
+const [m, t] = process.argv.slice(1).map(Number)
+const firstTiny = await run(8, 1)
+const warmTiny = (await run(8, 1), await run(8, 1), await run(8, 1))
+const firstRow = await run(m, t)
+const warmRow = []
+for (let i = 0; i < 5; i++) warmRow.push(await run(m, t))
+console.log(JSON.stringify({ importMs, firstTiny, warmTiny, firstRow, warmRow }))
+`
+/** The first hash a fresh process computes, with nothing before it: a cold Lambda's first login. */
+const COLD_DIRECT = `
+const { argon2id } = await import('hash-wasm')
+const [m, t] = process.argv.slice(1).map(Number)
+const started = performance.now()
+await argon2id({ password: 'correct horse battery staple', salt: new Uint8Array(16).fill(7), memorySize: m, iterations: t, parallelism: 1, hashLength: 32, outputType: 'binary' })
+console.log(JSON.stringify({ coldFirst: performance.now() - started }))
+`
+const PROCESSES = 5
+/** The former default (19 MiB, t=2) and ARGON2_PARAMS' row. */
+const coldRows = OWASP_ROWS.filter((row) => row.memorySize === 19456 || isCurrent(row))
+const coldTable: string[][] = []
+for (const row of coldRows) {
+  const runs: { importMs: number; firstTiny: number; warmTiny: number; firstRow: number; warmRow: number[] }[] = []
+  const direct: number[] = []
+  for (let i = 0; i < PROCESSES; i++) {
+    runs.push(JSON.parse(await runNode(['--input-type=module', '-e', FRESH_PROCESS, String(row.memorySize), String(row.iterations)], { cwd: ROOT })))
+    direct.push(JSON.parse(await runNode(['--input-type=module', '-e', COLD_DIRECT, String(row.memorySize), String(row.iterations)], { cwd: ROOT })).coldFirst)
+  }
+  const m = (pick: (r: (typeof runs)[number]) => number): number => median(runs.map(pick))
+  const warm = m((r) => median(r.warmRow))
+  coldTable.push([
+    row.label,
+    fixed(m((r) => r.importMs)),
+    fixed(median(direct)),
+    fixed(m((r) => r.firstTiny - r.warmTiny)),
+    fixed(m((r) => r.warmTiny), 2),
+    fixed(m((r) => r.firstRow - median(r.warmRow))),
+    fixed(warm),
+  ])
+}
+console.log(
+  markdownTable(
+    `Argon2id (hash-wasm), first calls in a fresh Node process (median of ${PROCESSES} processes, ms)`,
+    [
+      'row',
+      "import('hash-wasm')",
+      'first hash of a fresh process',
+      'WASM compile + first instantiation (first m=8 call − warm m=8 call)',
+      'per-call instantiation: warm m=8,t=1 call',
+      'first row call after that − warm (WASM tier-up)',
+      'warm call',
+    ],
+    coldTable,
+  ),
+)
+
+// ---- Where hash-wasm's time goes, 2: a fresh WebAssembly memory of m KiB, grown and touched once (no hashing).
+function freshMemoryMs(kib: number): number {
+  const times: number[] = []
+  for (let i = 0; i < 7; i++) {
+    const started = performance.now()
+    const memory = new WebAssemblyJs.Memory({ initial: 2, maximum: 65536 })
+    memory.grow(Math.ceil((kib * 1024 + 1024) / 65536))
+    const bytes = new Uint8Array(memory.buffer)
+    for (let at = 0; at < bytes.length; at += 4096) bytes[at] = 1
+    times.push(performance.now() - started)
+  }
+  return median(times)
+}
+const freshMemory = new Map(OWASP_ROWS.map((row) => [row.label, freshMemoryMs(row.memorySize)]))
+
+// ---- Per hash, warm: every row and implementation in interleaved rounds (the summary table), then one
+// vitest benchmark group per row (vitest's tables, each case measured in a block of its own).
+const ROUNDS = 12
+const names = (label: string) => ({
+  wasm: `hash-wasm argon2id() as lib/passwords.ts calls it — ${label}`,
+  reused: `hash-wasm WASM, instance + memory reused (prototype) — ${label}`,
+  native: `@node-rs/argon2 (native) — ${label}`,
+})
+const cases: Record<string, () => unknown> = {}
+for (const row of OWASP_ROWS) {
+  const reusable = await createReusableArgon2id({ memorySize: row.memorySize, iterations: row.iterations, parallelism: 1, hashLength: 32 })
+  // The prototype must compute exactly what hash-wasm computes.
+  const check = salt()
+  const expected = await argon2id({ password: PASSWORD, salt: check, memorySize: row.memorySize, iterations: row.iterations, parallelism: 1, hashLength: 32, outputType: 'hex' })
+  if (Buffer.from(reusable.hash(PASSWORD_BYTES, check)).toString('hex') !== expected) throw new Error(`reuse prototype differs from hash-wasm at ${row.label}`)
+  const n = names(row.label)
+  cases[n.wasm] = () => hashWasm(row.memorySize, row.iterations)
+  cases[n.reused] = () => reusable.hash(PASSWORD_BYTES, salt())
+  if (native) {
+    const lib = native
+    cases[n.native] = () =>
+      lib.hashRaw(PASSWORD, { algorithm: 2, memoryCost: row.memorySize, timeCost: row.iterations, parallelism: 1, outputLen: 32, salt: salt() })
+  }
+}
+const times = await interleaved(cases, ROUNDS)
+const med = (name: string): number => median(times.get(name) ?? [])
+const fastest = Math.min(...OWASP_ROWS.map((row) => med(names(row.label).wasm)))
+console.log(
+  markdownTable(
+    `Argon2id per hash, warm, median ms (${ROUNDS} interleaved rounds)`,
+    [
+      'OWASP row (p=1)',
+      'hash-wasm (lib/passwords.ts)',
+      'hash-wasm, fastest run',
+      '@node-rs/argon2',
+      'hash-wasm / native',
+      'hash-wasm, instance reused',
+      'reused / native',
+      'saved by reuse',
+      'fresh WASM memory alone (grow + touch)',
+    ],
+    OWASP_ROWS.map((row) => {
+      const n = names(row.label)
+      const wasm = med(n.wasm)
+      const reused = med(n.reused)
+      const nat = med(n.native)
+      return [
+        `${row.label}${isCurrent(row) ? ' (ARGON2_PARAMS)' : ''}${wasm === fastest ? ' **fastest**' : ''}`,
+        fixed(wasm),
+        fixed(Math.min(...(times.get(n.wasm) ?? []))),
+        fixed(nat),
+        ratio(wasm, nat),
+        fixed(reused),
+        ratio(reused, nat),
+        fixed(wasm - reused),
+        fixed(freshMemory.get(row.label) ?? Number.NaN),
+      ]
+    }),
+  ),
+)
+const fastestRow = OWASP_ROWS.find((row) => med(names(row.label).wasm) === fastest)
+console.log(
+  fastestRow && isCurrent(fastestRow)
+    ? `ARGON2_PARAMS (${fastestRow.label}) is the fastest OWASP row for hash-wasm in this run.`
+    : `In this run the fastest OWASP row for hash-wasm is ${fastestRow?.label}, not ARGON2_PARAMS (m=${current.memorySize}, t=${current.iterations}): compare several runs on a quiet machine before changing the default.`,
+)
+
+const OPTIONS = { time: 0, iterations: 8, warmupTime: 0, warmupIterations: 2 }
+for (const row of OWASP_ROWS) {
+  const n = names(row.label)
+  describe(`Argon2id ${row.label}, p=1${isCurrent(row) ? ' (ARGON2_PARAMS)' : ''}`, () => {
+    for (const name of [n.wasm, n.reused, n.native]) {
+      const run = cases[name]
+      if (run) bench(name, async () => void (await run()), OPTIONS)
+    }
+  })
+}

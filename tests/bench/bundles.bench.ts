@@ -1,0 +1,138 @@
+/**
+ * Every function's bundle, built with esbuild exactly as serverless.yml builds it (infra/bundle.ts):
+ * minified and gzip size against its budget, the npm packages that make it up (esbuild metafile), and its
+ * cold `import()` time in fresh Node processes. Then what each main dependency costs alone, and the
+ * authorizer without Powertools Logger (a stand-in console logger) to show what a lighter logger saves.
+ * tests/unit/infra/bundles.test.ts holds the same sizes to their budgets in CI.
+ */
+import { build } from 'esbuild'
+import type { Plugin } from 'esbuild'
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { gzipSync } from 'node:zlib'
+import { bench, describe } from 'vitest'
+import {
+  COLD_IMPORT_GOAL_MS,
+  ROOT,
+  budgetKb,
+  bytesByPackage,
+  functionBuildOptions,
+  functionBundleOptions,
+  functionEntries,
+  goalKb,
+} from '../../infra/bundle.js'
+import { fixed, markdownTable, median, runNode } from './support.js'
+
+const out = mkdtempSync(join(tmpdir(), 'attune-auth-bundles-'))
+const PROCESSES = 7
+const kb = (bytes: number): string => (bytes / 1024).toFixed(1)
+
+/** Median `import()` time of an ES module in fresh Node processes (the process start itself not included). */
+async function coldImportMs(file: string): Promise<number> {
+  const script = `const t = performance.now(); await import(${JSON.stringify(pathToFileURL(file).href)}); console.log(performance.now() - t)`
+  const times: number[] = []
+  for (let i = 0; i < PROCESSES; i++) times.push(Number(await runNode(['--input-type=module', '-e', script], { cwd: out })))
+  return median(times)
+}
+
+// ---- Each function, as deployed.
+const rows: string[][] = []
+for (const { name, entry } of functionEntries()) {
+  const result = await build(functionBuildOptions(entry, out))
+  const file = join(out, `${name}.mjs`)
+  const bytes = readFileSync(file)
+  const budget = budgetKb(name)
+  const goal = goalKb(name)
+  const top = [...bytesByPackage(result.metafile)]
+    .slice(0, 6)
+    .map(([pkg, size]) => `${pkg} ${kb(size)}`)
+    .join(', ')
+  const importMs = await coldImportMs(file)
+  rows.push([
+    name,
+    kb(bytes.length),
+    kb(gzipSync(bytes).length),
+    `${goal}${budget !== goal ? ` (test: ${budget})` : ''}`,
+    bytes.length <= goal * 1024 ? 'yes' : 'no',
+    fixed(importMs),
+    importMs <= COLD_IMPORT_GOAL_MS ? 'yes' : 'no',
+    top,
+  ])
+}
+console.log(
+  markdownTable(
+    `Function bundles (esbuild ${(await import('esbuild')).version}, serverless.yml options) and cold import() (median of ${PROCESSES} fresh processes)`,
+    ['function', 'minified KB', 'gzip KB', 'goal KB', 'within goal', 'cold import ms', `≤ ${COLD_IMPORT_GOAL_MS} ms`, 'largest parts (KB in the bundle)'],
+    rows,
+  ),
+)
+
+// ---- Each main dependency alone, bundled the same way.
+const ALONE: Record<string, string> = {
+  '(empty: the banner only — the fixed cost of any import)': 'export {}',
+  postgres: "export { default } from 'postgres'",
+  '@aws-lambda-powertools/logger': "import { Logger } from '@aws-lambda-powertools/logger'; export const logger = new Logger({ serviceName: 'x' })",
+  'jose (jwtVerify + SignJWT)': "export { jwtVerify, SignJWT, errors } from 'jose'",
+  'jose (jwtVerify only)': "export { jwtVerify, errors } from 'jose'",
+  'valibot (lib/config.ts)': "export { loadConfig } from './lib/config.js'",
+  'hash-wasm (argon2id)': "export { argon2id } from 'hash-wasm'",
+  '@middy/core + header-normalizer': "export { default as middy } from '@middy/core'; export { default as normalizer } from '@middy/http-header-normalizer'",
+}
+const aloneRows: string[][] = []
+for (const [label, contents] of Object.entries(ALONE)) {
+  const name = `alone-${aloneRows.length}`
+  await build({ ...functionBundleOptions(), stdin: { contents, resolveDir: ROOT, loader: 'ts', sourcefile: `${name}.ts` }, outfile: join(out, `${name}.mjs`), logLevel: 'silent' })
+  const file = join(out, `${name}.mjs`)
+  aloneRows.push([label, kb(readFileSync(file).length), fixed(await coldImportMs(file))])
+}
+
+// ---- The authorizer with a stand-in for Powertools Logger (what a small console JSON logger would save).
+const consoleLogger: Plugin = {
+  name: 'console-logger',
+  setup(b) {
+    b.onResolve({ filter: /^@aws-lambda-powertools\/logger$/ }, () => ({ path: 'logger', namespace: 'stand-in' }))
+    b.onLoad({ filter: /.*/, namespace: 'stand-in' }, () => ({
+      loader: 'js',
+      contents: `const levels = { DEBUG: 0, INFO: 1, WARN: 2, ERROR: 3, SILENT: 4 }
+export class Logger {
+  #level = 1; #keys = {}; #service
+  constructor(o = {}) { this.#service = o.serviceName }
+  setLogLevel(l) { this.#level = levels[l] ?? 1 }
+  appendKeys(k) { Object.assign(this.#keys, k) }
+  resetKeys() { this.#keys = {} }
+  addContext(c) { this.#keys.requestId = c.awsRequestId }
+  #log(l, message, extra) { if (levels[l] >= this.#level) console.log(JSON.stringify({ level: l, message, service: this.#service, timestamp: new Date().toISOString(), ...this.#keys, ...extra })) }
+  debug(m, e) { this.#log('DEBUG', m, e) } info(m, e) { this.#log('INFO', m, e) } warn(m, e) { this.#log('WARN', m, e) } error(m, e) { this.#log('ERROR', m, e) }
+}`,
+    }))
+  },
+}
+const authorizer = functionEntries().find((f) => f.name === 'authorizer')
+if (authorizer) {
+  await build({ ...functionBuildOptions(authorizer.entry, join(out, 'console-logger')), plugins: [consoleLogger] })
+  const file = join(out, 'console-logger', 'authorizer.mjs')
+  aloneRows.push(['authorizer with a console JSON logger instead of Powertools', kb(readFileSync(file).length), fixed(await coldImportMs(file))])
+}
+console.log(markdownTable('What the dependencies cost, each bundled alone the same way', ['bundle', 'minified KB', 'cold import ms'], aloneRows))
+
+// ---- Process start + import, as vitest benchmarks (includes Node's own start-up, which the table above leaves out).
+const nodeWith = (script: string) => () => {
+  const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: out })
+  if (result.status !== 0) throw new Error(String(result.stderr))
+}
+const OPTIONS = { time: 0, iterations: 10, warmupTime: 0, warmupIterations: 1 }
+const IMPORTED = ['authorizer', 'login', 'me']
+describe('fresh Node process: start, then import() the bundle', () => {
+  bench('node (start only)', nodeWith(''), OPTIONS)
+  for (const name of IMPORTED) {
+    const last = name === IMPORTED[IMPORTED.length - 1]
+    bench(`node + import(${name}.mjs)`, nodeWith(`await import(${JSON.stringify(pathToFileURL(join(out, `${name}.mjs`)).href)})`), {
+      ...OPTIONS,
+      // vitest's benchmark runner runs no afterAll hooks: the last benchmark removes the bundles.
+      ...(last ? { teardown: (_task: unknown, mode: string) => void (mode === 'run' && rmSync(out, { recursive: true, force: true })) } : {}),
+    })
+  }
+})
