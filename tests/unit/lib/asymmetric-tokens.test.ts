@@ -1,6 +1,7 @@
 import { createPublicKey, generateKeyPairSync, verify } from 'node:crypto'
 import type { KeyObject } from 'node:crypto'
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose'
+import jsonwebtoken from 'jsonwebtoken'
 import { describe, expect, it } from 'vitest'
 import { loadConfig } from '../../../lib/config.js'
 import { TokenError, createTokenService } from '../../../lib/tokens.js'
@@ -48,6 +49,17 @@ describe.each([
       currentDate: new Date(NOW),
     })
     expect(payload).toMatchObject({ sub: '42', login: 'alice', sid: SESSION_ID })
+  })
+
+  it('issues access tokens that an independent JWT library (jsonwebtoken) verifies from the JWKS alone', async () => {
+    const tokens = service(algorithm, keyPair().privateKey)
+    const { access_token } = await tokens.issuePair(alice, tokens.newRefreshTokenId())
+    const { keys } = await tokens.jwks()
+    const { kid } = decodeProtectedHeader(access_token)
+    const jwk = keys.find((k) => k.kid === kid)
+    const pemKey = createPublicKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' }).export({ type: 'spki', format: 'pem' }) as string
+    const claims = jsonwebtoken.verify(access_token, pemKey, { algorithms: [algorithm], issuer: ISSUER, audience: AUDIENCE, clockTimestamp: NOW / 1000 })
+    expect(claims).toMatchObject({ sub: '42', login: 'alice', sid: SESSION_ID })
   })
 
   it('issues access tokens whose signature Node’s own crypto verifies from the JWK alone (no JWT library)', async () => {
