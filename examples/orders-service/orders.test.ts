@@ -1,0 +1,283 @@
+/**
+ * The orders service (another team's API, examples/orders-service) run locally against Attune Auth's real
+ * authorizer (functions/authorizer.ts: token verification and session lookup on the test PostgreSQL), the
+ * way API Gateway runs them: first the authorizer, on the event API Gateway sends for the example's route
+ * (an API of its own, not ours); on Allow, the example's handler with the authorizer's context in its event;
+ * on a refusal, what the example's API answers. Users are real: registered through our own handlers.
+ */
+import { readFileSync } from 'node:fs'
+import type {
+  APIGatewayProxyEventV2WithLambdaAuthorizer,
+  APIGatewayProxyStructuredResultV2,
+  APIGatewayRequestAuthorizerEvent,
+  APIGatewayRequestAuthorizerEventV2,
+} from 'aws-lambda'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { parse } from 'yaml'
+import { handler as attuneAuthorizer } from '../../functions/authorizer.js'
+import { policyAllows } from '../../infra/local/offline-authorizer.js'
+import { BEARER_CHALLENGE } from '../../lib/require-auth.js'
+import type { RegisteredUser } from '../../tests/support/api.js'
+import { api, registerUser } from '../../tests/support/api.js'
+import type { Parsed } from '../../tests/support/events.js'
+import { invoke, requestAuthorizerEvent, restEvent } from '../../tests/support/events.js'
+import type { AttuneContext } from './functions/orders.js'
+import * as orders from './functions/orders.js'
+
+const fixture = <T>(name: string): T =>
+  JSON.parse(readFileSync(new URL(`../../tests/fixtures/aws-events/${name}`, import.meta.url), 'utf8')) as T
+
+// logLevel 'error': CloudFormation's !Ref / !GetAtt tags in our serverless.yml are not YAML's business here.
+const readYaml = (path: string): any => parse(readFileSync(new URL(path, import.meta.url), 'utf8'), { logLevel: 'error' })
+const example = readYaml('./serverless.yml')
+const attune = readYaml('../../serverless.yml')
+
+const MISSING = { error: 'Missing authentication token', code: 'UNAUTHORIZED' }
+const INVALID = { error: 'Invalid authentication token', code: 'UNAUTHORIZED' }
+const ENDED = { error: 'Session has ended', code: 'UNAUTHORIZED' }
+
+/** A user with a live session, and one whose session ended with a logout. */
+let user: RegisteredUser
+let loggedOut: RegisteredUser
+let sessionId: string
+
+beforeAll(async () => {
+  ;[user, loggedOut] = await Promise.all([registerUser(), registerUser()])
+  expect((await api.logout(loggedOut.tokens.access_token)).status).toBe(200)
+  sessionId = JSON.parse(Buffer.from(user.tokens.access_token.split('.')[1] ?? '', 'base64url').toString())['sid']
+})
+
+const ownerOf = (u: RegisteredUser) => ({ identityId: u.identityId, login: u.login })
+
+// --- REST API: GET /orders on the orders service's own REST API (stage dev) -------------------------
+
+const REST_METHOD_ARN = 'arn:aws:execute-api:us-east-1:123456789012:ordersapi/dev/GET/orders'
+
+/** The REQUEST authorizer event API Gateway sends for `GET /orders` of the orders API. */
+function restAuthorizerEvent(headers: Record<string, string>): APIGatewayRequestAuthorizerEvent {
+  const event = requestAuthorizerEvent(headers)
+  Object.assign(event, { methodArn: REST_METHOD_ARN, resource: '/orders', path: '/orders', httpMethod: 'GET' })
+  Object.assign(event.requestContext, { apiId: 'ordersapi', stage: 'dev', path: '/dev/orders', resourcePath: '/orders', httpMethod: 'GET' })
+  return event
+}
+
+/** A Gateway Response of the example's serverless.yml, rendered as API Gateway renders it. */
+function gatewayResponse(type: 'ACCESS_DENIED' | 'UNAUTHORIZED', authorizerContext: Record<string, unknown> = {}): Parsed<any> {
+  const resource = Object.values<any>(example.resources.Resources).find(
+    (r) => r.Type === 'AWS::ApiGateway::GatewayResponse' && r.Properties.ResponseType === type,
+  )
+  if (!resource) throw new Error(`examples/orders-service/serverless.yml has no ${type} Gateway Response`)
+  const { StatusCode, ResponseParameters, ResponseTemplates } = resource.Properties
+  const headers = Object.fromEntries(
+    Object.entries<string>(ResponseParameters).map(([name, value]) => [name.replace('gatewayresponse.header.', ''), value.slice(1, -1)]),
+  )
+  const body = (ResponseTemplates['application/json'] as string).replace(/\$context\.authorizer\.(\w+)/g, (_, key: string) =>
+    String(authorizerContext[key] ?? ''),
+  )
+  return { status: Number(StatusCode), headers, body: JSON.parse(body) }
+}
+
+/**
+ * `GET /orders` through the orders service's REST API: what API Gateway does with the authorizer the
+ * example configures (identity source: the Authorization header; no result cache).
+ */
+async function restGetOrders(headers: Record<string, string>): Promise<Parsed<any>> {
+  // The identity source is missing: API Gateway refuses without calling the authorizer.
+  if (!Object.entries(headers).some(([name, value]) => name.toLowerCase() === 'authorization' && value.trim() !== '')) {
+    return gatewayResponse('UNAUTHORIZED')
+  }
+  const result = await attuneAuthorizer(restAuthorizerEvent(headers))
+  if (!policyAllows(result, REST_METHOD_ARN)) return gatewayResponse('ACCESS_DENIED', result.context ?? {})
+  // API Gateway passes the principal and the context on, every value as a string.
+  const context = Object.fromEntries(Object.entries(result.context ?? {}).map(([key, value]) => [key, String(value)]))
+  return invoke(orders.restHandler, restEvent({ method: 'GET', path: '/orders', authorizer: { principalId: result.principalId, ...context } }))
+}
+
+describe('the orders service on a REST API, behind our authorizer', () => {
+  it('lists the orders of the user whose access token the authorizer allowed', async () => {
+    const res = await restGetOrders({ Authorization: `Bearer ${user.tokens.access_token}` })
+    expect(res.status).toBe(200)
+    expect(res.headers).toMatchObject({ 'Content-Type': 'application/json' })
+    expect(res.body.data.owner).toEqual(ownerOf(user))
+    expect(res.body.data.orders.length).toBeGreaterThan(0)
+  })
+
+  it("gets an Allow for every route of the orders API's stage, and for no other API", async () => {
+    const result = await attuneAuthorizer(restAuthorizerEvent({ Authorization: `Bearer ${user.tokens.access_token}` }))
+    expect(result.principalId).toBe(String(user.identityId))
+    expect(result.context).toEqual({ ...ownerOf(user), sessionId })
+    expect(policyAllows(result, REST_METHOD_ARN)).toBe(true)
+    expect(policyAllows(result, 'arn:aws:execute-api:us-east-1:123456789012:ordersapi/dev/POST/orders/42')).toBe(true)
+    expect(policyAllows(result, 'arn:aws:execute-api:us-east-1:123456789012:ordersapi/prod/GET/orders')).toBe(false)
+    expect(policyAllows(result, 'arn:aws:execute-api:us-east-1:123456789012:otherapi/dev/GET/orders')).toBe(false)
+  })
+
+  it('answers 401 "Missing authentication token" with a Bearer challenge when the request has no Authorization header', async () => {
+    const res = await restGetOrders({})
+    expect(res).toEqual({
+      status: 401,
+      headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', 'WWW-Authenticate': BEARER_CHALLENGE },
+      body: MISSING,
+    })
+  })
+
+  it("answers a Deny with the authorizer's own message: garbage token, non-Bearer credential, logged-out session", async () => {
+    for (const [authorization, expected] of [
+      ['Bearer not.a.jwt', INVALID],
+      [`Basic ${Buffer.from('alice:secret').toString('base64')}`, MISSING],
+      [`Bearer ${loggedOut.tokens.access_token}`, ENDED],
+    ] as const) {
+      const denied = await attuneAuthorizer(restAuthorizerEvent({ Authorization: authorization }))
+      expect(denied.policyDocument.Statement[0], authorization).toMatchObject({ Effect: 'Deny' })
+      expect(denied.context, authorization).toEqual(expected)
+      const res = await restGetOrders({ Authorization: authorization })
+      expect(res, authorization).toMatchObject({ status: 401, headers: { 'WWW-Authenticate': BEARER_CHALLENGE }, body: expected })
+    }
+  })
+})
+
+// --- HTTP API: GET /v2/orders on the orders service's HTTP API ($default stage) ---------------------
+
+const HTTP_ROUTE_ARN = 'arn:aws:execute-api:us-east-1:123456789012:ordershttp/$default/GET/v2/orders'
+
+/** The payload 2.0 authorizer event HTTP API sends for `GET /v2/orders`: header names in lower case. */
+function httpAuthorizerEvent(headers: Record<string, string>): APIGatewayRequestAuthorizerEventV2 {
+  const event = fixture<APIGatewayRequestAuthorizerEventV2>('apigw-v2-custom-authorizer-v2-request.json')
+  const sampleHeaders = Object.fromEntries(Object.entries(event.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]))
+  Object.assign(event, {
+    routeArn: HTTP_ROUTE_ARN,
+    routeKey: 'GET /v2/orders',
+    rawPath: '/v2/orders',
+    rawQueryString: '',
+    headers: { ...sampleHeaders, ...headers },
+    identitySource: Object.values(headers),
+  })
+  delete event.queryStringParameters
+  delete event.pathParameters
+  Object.assign(event.requestContext, { apiId: 'ordershttp', routeKey: 'GET /v2/orders', http: { ...event.requestContext.http, method: 'GET', path: '/v2/orders' } })
+  return event
+}
+
+/** The payload 2.0 event of `GET /v2/orders` after a Lambda authorizer: its context in `requestContext.authorizer.lambda`. */
+function httpEvent(lambda: Record<string, unknown> | undefined): APIGatewayProxyEventV2WithLambdaAuthorizer<AttuneContext> {
+  const event = fixture<APIGatewayProxyEventV2WithLambdaAuthorizer<AttuneContext>>('apigw-v2-request-lambda-authorizer.json')
+  Object.assign(event, { routeKey: 'GET /v2/orders', rawPath: '/v2/orders', rawQueryString: '', isBase64Encoded: false })
+  delete event.body
+  delete event.queryStringParameters
+  delete event.pathParameters
+  Object.assign(event.requestContext, { apiId: 'ordershttp', routeKey: 'GET /v2/orders', http: { ...event.requestContext.http, method: 'GET', path: '/v2/orders' } })
+  if (lambda === undefined) delete (event.requestContext as { authorizer?: unknown }).authorizer
+  else (event.requestContext as { authorizer: unknown }).authorizer = { lambda }
+  return event
+}
+
+async function httpGetOrders(lambda: Record<string, unknown> | undefined): Promise<Parsed<any>> {
+  const result: APIGatewayProxyStructuredResultV2 = await orders.httpHandler(httpEvent(lambda))
+  return { status: result.statusCode ?? 200, headers: result.headers ?? {}, body: JSON.parse(result.body ?? 'null') }
+}
+
+describe('the orders service on an HTTP API, behind our authorizer', () => {
+  it("lists the orders of the user the authorizer's simple response authorized", async () => {
+    const result = await attuneAuthorizer(httpAuthorizerEvent({ authorization: `Bearer ${user.tokens.access_token}` }))
+    expect(result).toEqual({ isAuthorized: true, context: { ...ownerOf(user), sessionId } })
+    if (!('isAuthorized' in result)) throw new Error('expected a simple response')
+    const res = await httpGetOrders(result.context)
+    expect(res.status).toBe(200)
+    expect(res.body.data.owner).toEqual(ownerOf(user))
+    expect(res.body.data.orders.length).toBeGreaterThan(0)
+  })
+
+  it('is not authorized without a token, with a garbage token or with a logged-out session', async () => {
+    for (const [headers, expected] of [
+      [{}, MISSING],
+      [{ authorization: 'Bearer not.a.jwt' }, INVALID],
+      [{ authorization: `Bearer ${loggedOut.tokens.access_token}` }, ENDED],
+    ] as const) {
+      expect(await attuneAuthorizer(httpAuthorizerEvent(headers)), JSON.stringify(headers)).toEqual({ isAuthorized: false, context: expected })
+    }
+  })
+})
+
+// --- the handlers on their own -------------------------------------------------------------------
+
+describe('the orders handlers without our authorizer context', () => {
+  const refused = {
+    status: 401,
+    headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', 'WWW-Authenticate': BEARER_CHALLENGE },
+    body: MISSING,
+  }
+
+  it('answer 401 with a Bearer challenge on a REST event without an authorizer context', async () => {
+    expect(await invoke(orders.restHandler, restEvent({ method: 'GET', path: '/orders' }))).toEqual(refused)
+    // Another authorizer's context (only a principal) is no Attune user either.
+    expect(await invoke(orders.restHandler, restEvent({ method: 'GET', path: '/orders', authorizer: { principalId: 'someone' } }))).toEqual(refused)
+  })
+
+  it('answer 401 with a Bearer challenge on an HTTP API event without an authorizer context', async () => {
+    expect(await httpGetOrders(undefined)).toEqual(refused)
+    // The AWS sample's own context, `{key: "value"}`: another authorizer's, not ours.
+    expect(await httpGetOrders({ key: 'value' })).toEqual(refused)
+  })
+})
+
+// --- the example's serverless.yml ----------------------------------------------------------------
+
+describe('examples/orders-service/serverless.yml', () => {
+  /** `${ssm:<the parameter our stack writes>}`. */
+  const attuneArn = '${ssm:' + attune.resources.Resources.AuthorizerArnParameter.Properties.Name + '}'
+
+  it('is a service of its own on the Lambda Node.js 22 runtime, bundled with serverless-esbuild', () => {
+    expect(example.service).toBe('orders-service')
+    expect(example.service).not.toBe(attune.service)
+    expect(example.provider.runtime).toBe('nodejs22.x')
+    expect(example.plugins).toContain('serverless-esbuild')
+  })
+
+  it('puts our authorizer, found by the SSM parameter our stack writes, on its REST API route', () => {
+    expect(attuneArn).toBe('${ssm:/attune-auth/${sls:stage}/authorizer-arn}')
+    const { http } = example.functions.restOrders.events[0]
+    expect(http).toMatchObject({ method: 'get', path: 'orders' })
+    expect(http.authorizer).toMatchObject({
+      arn: attuneArn,
+      type: 'request',
+      identitySource: 'method.request.header.Authorization',
+      resultTtlInSeconds: 0,
+    })
+  })
+
+  it('puts our authorizer, found by the same SSM parameter, on its HTTP API route, with simple responses', () => {
+    const { httpApi } = example.functions.httpOrders.events[0]
+    expect(httpApi).toMatchObject({ method: 'GET', path: '/v2/orders' })
+    expect(example.provider.httpApi.authorizers[httpApi.authorizer.name]).toMatchObject({
+      type: 'request',
+      functionArn: attuneArn,
+      enableSimpleResponses: true,
+      payloadVersion: '2.0',
+      identitySource: ['$request.header.Authorization'],
+      resultTtlInSeconds: 0,
+    })
+  })
+
+  it('routes each function to a handler this example exports', () => {
+    for (const name of ['restOrders', 'httpOrders']) {
+      const [file, exported] = (example.functions[name].handler as string).split('.')
+      expect(file, name).toBe('functions/orders')
+      expect(typeof (orders as Record<string, unknown>)[exported ?? ''], name).toBe('function')
+    }
+  })
+
+  it("answers the authorizer's refusals with the Gateway Responses of our own REST API", () => {
+    const responses = (resources: Record<string, any>) =>
+      Object.fromEntries(
+        Object.values(resources)
+          .filter((r) => r.Type === 'AWS::ApiGateway::GatewayResponse' && ['ACCESS_DENIED', 'UNAUTHORIZED'].includes(r.Properties.ResponseType))
+          .map(({ Properties: { ResponseType, StatusCode, ResponseParameters, ResponseTemplates } }) => [
+            ResponseType,
+            { StatusCode, ResponseParameters, ResponseTemplates },
+          ]),
+      )
+    const ours = responses(attune.resources.Resources)
+    expect(Object.keys(ours).sort()).toEqual(['ACCESS_DENIED', 'UNAUTHORIZED'])
+    expect(responses(example.resources.Resources)).toEqual(ours)
+  })
+})
