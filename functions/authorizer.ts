@@ -2,7 +2,7 @@
  * The Lambda authorizer: takes the place of the seed's `require_auth`, for our routes and other teams'
  * APIs — REST (TOKEN or REQUEST) and HTTP API (payload 1.0 or 2.0).
  */
-import type { APIGatewayAuthorizerResult } from 'aws-lambda'
+import type { APIGatewayAuthorizerResult, Context } from 'aws-lambda'
 import type { AuthorizerDependencies, AuthorizerEvent, RestAuthorizerEvent, SimpleAuthorizerResult } from '../lib/authorizer.js'
 import { decide, toAuthorizerResult } from '../lib/authorizer.js'
 import { getConfig } from '../lib/config.js'
@@ -27,12 +27,18 @@ function dependencies(): AuthorizerDependencies & { simpleResponses: boolean } {
   return deps
 }
 
-export function handler(event: RestAuthorizerEvent): Promise<APIGatewayAuthorizerResult>
-export function handler(event: AuthorizerEvent): Promise<APIGatewayAuthorizerResult | SimpleAuthorizerResult>
-export async function handler(event: AuthorizerEvent): Promise<APIGatewayAuthorizerResult | SimpleAuthorizerResult> {
+export function handler(event: RestAuthorizerEvent, context?: Context): Promise<APIGatewayAuthorizerResult>
+export function handler(event: AuthorizerEvent, context?: Context): Promise<APIGatewayAuthorizerResult | SimpleAuthorizerResult>
+export async function handler(event: AuthorizerEvent, context?: Context): Promise<APIGatewayAuthorizerResult | SimpleAuthorizerResult> {
   const { simpleResponses, ...decisionDeps } = dependencies()
-  const decision = await decide(event, decisionDeps)
-  if (decision.effect === 'Allow') logger.debug('access allowed', { event: 'auth.authorize', outcome: 'success', identityId: decision.identityId })
-  else logger.info('access denied', { event: 'auth.authorize', outcome: 'failure', reason: decision.error })
-  return toAuthorizerResult(decision, event, { simpleResponses })
+  if (context) logger.addContext(context)
+  logger.appendKeys({ apiRequestId: (event as { requestContext?: { requestId?: string } }).requestContext?.requestId })
+  try {
+    const decision = await decide(event, decisionDeps)
+    if (decision.effect === 'Allow') logger.info('access allowed', { event: 'auth.authorize', outcome: 'success', identityId: decision.identityId })
+    else logger.info('access denied', { event: 'auth.authorize', outcome: 'failure', reason: decision.error })
+    return toAuthorizerResult(decision, event, { simpleResponses })
+  } finally {
+    logger.resetKeys()
+  }
 }
