@@ -4,19 +4,20 @@
  * operation (docs/openapi.yaml) plus the authorizer, the authorizer exactly on the protected routes, and the
  * Gateway Responses that turn API Gateway's own refusals into the seed's `{"error", "code"}` bodies.
  */
-import { execFile } from 'node:child_process'
-import { readdirSync, readFileSync } from 'node:fs'
+import { execFile, spawnSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { cp, mkdtemp, rm, symlink } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { basename, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { basename, dirname, join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import postgres from 'postgres'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { ERROR_STATUS, MESSAGES } from '../../../lib/errors.js'
 import { BEARER_CHALLENGE } from '../../../lib/require-auth.js'
 import { GATEWAY_RESPONSES, renderGatewayResponse } from '../../../infra/local/offline-authorizer.js'
-import { zipEntries } from './zip.js'
+import { zipEntries, zipEntry } from './zip.js'
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
 
@@ -156,10 +157,12 @@ describe('npm run package (osls package --stage local)', () => {
     const byHandler: Record<string, Record<string, any>> = Object.fromEntries(
       ofType('AWS::Lambda::Function').map(([, r]) => [r.Properties['Handler'], r.Properties]),
     )
-    for (const properties of Object.values(byHandler)) {
+    for (const [handler, properties] of Object.entries(byHandler)) {
       expect(properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'] })
-      expect(properties['Timeout']).toBeLessThanOrEqual(10) // well under API Gateway's 29 s
+      // Behind API Gateway: well under its 29 s. The migration function is invoked directly after a deploy.
+      if (handler !== 'functions/migrate.handler') expect(properties['Timeout'], handler).toBeLessThanOrEqual(10)
     }
+    expect(byHandler['functions/migrate.handler']).toMatchObject({ Timeout: 300 })
     for (const name of ['register', 'login', 'change-password']) {
       expect(byHandler[`functions/${name}.handler`]).toMatchObject({ MemorySize: 1769, Timeout: 10 })
     }
@@ -222,7 +225,43 @@ describe('npm run package (osls package --stage local)', () => {
       const handler = lambda.Properties['Handler'] as string
       const zip = readFileSync(join(out, basename(lambda.Properties['Code'].S3Key as string)))
       const entries = zipEntries(zip)
-      expect(entries).toEqual([handler.replace(/\.handler$/, '.mjs')])
+      const bundle = handler.replace(/\.handler$/, '.mjs')
+      // The migration function also carries the SQL it applies.
+      const extra = handler === 'functions/migrate.handler' ? readdirSync(join(ROOT, 'infra/migrations')).map((f) => `infra/migrations/${f}`).sort() : []
+      expect(entries).toEqual([bundle, ...extra])
+    }
+  })
+
+  it('packs a migration function whose bundle applies the migrations it carries to a fresh database', async () => {
+    const [, lambda] = ofType('AWS::Lambda::Function').find(([, l]) => l.Properties['Handler'] === 'functions/migrate.handler') ?? []
+    expect(lambda).toBeDefined()
+    const task = mkdtempSync(join(tmpdir(), 'attune-migrate-task-'))
+    try {
+      const zip = readFileSync(join(out, basename(lambda?.Properties['Code'].S3Key as string)))
+      for (const name of zipEntries(zip)) {
+        mkdirSync(dirname(join(task, name)), { recursive: true })
+        writeFileSync(join(task, name), zipEntry(zip, name))
+      }
+      const database = `attune_pkg_${process.pid}_${Date.now().toString(36)}`
+      const admin = postgres(process.env['DATABASE_URL'] as string, { max: 1, onnotice: () => {} })
+      await admin.unsafe(`create database ${database}`)
+      try {
+        const url = new URL(process.env['DATABASE_URL'] as string)
+        url.pathname = `/${database}`
+        const child = spawnSync(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(pathToFileURL(join(task, 'functions/migrate.mjs')).href)}); console.log(JSON.stringify(await m.handler()))`], {
+          env: { ...process.env, DATABASE_URL: url.toString(), STAGE: 'test', LOG_LEVEL: 'silent' },
+          encoding: 'utf8',
+          timeout: 60_000,
+        })
+        expect(child.status, child.stderr).toBe(0)
+        const applied = JSON.parse(child.stdout.trim().split('\n').pop() ?? '{}')
+        expect(applied).toEqual({ applied: ['identity.sql', 'session.sql'] })
+      } finally {
+        await admin.unsafe(`drop database if exists ${database} with (force)`)
+        await admin.end()
+      }
+    } finally {
+      rmSync(task, { recursive: true, force: true })
     }
   })
 })

@@ -1,0 +1,27 @@
+/**
+ * The migration function, invoked after each deploy (`osls invoke --function migrate`): applies pending
+ * migrations under the advisory lock, idempotently. A failed migration fails the invocation, and so the deploy.
+ * The SQL files ship in this function's package (serverless.yml `package.patterns`).
+ */
+import { fileURLToPath } from 'node:url'
+import { getConfig } from '../lib/config.js'
+import { migrate } from '../lib/db/migrate.js'
+import { logger, setLogLevel } from '../lib/log.js'
+
+/** Beside this file in the source tree and in the deployed package alike: `functions/` and `infra/` are siblings. */
+const MIGRATIONS = fileURLToPath(new URL('../infra/migrations', import.meta.url))
+
+export interface MigrationResult {
+  applied: string[]
+}
+
+export async function handler(): Promise<MigrationResult> {
+  const config = getConfig()
+  setLogLevel(config.logLevel)
+  const applied = await migrate(config.database.url, {
+    dir: MIGRATIONS,
+    onApplied: ({ id, name }) => logger.info('migration applied', { event: 'db.migrate', id, name }),
+  })
+  logger.info(applied.length === 0 ? 'schema is up to date' : 'migrations applied', { event: 'db.migrate', count: applied.length })
+  return { applied }
+}
