@@ -6,7 +6,6 @@
  * tests/unit/infra/bundles.test.ts holds the same sizes to their budgets in CI.
  */
 import { build } from 'esbuild'
-import type { Plugin } from 'esbuild'
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -74,7 +73,7 @@ console.log(
 const ALONE: Record<string, string> = {
   '(empty: the banner only — the fixed cost of any import)': 'export {}',
   postgres: "export { default } from 'postgres'",
-  '@aws-lambda-powertools/logger': "import { Logger } from '@aws-lambda-powertools/logger'; export const logger = new Logger({ serviceName: 'x' })",
+  'lib/log.ts (our JSON logger)': "export { logger } from './lib/log.js'",
   'jose (jwtVerify + SignJWT)': "export { jwtVerify, SignJWT, errors } from 'jose'",
   'jose (jwtVerify only)': "export { jwtVerify, errors } from 'jose'",
   'valibot (lib/config.ts)': "export { loadConfig } from './lib/config.js'",
@@ -89,33 +88,6 @@ for (const [label, contents] of Object.entries(ALONE)) {
   aloneRows.push([label, kb(readFileSync(file).length), fixed(await coldImportMs(file))])
 }
 
-// ---- The authorizer with a stand-in for Powertools Logger (what a small console JSON logger would save).
-const consoleLogger: Plugin = {
-  name: 'console-logger',
-  setup(b) {
-    b.onResolve({ filter: /^@aws-lambda-powertools\/logger$/ }, () => ({ path: 'logger', namespace: 'stand-in' }))
-    b.onLoad({ filter: /.*/, namespace: 'stand-in' }, () => ({
-      loader: 'js',
-      contents: `const levels = { DEBUG: 0, INFO: 1, WARN: 2, ERROR: 3, SILENT: 4 }
-export class Logger {
-  #level = 1; #keys = {}; #service
-  constructor(o = {}) { this.#service = o.serviceName }
-  setLogLevel(l) { this.#level = levels[l] ?? 1 }
-  appendKeys(k) { Object.assign(this.#keys, k) }
-  resetKeys() { this.#keys = {} }
-  addContext(c) { this.#keys.requestId = c.awsRequestId }
-  #log(l, message, extra) { if (levels[l] >= this.#level) console.log(JSON.stringify({ level: l, message, service: this.#service, timestamp: new Date().toISOString(), ...this.#keys, ...extra })) }
-  debug(m, e) { this.#log('DEBUG', m, e) } info(m, e) { this.#log('INFO', m, e) } warn(m, e) { this.#log('WARN', m, e) } error(m, e) { this.#log('ERROR', m, e) }
-}`,
-    }))
-  },
-}
-const authorizer = functionEntries().find((f) => f.name === 'authorizer')
-if (authorizer) {
-  await build({ ...functionBuildOptions(authorizer.entry, join(out, 'console-logger')), plugins: [consoleLogger] })
-  const file = join(out, 'console-logger', 'authorizer.mjs')
-  aloneRows.push(['authorizer with a console JSON logger instead of Powertools', kb(readFileSync(file).length), fixed(await coldImportMs(file))])
-}
 console.log(markdownTable('What the dependencies cost, each bundled alone the same way', ['bundle', 'minified KB', 'cold import ms'], aloneRows))
 
 // ---- Process start + import, as vitest benchmarks (includes Node's own start-up, which the table above leaves out).
