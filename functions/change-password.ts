@@ -4,6 +4,7 @@
  */
 import { getApp } from '../lib/app.js'
 import { jsonRoute } from '../lib/http.js'
+import { passwordHashing } from '../lib/passwords.js'
 import { ChangePasswordBody } from '../lib/schemas.js'
 
-export const handler = jsonRoute({ authenticated: true, body: ChangePasswordBody }, ({ user, body }) => getApp().auth.changePassword(user, body))
+export const handler = jsonRoute({ authenticated: true, body: ChangePasswordBody }, ({ user, body }) => getApp(passwordHashing).auth.changePassword(user, body))

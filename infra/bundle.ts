@@ -21,8 +21,11 @@ export const BUNDLE_GOALS_KB = { authorizer: 60, other: 100 } as const
  * they are above the goal, so the suite passes now and fails on any growth. Lower these as bundles shrink.
  */
 export const BUNDLE_BUDGETS_KB: Readonly<Record<string, number>> = {
-  authorizer: 80, // issue 8 goal: 60 KB (77.5 KiB since lib/log.ts replaced Powertools Logger)
-  '*': 125, // issue 8 goal: 100 KB (121 KiB at most: hash-wasm is still in every function)
+  authorizer: 80, // issue 8 goal: 60 KB (77.5 KiB: postgres.js alone is 37)
+  register: 125, // issue 8 goal: 100 KB (121 KiB: hash-wasm is 28 of it)
+  login: 125, // issue 8 goal: 100 KB
+  'change-password': 125, // issue 8 goal: 100 KB
+  '*': 100, // the goal: every function that does not hash is at 90-92 KiB
 }
 
 export const budgetKb = (name: string): number => BUNDLE_BUDGETS_KB[name] ?? (BUNDLE_BUDGETS_KB['*'] as number)

@@ -1,6 +1,7 @@
 /**
  * The composition root: configuration, logger, database and services, built once per container
- * on first use and shared by every invocation it serves.
+ * on first use and shared by every invocation it serves. The functions that hash passwords pass
+ * `passwordHashing` in (lib/passwords.ts); the others never load Argon2.
  */
 import type { AuthService } from './auth.js'
 import { createAuthService } from './auth.js'
@@ -13,6 +14,7 @@ import { createIdentityRepository } from './db/identities.js'
 import type { SessionRepository } from './db/sessions.js'
 import { createSessionRepository } from './db/sessions.js'
 import { logger, setLogLevel } from './log.js'
+import type { PasswordHashing } from './passwords.js'
 import type { TokenService } from './tokens.js'
 import { createTokenService } from './tokens.js'
 
@@ -25,7 +27,7 @@ export interface App {
   auth: AuthService
 }
 
-export function createApp(config: Config): App {
+export function createApp(config: Config, passwords?: PasswordHashing): App {
   setLogLevel(config.logLevel)
   for (const warning of config.warnings) logger.warn(warning)
   const sql = createSql(config.database)
@@ -39,13 +41,33 @@ export function createApp(config: Config): App {
     logger,
     sessionLifetime: config.jwt.refreshExpiration,
     refreshReuseGrace: config.jwt.refreshReuseGrace,
+    passwords,
   })
   return { config, sql, identities, sessions, tokens, auth }
 }
 
 let app: App | undefined
+let withPasswords = false
 
-export function getApp(): App {
-  app ??= createApp(getConfig())
+/** The container's app; a function that hashes passes `passwordHashing` (the first such call adds it). */
+export function getApp(passwords?: PasswordHashing): App {
+  if (!app) {
+    app = createApp(getConfig(), passwords)
+  } else if (passwords && !withPasswords) {
+    const { identities, sessions, tokens, config } = app
+    app = {
+      ...app,
+      auth: createAuthService({
+        identities,
+        sessions,
+        tokens,
+        logger,
+        sessionLifetime: config.jwt.refreshExpiration,
+        refreshReuseGrace: config.jwt.refreshReuseGrace,
+        passwords,
+      }),
+    }
+  }
+  withPasswords ||= passwords !== undefined
   return app
 }

@@ -9,7 +9,7 @@ import { LoginTakenError } from './db/identities.js'
 import type { SessionRepository } from './db/sessions.js'
 import { ApiError, MESSAGES, bearerRefused, conflict, unauthorized } from './errors.js'
 import type { Logger } from './log.js'
-import { hashPassword, needsRehash, verifyPassword } from './passwords.js'
+import type { PasswordHashing } from './passwords.js'
 import type { ChangePasswordInput, LoginInput, LogoutInput, RefreshInput, RegisterInput } from './schemas.js'
 import type { TokenPair, TokenService } from './tokens.js'
 import { TokenError } from './tokens.js'
@@ -74,10 +74,19 @@ export interface AuthDependencies {
   sessionLifetime: number
   /** Seconds during which a just-retired refresh token gets the same successor instead of counting as a replay. */
   refreshReuseGrace: number
+  /**
+   * Argon2 hashing, for register, login and change-password. Passed in by those functions only, so the
+   * others' bundles carry no WebAssembly Argon2 (docs/PERFORMANCE.md).
+   */
+  passwords?: PasswordHashing | undefined
 }
 
 export function createAuthService(deps: AuthDependencies): AuthService {
   const { identities, sessions, tokens, logger } = deps
+  const passwords = (): PasswordHashing => {
+    if (!deps.passwords) throw new Error('password hashing is not wired into this function (pass passwordHashing to getApp)')
+    return deps.passwords
+  }
 
   async function openSession(identity: Identity, client: ClientInfo): Promise<TokenPair> {
     const sessionId = randomUUID()
@@ -97,7 +106,7 @@ export function createAuthService(deps: AuthDependencies): AuthService {
   /** The password just proved right, hashed again at today's parameters; a failure is logged, the login goes on. */
   async function rehash(identity: Identity, password: string): Promise<void> {
     try {
-      await identities.updatePasswordHash(identity.id, await hashPassword(password))
+      await identities.updatePasswordHash(identity.id, await passwords().hashPassword(password))
       logger.info('password rehashed', { event: 'auth.rehash', outcome: 'success', identityId: identity.id })
     } catch (error) {
       logger.warn('password rehash failed', { event: 'auth.rehash', outcome: 'failure', identityId: identity.id, error })
@@ -106,7 +115,7 @@ export function createAuthService(deps: AuthDependencies): AuthService {
 
   return {
     async register({ login, password, display_name }, client) {
-      const passwordHash = await hashPassword(password)
+      const passwordHash = await passwords().hashPassword(password)
       let identity: Identity
       try {
         identity = await identities.create({ login, displayName: display_name || null, passwordHash })
@@ -124,13 +133,13 @@ export function createAuthService(deps: AuthDependencies): AuthService {
     async login({ login, password }, client) {
       const identity = await identities.findByLogin(login)
       // Always one Argon2 verification: an unknown login is checked against a dummy hash of equal cost.
-      const valid = await verifyPassword(password, identity?.passwordHash)
+      const valid = await passwords().verifyPassword(password, identity?.passwordHash)
       if (!identity || !valid) {
         logger.info('login refused', { event: 'auth.login', outcome: 'failure', reason: 'invalid_credentials', login })
         throw unauthorized(MESSAGES.invalidCredentials)
       }
       logger.info('login succeeded', { event: 'auth.login', outcome: 'success', identityId: identity.id, login: identity.login })
-      if (identity.passwordHash && needsRehash(identity.passwordHash)) await rehash(identity, password)
+      if (identity.passwordHash && passwords().needsRehash(identity.passwordHash)) await rehash(identity, password)
       return openSession(identity, client)
     },
 
@@ -177,13 +186,13 @@ export function createAuthService(deps: AuthDependencies): AuthService {
 
     async changePassword({ identityId, sessionId }, { current_password, new_password }) {
       const identity = await identities.findById(identityId)
-      const valid = await verifyPassword(current_password, identity?.passwordHash)
+      const valid = await passwords().verifyPassword(current_password, identity?.passwordHash)
       if (!identity) throw bearerRefused(MESSAGES.invalidToken)
       if (!valid) {
         logger.info('password change refused', { event: 'auth.change_password', outcome: 'failure', reason: 'invalid_current_password', identityId })
         throw new ApiError('UNAUTHORIZED', MESSAGES.invalidCurrentPassword)
       }
-      await identities.updatePasswordHash(identity.id, await hashPassword(new_password))
+      await identities.updatePasswordHash(identity.id, await passwords().hashPassword(new_password))
       const ended = await sessions.revokeAll(identity.id, 'password_changed', sessionId)
       logger.info('password changed', { event: 'auth.change_password', outcome: 'success', identityId, otherSessionsEnded: ended })
       return { success: true, message: 'Password changed successfully' }

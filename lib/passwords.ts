@@ -5,6 +5,9 @@
  */
 import { argon2id } from 'hash-wasm'
 import { randomBytes, timingSafeEqual } from 'node:crypto'
+import { normalizePassword } from './password-policy.js'
+
+export { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, normalizePassword, passwordLength } from './password-policy.js'
 
 /**
  * OWASP Password Storage Cheat Sheet: Argon2id, 7 MiB, 5 iterations, 1 lane — one of its rows of equal
@@ -14,9 +17,6 @@ import { randomBytes, timingSafeEqual } from 'node:crypto'
  */
 export const ARGON2_PARAMS = { memorySize: 7168, iterations: 5, parallelism: 1, hashLength: 32, saltLength: 16 } as const
 
-/** Length bounds, counted in Unicode code points after NFKC normalisation (NIST SP 800-63B §5.1.1.2). */
-export const PASSWORD_MIN_LENGTH = 8
-export const PASSWORD_MAX_LENGTH = 256
 
 /** A hash of a random, discarded password, with ARGON2_PARAMS: verifying against it costs what a real verify costs. */
 export const DUMMY_HASH = '$argon2id$v=19$m=7168,t=5,p=1$WobmYDQyXx3etkM2bO5dbA$suKr1oloAMcPSHyGPC9JGVs1v0jV1Kdo77ntw5+U048'
@@ -32,15 +32,6 @@ export interface Argon2Hash {
   hash: Uint8Array
 }
 
-export function normalizePassword(password: string): string {
-  return password.normalize('NFKC')
-}
-
-export function passwordLength(password: string): number {
-  let n = 0
-  for (const _ of normalizePassword(password)) n++
-  return n
-}
 
 export async function hashPassword(password: string): Promise<string> {
   return argon2id({
@@ -107,3 +98,12 @@ export function parseArgon2Hash(phc: string): Argon2Hash | undefined {
   if (salt.length < 8 || hash.length < 16) return undefined
   return { memorySize, iterations, parallelism, salt, hash }
 }
+
+/** What the auth rules need from this module, passed in by the functions that hash (so the others carry no Argon2). */
+export interface PasswordHashing {
+  hashPassword(password: string): Promise<string>
+  verifyPassword(password: string, storedHash: string | null | undefined): Promise<boolean>
+  needsRehash(phc: string): boolean
+}
+
+export const passwordHashing: PasswordHashing = { hashPassword, verifyPassword, needsRehash }

@@ -5,7 +5,7 @@
  */
 import * as v from 'valibot'
 import { ApiError, MESSAGES } from './errors.js'
-import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, passwordLength } from './passwords.js'
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, passwordLength } from './password-policy.js'
 import { MAX_TOKEN_LENGTH } from './tokens.js'
 
 export const LOGIN_MAX_LENGTH = 64

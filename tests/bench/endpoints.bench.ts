@@ -32,6 +32,7 @@ import { invoke, requestAuthorizerEvent, restEvent, uniqueLogin } from '../suppo
 import { startCountingProxy } from './pg-counting-proxy.js'
 import type { WireCounts } from './pg-counting-proxy.js'
 import { fixed, interleaved, markdownTable, median, ratio } from './support.js'
+import { passwordHashing } from '../../lib/passwords.js'
 
 const proxy = await startCountingProxy(process.env['DATABASE_URL'] as string)
 process.env['DATABASE_URL'] = proxy.url
@@ -105,7 +106,7 @@ function handlerOperations(): Operations {
 
 /** lib/auth.ts and lib/authorizer.ts on an app of their own, built from `env` (e.g. DATABASE_PREPARE=false). */
 function appOperations(env: Record<string, string>): Operations & { end(): Promise<void> } {
-  const app = createApp(loadConfig({ ...process.env, ...env }))
+  const app = createApp(loadConfig({ ...process.env, ...env }), passwordHashing)
   const client = { userAgent: 'bench', sourceIp: '127.0.0.1' }
   return {
     register: (login, password) => app.auth.register({ login, password, display_name: undefined }, client),
