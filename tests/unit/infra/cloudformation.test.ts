@@ -1,0 +1,283 @@
+/**
+ * The CloudFormation templates of infra/: the one-time GitHub OIDC deploy role and the optional database
+ * stack. They are parsed with CloudFormation's short-form intrinsic functions (!Ref, !Sub, !GetAtt, ...)
+ * turned into their long forms, checked for references that point nowhere, and for what they promise:
+ * a private, encrypted database whose password only Secrets Manager knows, reached through a TLS-only RDS
+ * Proxy, and a role that only this repository's main branch and prod environment can assume.
+ */
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+import { parseDocument, type ScalarTag, type CollectionTag, type YAMLMap, type YAMLSeq } from 'yaml'
+
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
+
+type Json = any
+
+/** Short-form intrinsic functions: `!Name` on a scalar or a sequence becomes `{ "Fn::Name": ... }`. */
+const INTRINSICS = ['Base64', 'Cidr', 'FindInMap', 'GetAZs', 'ImportValue', 'Join', 'Select', 'Split', 'Sub', 'If', 'Equals', 'Not', 'And', 'Or', 'Transform']
+function longForm(name: string, value: unknown): Json {
+  if (name === 'Ref') return { Ref: value }
+  if (name === 'Condition') return { Condition: value }
+  if (name === 'GetAtt') {
+    if (typeof value !== 'string') return { 'Fn::GetAtt': value }
+    const dot = value.indexOf('.')
+    return { 'Fn::GetAtt': [value.slice(0, dot), value.slice(dot + 1)] }
+  }
+  return { [`Fn::${name}`]: value }
+}
+const CUSTOM_TAGS: (ScalarTag | CollectionTag)[] = ['Ref', 'Condition', 'GetAtt', ...INTRINSICS].flatMap((name) => [
+  { tag: `!${name}`, resolve: (value: string) => longForm(name, value) } as ScalarTag,
+  { tag: `!${name}`, collection: 'seq', resolve: (seq: YAMLSeq) => longForm(name, seq.toJSON()) } as unknown as CollectionTag,
+  { tag: `!${name}`, collection: 'map', resolve: (map: YAMLMap) => longForm(name, map.toJSON()) } as unknown as CollectionTag,
+])
+
+interface Resource {
+  Type: string
+  Condition?: string
+  DependsOn?: string | string[]
+  DeletionPolicy?: string
+  Properties: Record<string, Json>
+}
+interface Template {
+  AWSTemplateFormatVersion: string
+  Parameters: Record<string, { Type: string; Default?: unknown; NoEcho?: boolean }>
+  Conditions?: Record<string, Json>
+  Resources: Record<string, Resource>
+  Outputs: Record<string, { Value: Json }>
+}
+
+function load(path: string): { template: Template; errors: string[] } {
+  const doc = parseDocument(readFileSync(`${ROOT}/${path}`, 'utf8'), { customTags: CUSTOM_TAGS })
+  return { template: doc.toJS() as Template, errors: [...doc.errors, ...doc.warnings].map((e) => e.message) }
+}
+
+/** Every value in a tree, depth first. */
+function* walk(node: Json): Generator<Json> {
+  yield node
+  if (Array.isArray(node)) for (const child of node) yield* walk(child)
+  else if (node !== null && typeof node === 'object') for (const child of Object.values(node)) yield* walk(child)
+}
+/** Names that `Ref`, `Fn::GetAtt`, `Fn::Sub` and `Condition` name in a template. */
+function references(template: Template): { refs: string[]; conditions: string[] } {
+  const refs: string[] = []
+  const conditions: string[] = []
+  for (const node of walk({ Resources: template.Resources, Outputs: template.Outputs, Conditions: template.Conditions ?? {} })) {
+    if (node === null || typeof node !== 'object' || Array.isArray(node)) continue
+    if (typeof node.Ref === 'string') refs.push(node.Ref)
+    if (Array.isArray(node['Fn::GetAtt'])) refs.push(node['Fn::GetAtt'][0])
+    const sub = node['Fn::Sub']
+    const text = typeof sub === 'string' ? sub : Array.isArray(sub) ? sub[0] : undefined
+    const vars = Array.isArray(sub) ? Object.keys(sub[1] ?? {}) : []
+    for (const [, name] of (text ?? '').matchAll(/\$\{([^}!]+)\}/g)) {
+      const base = name!.split('.')[0]!
+      if (!vars.includes(base)) refs.push(base)
+    }
+    if (Array.isArray(node['Fn::If'])) conditions.push(node['Fn::If'][0])
+  }
+  for (const resource of Object.values(template.Resources)) if (resource.Condition) conditions.push(resource.Condition)
+  return { refs, conditions }
+}
+const resourcesOfType = (template: Template, type: string): [string, Resource][] =>
+  Object.entries(template.Resources).filter(([, r]) => r.Type === type)
+function only(template: Template, type: string): Resource {
+  const found = resourcesOfType(template, type)
+  expect(found, type).toHaveLength(1)
+  return found[0]![1]
+}
+
+const TEMPLATES = ['infra/database.yml', 'infra/github-oidc-role.yml']
+
+describe.each(TEMPLATES)('%s', (path) => {
+  const { template, errors } = load(path)
+
+  it('parses as CloudFormation YAML with its short-form intrinsic functions', () => {
+    expect(errors).toEqual([])
+    expect(template.AWSTemplateFormatVersion).toBe('2010-09-09')
+    expect(Object.keys(template.Resources).length).toBeGreaterThan(0)
+    for (const [name, resource] of Object.entries(template.Resources)) expect(resource.Type, name).toMatch(/^AWS::\w+::\w+$/)
+  })
+
+  it('refers only to its own parameters, resources, conditions and pseudo-parameters', () => {
+    const known = new Set([...Object.keys(template.Parameters), ...Object.keys(template.Resources)])
+    const { refs, conditions } = references(template)
+    expect(refs.length).toBeGreaterThan(0)
+    for (const ref of refs) if (!ref.startsWith('AWS::')) expect(known.has(ref), ref).toBe(true)
+    for (const condition of conditions) expect(Object.keys(template.Conditions ?? {})).toContain(condition)
+    for (const [name, resource] of Object.entries(template.Resources))
+      for (const dependency of [resource.DependsOn ?? []].flat()) expect(template.Resources[dependency], `${name} DependsOn`).toBeDefined()
+  })
+
+  it('has no secret among its parameters', () => {
+    for (const name of Object.keys(template.Parameters)) expect(name).not.toMatch(/password|secret|key$/i)
+  })
+})
+
+describe('infra/database.yml', () => {
+  const { template } = load('infra/database.yml')
+  const cluster = only(template, 'AWS::RDS::DBCluster')
+  const proxy = only(template, 'AWS::RDS::DBProxy')
+  const clusterName = resourcesOfType(template, 'AWS::RDS::DBCluster')[0]![0]
+  const secretOfCluster = { 'Fn::GetAtt': [clusterName, 'MasterUserSecret.SecretArn'] }
+
+  it('runs Aurora PostgreSQL Serverless v2, encrypted, kept on deletion', () => {
+    expect(cluster.Properties.Engine).toBe('aurora-postgresql')
+    expect(cluster.Properties.ServerlessV2ScalingConfiguration).toBeDefined()
+    expect(cluster.Properties.StorageEncrypted).toBe(true)
+    expect(cluster.Properties.DeletionProtection).toBe(true)
+    expect(cluster.DeletionPolicy).toBe('Snapshot')
+  })
+
+  it('lets Secrets Manager manage the master password: no password in the template or its parameters', () => {
+    expect(cluster.Properties.ManageMasterUserPassword).toBe(true)
+    expect(cluster.Properties).not.toHaveProperty('MasterUserPassword')
+    for (const [name, resource] of Object.entries(template.Resources)) expect(resource.Properties, name).not.toHaveProperty('MasterUserPassword')
+  })
+
+  it('has no publicly accessible database instance', () => {
+    const instances = resourcesOfType(template, 'AWS::RDS::DBInstance')
+    expect(instances.length).toBeGreaterThan(0)
+    for (const [name, instance] of instances) {
+      expect(instance.Properties.PubliclyAccessible, name).toBe(false)
+      expect(instance.Properties.DBClusterIdentifier, name).toEqual({ Ref: clusterName })
+    }
+  })
+
+  it('puts a PostgreSQL RDS Proxy in front that requires TLS and authenticates with the managed secret, not IAM', () => {
+    expect(proxy.Properties.EngineFamily).toBe('POSTGRESQL')
+    expect(proxy.Properties.RequireTLS).toBe(true)
+    expect(proxy.Properties.Auth).toEqual([expect.objectContaining({ AuthScheme: 'SECRETS', IAMAuth: 'DISABLED', SecretArn: secretOfCluster })])
+    const targets = only(template, 'AWS::RDS::DBProxyTargetGroup')
+    expect(targets.Properties.DBClusterIdentifiers).toEqual([{ Ref: clusterName }])
+    expect([targets.DependsOn ?? []].flat()).toEqual(expect.arrayContaining(resourcesOfType(template, 'AWS::RDS::DBInstance').map(([n]) => n)))
+  })
+
+  it('lets the proxy read only the database secret', () => {
+    const [, role] = resourcesOfType(template, 'AWS::IAM::Role').find(([name]) => proxy.Properties.RoleArn['Fn::GetAtt'][0] === name)!
+    const statements = role.Properties.Policies.flatMap((p: Json) => p.PolicyDocument.Statement)
+    expect(statements.find((s: Json) => s.Action === 'secretsmanager:GetSecretValue').Resource).toEqual(secretOfCluster)
+    expect(role.Properties.AssumeRolePolicyDocument.Statement[0].Principal).toEqual({ Service: 'rds.amazonaws.com' })
+  })
+
+  it('chains security groups on port 5432: Lambda SG to proxy SG to database SG, nothing else inbound', () => {
+    const groups = Object.fromEntries(resourcesOfType(template, 'AWS::EC2::SecurityGroup'))
+    const lambda = groups.LambdaSecurityGroup
+    const proxyGroup = groups.ProxySecurityGroup
+    const db = groups.DatabaseSecurityGroup
+    expect(lambda?.Properties.SecurityGroupIngress).toBeUndefined()
+    expect(proxyGroup?.Properties.SecurityGroupIngress).toEqual([
+      expect.objectContaining({ IpProtocol: 'tcp', FromPort: 5432, ToPort: 5432, SourceSecurityGroupId: { Ref: 'LambdaSecurityGroup' } }),
+    ])
+    expect(db?.Properties.SecurityGroupIngress).toEqual([
+      expect.objectContaining({ IpProtocol: 'tcp', FromPort: 5432, ToPort: 5432, SourceSecurityGroupId: { Ref: 'ProxySecurityGroup' } }),
+    ])
+    expect(resourcesOfType(template, 'AWS::EC2::SecurityGroupIngress')).toEqual([])
+    expect(proxy.Properties.VpcSecurityGroupIds).toEqual([{ Ref: 'ProxySecurityGroup' }])
+    expect(cluster.Properties.VpcSecurityGroupIds).toEqual([{ Ref: 'DatabaseSecurityGroup' }])
+  })
+
+  it('takes an existing VPC and its subnets as parameters', () => {
+    expect(template.Parameters.VpcId?.Type).toBe('AWS::EC2::VPC::Id')
+    expect(template.Parameters.SubnetIds?.Type).toBe('List<AWS::EC2::Subnet::Id>')
+  })
+
+  it('outputs what DATABASE_URL and the functions VPC settings need', () => {
+    expect(template.Outputs.ProxyEndpoint?.Value).toEqual({ 'Fn::GetAtt': [resourcesOfType(template, 'AWS::RDS::DBProxy')[0]![0], 'Endpoint'] })
+    expect(template.Outputs.LambdaSecurityGroupId?.Value).toEqual({ Ref: 'LambdaSecurityGroup' })
+    expect(template.Outputs.SubnetIds?.Value).toEqual({ 'Fn::Join': [',', { Ref: 'SubnetIds' }] })
+    expect(template.Outputs.MasterSecretArn?.Value).toEqual(secretOfCluster)
+  })
+})
+
+describe('infra/github-oidc-role.yml', () => {
+  const { template } = load('infra/github-oidc-role.yml')
+  const role = only(template, 'AWS::IAM::Role')
+  const trust = role.Properties.AssumeRolePolicyDocument.Statement
+  const statements: Json[] = role.Properties.Policies.flatMap((p: Json) => p.PolicyDocument.Statement)
+  const actionsOf = (s: Json): string[] => [s.Action].flat()
+
+  it("creates GitHub's OIDC provider for audience sts.amazonaws.com unless an existing one is given", () => {
+    const provider = only(template, 'AWS::IAM::OIDCProvider')
+    expect(provider.Properties.Url).toBe('https://token.actions.githubusercontent.com')
+    expect(provider.Properties.ClientIdList).toEqual(['sts.amazonaws.com'])
+    expect(provider.Condition).toBe('CreateOidcProvider')
+    expect(template.Conditions?.CreateOidcProvider).toEqual({ 'Fn::Equals': [{ Ref: 'ExistingOidcProviderArn' }, ''] })
+    expect(template.Parameters.ExistingOidcProviderArn?.Default).toBe('')
+  })
+
+  it('is trusted only by web identities of the repository main branch and prod environment, audience sts.amazonaws.com', () => {
+    expect(trust).toHaveLength(1)
+    const [statement] = trust
+    expect(statement.Effect).toBe('Allow')
+    expect(statement.Action).toBe('sts:AssumeRoleWithWebIdentity')
+    expect(statement.Principal.Federated).toEqual({
+      'Fn::If': ['CreateOidcProvider', { Ref: 'GitHubOidcProvider' }, { Ref: 'ExistingOidcProviderArn' }],
+    })
+    // StringEquals, not StringLike: no wildcard subject (pull requests, other branches, other environments).
+    expect(Object.keys(statement.Condition)).toEqual(['StringEquals'])
+    expect(statement.Condition.StringEquals).toEqual({
+      'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
+      'token.actions.githubusercontent.com:sub': [
+        { 'Fn::Sub': 'repo:${GitHubOrg}/${GitHubRepo}:ref:refs/heads/main' },
+        { 'Fn::Sub': 'repo:${GitHubOrg}/${GitHubRepo}:environment:${ProdEnvironment}' },
+      ],
+    })
+    expect(template.Parameters.ProdEnvironment?.Default).toBe('prod')
+    expect(template.Parameters.GitHubOrg).toBeDefined()
+    expect(template.Parameters.GitHubRepo).toBeDefined()
+  })
+
+  it('outputs the role ARN for the AWS_DEPLOY_ROLE_ARN variable', () => {
+    expect(template.Outputs.RoleArn?.Value).toEqual({ 'Fn::GetAtt': ['DeployRole', 'Arn'] })
+  })
+
+  it('allows only listed actions, never a whole service (`s3:*`) or everything (`*`)', () => {
+    for (const statement of statements) {
+      expect(statement.Effect).toBe('Allow')
+      for (const action of actionsOf(statement)) expect(action, statement.Sid).not.toMatch(/^\*$|^[a-z0-9-]+:\*$/)
+    }
+  })
+
+  it("grants '*' resources only to actions that take no resource or only read", () => {
+    const anywhere = statements.filter((s) => [s.Resource].flat().includes('*')).flatMap(actionsOf)
+    expect(anywhere.sort()).toEqual(
+      ['cloudformation:ListExports', 'cloudformation:ValidateTemplate', 'ec2:DescribeSecurityGroups', 'ec2:DescribeSubnets', 'ec2:DescribeVpcs'].sort(),
+    )
+  })
+
+  it("limits each service's changes to the service's own names", () => {
+    const resources = (sid: string): string[] => [statements.find((s) => s.Sid === sid)?.Resource].flat().map((r: Json) => r['Fn::Sub'])
+    expect(resources('CloudFormationServiceStacks')).toEqual(['arn:${AWS::Partition}:cloudformation:${AWS::Region}:${AWS::AccountId}:stack/${ServiceName}-*/*'])
+    expect(resources('DeploymentBucket')).toEqual(['arn:${AWS::Partition}:s3:::${ServiceName}-*', 'arn:${AWS::Partition}:s3:::${ServiceName}-*/*'])
+    expect(resources('LambdaFunctions')).toEqual(['arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:${ServiceName}-*'])
+    expect(resources('LambdaExecutionRole')).toEqual(['arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${ServiceName}-*-lambdaRole'])
+    expect(resources('ServiceParameters')).toEqual(['arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/${ServiceName}/*'])
+    expect(template.Parameters.ServiceName?.Default).toBe('attune-auth')
+    // The role itself is outside those names, so it cannot edit its own policy.
+    expect(String(template.Parameters.RoleName?.Default)).not.toMatch(/^attune-auth/)
+  })
+
+  it('reads the SSM parameters under /attune-auth/ and decrypts them only through SSM', () => {
+    const ssm = statements.find((s) => s.Sid === 'ServiceParameters')
+    expect(actionsOf(ssm)).toEqual(expect.arrayContaining(['ssm:GetParameter', 'ssm:GetParameters']))
+    const kms = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('kms:')))
+    expect(kms).toHaveLength(1)
+    expect(actionsOf(kms[0])).toEqual(['kms:Decrypt'])
+    expect(kms[0].Condition).toEqual({ StringEquals: { 'kms:ViaService': { 'Fn::Sub': 'ssm.${AWS::Region}.amazonaws.com' } } })
+  })
+
+  it('passes roles to Lambda only, and attaches no managed policy but the VPC access one', () => {
+    const pass = statements.filter((s) => actionsOf(s).includes('iam:PassRole'))
+    expect(pass).toHaveLength(1)
+    expect(pass[0].Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'lambda.amazonaws.com' } })
+    const attach = statements.filter((s) => actionsOf(s).includes('iam:AttachRolePolicy'))
+    expect(attach).toHaveLength(1)
+    expect(attach[0].Condition).toEqual({
+      ArnEquals: { 'iam:PolicyARN': { 'Fn::Sub': 'arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole' } },
+    })
+  })
+
+  it('lets the workflow invoke the migrate function', () => {
+    expect(actionsOf(statements.find((s) => s.Sid === 'LambdaFunctions'))).toContain('lambda:InvokeFunction')
+  })
+})
