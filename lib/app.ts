@@ -27,14 +27,10 @@ export interface App {
   auth: AuthService
 }
 
-export function createApp(config: Config, passwords?: PasswordHashing): App {
-  setLogLevel(config.logLevel)
-  for (const warning of config.warnings) logger.warn(warning)
-  const sql = createSql(config.database)
-  const identities = createIdentityRepository(sql)
-  const sessions = createSessionRepository(sql)
-  const tokens = createTokenService(config.jwt)
-  const auth = createAuthService({
+type Parts = Omit<App, 'auth'>
+
+function authFor({ config, identities, sessions, tokens }: Parts, passwords: PasswordHashing | undefined): AuthService {
+  return createAuthService({
     identities,
     sessions,
     tokens,
@@ -43,7 +39,20 @@ export function createApp(config: Config, passwords?: PasswordHashing): App {
     refreshReuseGrace: config.jwt.refreshReuseGrace,
     passwords,
   })
-  return { config, sql, identities, sessions, tokens, auth }
+}
+
+export function createApp(config: Config, passwords?: PasswordHashing): App {
+  setLogLevel(config.logLevel)
+  for (const warning of config.warnings) logger.warn(warning)
+  const sql = createSql(config.database)
+  const parts: Parts = {
+    config,
+    sql,
+    identities: createIdentityRepository(sql),
+    sessions: createSessionRepository(sql),
+    tokens: createTokenService(config.jwt),
+  }
+  return { ...parts, auth: authFor(parts, passwords) }
 }
 
 let app: App | undefined
@@ -51,23 +60,8 @@ let withPasswords = false
 
 /** The container's app; a function that hashes passes `passwordHashing` (the first such call adds it). */
 export function getApp(passwords?: PasswordHashing): App {
-  if (!app) {
-    app = createApp(getConfig(), passwords)
-  } else if (passwords && !withPasswords) {
-    const { identities, sessions, tokens, config } = app
-    app = {
-      ...app,
-      auth: createAuthService({
-        identities,
-        sessions,
-        tokens,
-        logger,
-        sessionLifetime: config.jwt.refreshExpiration,
-        refreshReuseGrace: config.jwt.refreshReuseGrace,
-        passwords,
-      }),
-    }
-  }
+  if (!app) app = createApp(getConfig(), passwords)
+  else if (passwords && !withPasswords) app = { ...app, auth: authFor(app, passwords) }
   withPasswords ||= passwords !== undefined
   return app
 }
