@@ -88,19 +88,24 @@ export function createAuthService(deps: AuthDependencies): AuthService {
     return deps.passwords
   }
 
-  async function openSession(identity: Identity, client: ClientInfo): Promise<TokenPair> {
-    const sessionId = randomUUID()
+  /** A new session's ids and where it was opened from; the refresh token's id and issue time are stored with it. */
+  function newSession(client: ClientInfo) {
     const refresh = tokens.newRefreshTokenId()
-    await sessions.create({
-      id: sessionId,
-      identityId: identity.id,
+    const session = {
+      id: randomUUID(),
       refreshTokenId: refresh.tokenId,
       refreshIssuedAt: refresh.issuedAt,
       lifetime: deps.sessionLifetime,
       userAgent: client.userAgent,
       sourceIp: client.sourceIp,
-    })
-    return tokens.issuePair({ identityId: identity.id, login: identity.login, sessionId }, refresh)
+    }
+    return { session, refresh }
+  }
+
+  async function openSession(identity: Identity, client: ClientInfo): Promise<TokenPair> {
+    const { session, refresh } = newSession(client)
+    await sessions.create({ ...session, identityId: identity.id })
+    return tokens.issuePair({ identityId: identity.id, login: identity.login, sessionId: session.id }, refresh)
   }
 
   /** The password just proved right, hashed again at today's parameters; a failure is logged, the login goes on. */
@@ -116,9 +121,11 @@ export function createAuthService(deps: AuthDependencies): AuthService {
   return {
     async register({ login, password, display_name }, client) {
       const passwordHash = await passwords().hashPassword(password)
+      const { session, refresh } = newSession(client)
       let identity: Identity
       try {
-        identity = await identities.create({ login, displayName: display_name || null, passwordHash })
+        // The identity and its first session in one statement: a failure leaves neither behind.
+        identity = await identities.create({ login, displayName: display_name || null, passwordHash }, session)
       } catch (error) {
         if (error instanceof LoginTakenError) {
           logger.info('registration refused', { event: 'auth.register', outcome: 'failure', reason: 'login_taken', login })
@@ -127,7 +134,7 @@ export function createAuthService(deps: AuthDependencies): AuthService {
         throw error
       }
       logger.info('identity registered', { event: 'auth.register', outcome: 'success', identityId: identity.id, login: identity.login })
-      return openSession(identity, client)
+      return tokens.issuePair({ identityId: identity.id, login: identity.login, sessionId: session.id }, refresh)
     },
 
     async login({ login, password }, client) {

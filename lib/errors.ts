@@ -79,7 +79,7 @@ export const conflict = (message: string): ApiError => new ApiError('CONFLICT', 
 /** Turns anything thrown into an ApiError; unknown errors become an opaque 500 (or 503 for an unreachable database). */
 export function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error
-  if (isDatabaseUnavailable(error)) return new ApiError('SERVICE_UNAVAILABLE', MESSAGES.unavailable, { cause: error })
+  if (isDatabaseUnavailable(error) || isEarlyTimeout(error)) return new ApiError('SERVICE_UNAVAILABLE', MESSAGES.unavailable, { cause: error })
   return new ApiError('INTERNAL_ERROR', MESSAGES.internal, { cause: error })
 }
 
@@ -92,4 +92,12 @@ function isDatabaseUnavailable(error: unknown): boolean {
   if (typeof code !== 'string') return false
   // 57P01..57P03: admin shutdown, crash shutdown, cannot connect now; 57014: statement timeout; 08xxx: connection exceptions.
   return UNAVAILABLE_ERRNOS.has(code) || UNAVAILABLE_POSTGRES.has(code) || /^(08...|57P0[1-3]|57014)$/.test(code)
+}
+
+/**
+ * middy's early timeout: the invocation was about to reach the Lambda timeout while waiting on a
+ * dependency (e.g. postgres.js reconnecting without end to a server that accepts and drops connections).
+ */
+function isEarlyTimeout(error: unknown): boolean {
+  return error instanceof Error && error.name === 'TimeoutError' && (error.cause as { package?: unknown } | undefined)?.package === '@middy/core'
 }

@@ -70,7 +70,8 @@ export function jsonRoute<S extends AnySchema | undefined = undefined, A extends
   handle: (request: HttpRequest<BodyOf<S>, UserOf<A>>) => Promise<unknown>,
 ) {
   const status = options.status ?? 200
-  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+  // Answer (503, and its log line) half a second before Lambda would stop the function mid-wait.
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>({ timeoutEarlyInMillis: 500 })
     .use(httpHeaderNormalizer())
     .use(requestLog())
     .handler(async (event, context) => {
@@ -153,13 +154,24 @@ function validate<S extends AnySchema>(schema: S, json: unknown): v.InferOutput<
 
 const MAX_USER_AGENT = 512
 
-/** The client's address as API Gateway saw it, and its User-Agent (bounded). */
+/** Characters a PostgreSQL text column refuses (NUL) or mangles (lone surrogates), with the other control characters. */
+const UNSTORABLE = /[\p{Cc}\p{Cs}]/gu
+
+/** A client-supplied value fit to store: control characters and lone surrogates dropped, bounded without splitting a pair. */
+function storable(value: string | undefined, max: number): string | null {
+  if (!value) return null
+  let text = value.length > max * 4 ? value.slice(0, max * 4) : value
+  text = text.replace(UNSTORABLE, '')
+  if (text.length > max) text = text.slice(0, /[\uD800-\uDBFF]/.test(text.charAt(max - 1)) ? max - 1 : max)
+  return text.length > 0 ? text : null
+}
+
+/** The client's address as API Gateway saw it, and its User-Agent (cleaned and bounded: it is stored on sessions). */
 export function clientInfo(event: APIGatewayProxyEvent): ClientInfo {
-  const userAgent = header(event, 'user-agent')
   const sourceIp = event.requestContext?.identity?.sourceIp
   return {
-    userAgent: userAgent ? userAgent.slice(0, MAX_USER_AGENT) : null,
-    sourceIp: typeof sourceIp === 'string' && sourceIp.length > 0 ? sourceIp.slice(0, 64) : null,
+    userAgent: storable(header(event, 'user-agent'), MAX_USER_AGENT),
+    sourceIp: typeof sourceIp === 'string' ? storable(sourceIp, 64) : null,
   }
 }
 

@@ -12,6 +12,8 @@ export const LOGIN_MAX_LENGTH = 64
 export const DISPLAY_NAME_MAX_LENGTH = 128
 
 const CONTROL_CHARACTERS = /\p{Cc}/u
+/** Half of a UTF-16 pair alone: not a character; PostgreSQL would store it as U+FFFD, merging distinct logins. */
+const LONE_SURROGATE = /\p{Cs}/u
 const codePoints = (s: string): number => [...s].length
 
 const text = (field: string) => v.string(`${field} must be a string`)
@@ -23,6 +25,7 @@ const login = v.pipe(
   v.check((s) => s.length > 0, 'login is required'),
   v.check((s) => codePoints(s) <= LOGIN_MAX_LENGTH, `login must be at most ${LOGIN_MAX_LENGTH} characters`),
   v.check((s) => !CONTROL_CHARACTERS.test(s), 'login must not contain control characters'),
+  v.check((s) => !LONE_SURROGATE.test(s), 'login must be valid Unicode'),
 )
 
 /** A new password: the policy applies (length only: no composition rules, per NIST SP 800-63B and OWASP ASVS). */
@@ -49,6 +52,7 @@ const displayName = v.optional(
       v.transform((s) => s.normalize('NFC')),
       v.check((s) => codePoints(s) <= DISPLAY_NAME_MAX_LENGTH, `display_name must be at most ${DISPLAY_NAME_MAX_LENGTH} characters`),
       v.check((s) => !CONTROL_CHARACTERS.test(s), 'display_name must not contain control characters'),
+      v.check((s) => !LONE_SURROGATE.test(s), 'display_name must be valid Unicode'),
     ),
   ),
 )

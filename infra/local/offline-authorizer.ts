@@ -12,7 +12,8 @@
  *   principalId and the context values stringified (what lib/require-auth.ts reads).
  * - Deny (or an Allow that does not cover the route): ACCESS_DENIED Gateway Response, rendered from the
  *   authorizer's context.
- * - the authorizer throws `Unauthorized`: UNAUTHORIZED; throws anything else: DEFAULT_5XX.
+ * - the authorizer throws `Unauthorized`: UNAUTHORIZED; throws anything else (e.g. the database is
+ *   unreachable for its session lookup): AUTHORIZER_FAILURE, a 503.
  * Routes without an authorizer pass through.
  *
  * The Gateway Responses below mirror serverless.yml; tests/unit/infra/package.test.ts checks them against
@@ -67,6 +68,11 @@ export const GATEWAY_RESPONSES = {
     status: 401,
     headers: CHALLENGE_HEADERS,
     template: '{"error":"Missing authentication token","code":"UNAUTHORIZED"}',
+  },
+  AUTHORIZER_FAILURE: {
+    status: 503,
+    headers: JSON_HEADERS,
+    template: '{"error":"Service temporarily unavailable","code":"SERVICE_UNAVAILABLE"}',
   },
   DEFAULT_5XX: {
     status: 500,
@@ -208,8 +214,8 @@ export async function authorize(request: OfflineRequest, authorizer: Authorizer 
     result = await authorizer(event, authorizerContext())
   } catch (error) {
     if (error instanceof Error && error.message === 'Unauthorized') return renderGatewayResponse('UNAUTHORIZED')
-    console.error('offline authorizer: the authorizer failed; answering as API Gateway would (DEFAULT_5XX)', error)
-    return renderGatewayResponse('DEFAULT_5XX')
+    console.error('offline authorizer: the authorizer failed; answering as API Gateway would (AUTHORIZER_FAILURE)', error)
+    return renderGatewayResponse('AUTHORIZER_FAILURE')
   }
   if (!policyAllows(result, event.methodArn)) return renderGatewayResponse('ACCESS_DENIED', result.context ?? {})
   return { allow: true, principalId: result.principalId, context: stringify(result.context) }

@@ -4,6 +4,7 @@
  */
 import type { Sql } from './client.js'
 import { isUniqueViolation } from './client.js'
+import type { NewSession } from './sessions.js'
 
 export interface Identity {
   id: number
@@ -26,8 +27,11 @@ export class LoginTakenError extends Error {
 }
 
 export interface IdentityRepository {
-  /** Inserts an identity; throws LoginTakenError when the login exists in any letter case. */
-  create(identity: NewIdentity): Promise<Identity>
+  /**
+   * Inserts an identity and its first session in one statement (both or neither); throws
+   * LoginTakenError when the login exists in any letter case.
+   */
+  create(identity: NewIdentity, session: Omit<NewSession, 'identityId'>): Promise<Identity>
   findByLogin(login: string): Promise<Identity | undefined>
   findById(id: number): Promise<Identity | undefined>
   /** Replaces the password hash; false when the identity no longer exists. */
@@ -51,12 +55,20 @@ const toIdentity = (row: IdentityRow): Identity => ({
 
 export function createIdentityRepository(sql: Sql): IdentityRepository {
   return {
-    async create(identity) {
+    async create(identity, session) {
       try {
         const [row] = await sql<IdentityRow[]>`
-          insert into attune.identity (login, display_name, password_hash)
-          values (${identity.login}, ${identity.displayName}, ${identity.passwordHash})
-          returning id, login, display_name, password_hash`
+          with created as (
+            insert into attune.identity (login, display_name, password_hash)
+            values (${identity.login}, ${identity.displayName}, ${identity.passwordHash})
+            returning id, login, display_name, password_hash
+          ), opened as (
+            insert into attune.session (id, identity_id, refresh_jti, refresh_iat, user_agent, source_ip, expires)
+            select ${session.id}, created.id, ${session.refreshTokenId}, ${session.refreshIssuedAt}, ${session.userAgent},
+                   ${session.sourceIp}, now() + make_interval(secs => ${session.lifetime})
+            from created
+          )
+          select id, login, display_name, password_hash from created`
         return toIdentity(row as IdentityRow)
       } catch (error) {
         if (isUniqueViolation(error)) throw new LoginTakenError({ cause: error })

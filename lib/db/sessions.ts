@@ -5,6 +5,9 @@
  */
 import type { Sql } from './client.js'
 
+/** GET /auth/sessions lists at most this many (the most recently used). */
+export const MAX_LISTED_SESSIONS = 100
+
 export interface NewSession {
   id: string
   identityId: number
@@ -134,7 +137,8 @@ export function createSessionRepository(sql: Sql): SessionRepository {
       const rows = await sql<{ id: string; created: Date; last_used: Date; user_agent: string | null; source_ip: string | null }[]>`
         select id, created, last_used, user_agent, source_ip from attune.session
         where identity_id = ${identityId} and revoked is null and expires > now()
-        order by last_used desc, created desc`
+        order by last_used desc, created desc
+        limit ${MAX_LISTED_SESSIONS}`
       return rows.map((r) => ({ id: r.id, created: r.created, lastUsed: r.last_used, userAgent: r.user_agent, sourceIp: r.source_ip }))
     },
 

@@ -97,16 +97,16 @@ describe('offline authorizer', () => {
     expect(outcome).toMatchObject({ allow: false, status: 401, body: JSON.stringify({ error: MESSAGES.missingToken, code: 'UNAUTHORIZED' }) })
   })
 
-  it('answers an opaque 500 when the authorizer fails', async () => {
+  it('answers 503 SERVICE_UNAVAILABLE when the authorizer fails (e.g. its database is unreachable)', async () => {
     vi.spyOn(console, 'error').mockImplementation(() => {})
     const outcome = await authorize(request({ Authorization: 'Bearer abc' }), async () => {
       throw new Error('connect ECONNREFUSED 127.0.0.1:5432')
     })
     expect(outcome).toEqual({
       allow: false,
-      status: 500,
+      status: 503,
       headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' },
-      body: JSON.stringify({ error: MESSAGES.internal, code: 'INTERNAL_ERROR' }),
+      body: JSON.stringify({ error: MESSAGES.unavailable, code: 'SERVICE_UNAVAILABLE' }),
     })
   })
 })

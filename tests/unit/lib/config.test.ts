@@ -78,8 +78,8 @@ describe('loadConfig', () => {
 
   it('bounds database timeouts by default, well under API Gateway’s 29 s', () => {
     const { database } = loadConfig({ DATABASE_URL })
-    expect(database.connectTimeout).toBe(5)
-    expect(database.statementTimeout).toBe(5000)
+    expect(database.connectTimeout).toBe(3)
+    expect(database.statementTimeout).toBe(3000)
     expect(database.poolMax).toBe(1)
   })
 

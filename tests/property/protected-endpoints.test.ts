@@ -1,0 +1,163 @@
+/**
+ * Property: whatever Authorization header, body and other headers a client sends to a route behind the
+ * authorizer — me, change-password, logout, sessions, DELETE sessions/{id} — the answer (our authorizer
+ * and Gateway Responses, then the handler) is a 200 `{data}` or a 4xx `{error, code}` matching
+ * docs/openapi.yaml, never a 5xx, never a stack trace or an internal detail.
+ *
+ * Each case gets a session of its own (opened straight in the repository, no Argon2) for its tokens,
+ * and every session is ended after the case, so a logout or a password change in one case never
+ * decides the next.
+ */
+import fc from 'fast-check'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { handler as changePasswordHandler } from '../../functions/change-password.js'
+import { handler as endSessionHandler } from '../../functions/end-session.js'
+import { handler as loginHandler } from '../../functions/login.js'
+import { handler as logoutHandler } from '../../functions/logout.js'
+import { handler as meHandler } from '../../functions/me.js'
+import { handler as sessionsHandler } from '../../functions/sessions.js'
+import { registerUser } from '../support/api.js'
+import type { FuzzUser, GeneratedRequest, Route } from '../support/arbitraries.js'
+import {
+  CaseContext,
+  StatusTally,
+  authorization,
+  body,
+  checkAnswer,
+  closeSessions,
+  field,
+  fuzzSettings,
+  headers,
+  openSession,
+  plausiblePassword,
+  receivedJson,
+  ref,
+  send,
+  weirdString,
+} from '../support/arbitraries.js'
+
+const settings = fuzzSettings(process.env)
+const tallies = new Map<string, StatusTally>()
+
+const route = (method: string, path: string, handler: Route['handler'], documentedPath = path): Route => ({ method, path, documentedPath, handler, protected: true })
+
+/** The `{id}` of DELETE /auth/sessions/{id}: the case's own session, another of the user's, another user's, or junk. */
+type SessionIdChoice =
+  | { kind: 'own'; upper: boolean }
+  | { kind: 'sibling' }
+  | { kind: 'other-user' }
+  | { kind: 'unknown'; id: string }
+  | { kind: 'junk'; id: string }
+  | { kind: 'absent' }
+
+const sessionIdChoice: fc.Arbitrary<SessionIdChoice> = fc.oneof(
+  { weight: 4, arbitrary: fc.boolean().map((upper): SessionIdChoice => ({ kind: 'own', upper })) },
+  { weight: 2, arbitrary: fc.constantFrom<SessionIdChoice>({ kind: 'sibling' }, { kind: 'other-user' }) },
+  { weight: 2, arbitrary: fc.uuid().map((id): SessionIdChoice => ({ kind: 'unknown', id })) },
+  { weight: 3, arbitrary: weirdString.map((id): SessionIdChoice => ({ kind: 'junk', id })) },
+  { weight: 1, arbitrary: fc.constant<SessionIdChoice>({ kind: 'absent' }) },
+)
+
+const noBodyFields = {}
+
+const ENDPOINTS = {
+  me: { route: route('GET', '/auth/me', meHandler), body: body(noBodyFields) },
+  sessions: { route: route('GET', '/auth/sessions', sessionsHandler), body: body(noBodyFields) },
+  changePassword: {
+    route: route('POST', '/auth/change-password', changePasswordHandler),
+    body: body({
+      current_password: field(fc.oneof({ weight: 2, arbitrary: fc.constant(ref('currentPassword')) }, { weight: 1, arbitrary: plausiblePassword })),
+      new_password: field(plausiblePassword),
+    }),
+  },
+  logout: {
+    route: route('POST', '/auth/logout', logoutHandler),
+    body: body({ scope: field(fc.constantFrom('local', 'global', 'others'), { plausible: 20 }) }),
+  },
+  endSession: { route: route('DELETE', '/auth/sessions/{id}', endSessionHandler), body: body(noBodyFields) },
+}
+
+describe('bad input on the routes behind the authorizer', () => {
+  let user: FuzzUser
+  let stranger: FuzzUser
+
+  beforeAll(async () => {
+    const [a, b] = await Promise.all([registerUser(), registerUser()])
+    user = { identityId: a.identityId, login: a.login, password: a.password }
+    stranger = { identityId: b.identityId, login: b.login, password: b.password }
+  })
+
+  afterAll(() => {
+    if (process.env['FUZZ_RUNS']) for (const [name, tally] of tallies) console.log(`fuzz ${name}: ${tally.total} cases — ${tally}`)
+  })
+
+  async function sessionIdFor(choice: SessionIdChoice, ctx: CaseContext): Promise<string | undefined> {
+    switch (choice.kind) {
+      case 'own': {
+        const { sessionId } = await ctx.session()
+        return choice.upper ? sessionId.toUpperCase() : sessionId
+      }
+      case 'sibling':
+        return (await openSession(user)).sessionId
+      case 'other-user':
+        return (await openSession(stranger)).sessionId
+      case 'unknown':
+      case 'junk':
+        return choice.id
+      case 'absent':
+        return undefined
+    }
+  }
+
+  for (const [name, endpoint] of Object.entries(ENDPOINTS)) {
+    const documented = endpoint.route
+    it(
+      `${documented.method} ${documented.path} answers any generated Authorization, body and headers with a 200 {data} or a 4xx {error, code}, never a 5xx or internals`,
+      async () => {
+        const tally = new StatusTally()
+        tallies.set(name, tally)
+        const request = fc.record({ headers, body: endpoint.body, auth: authorization, sessionId: sessionIdChoice })
+        await fc.assert(
+          fc.asyncProperty(request, async ({ headers: h, body: b, auth, sessionId }) => {
+            const ctx = new CaseContext(user)
+            try {
+              let target = documented
+              const generated: GeneratedRequest = { headers: h, body: b, auth }
+              if (name === 'endSession') {
+                const id = await sessionIdFor(sessionId, ctx)
+                target = { ...documented, path: `/auth/sessions/${encodeURIComponent((id ?? '').replace(/\p{Cs}/gu, '\uFFFD'))}` }
+                generated.pathParameters = id === undefined ? null : { id }
+              }
+              const answer = await send(target, generated, ctx)
+              const { status, body: answered } = checkAnswer(target, answer)
+              tally.add(status, answered)
+              if (name === 'changePassword' && status === 200) {
+                // The password really changed: later cases must present the new one as current.
+                user.password = receivedJson(answer.sent)['new_password'] as string
+              }
+            } finally {
+              await Promise.all([closeSessions(user), closeSessions(stranger)])
+            }
+          }),
+          { numRuns: settings.numRuns, ...(settings.seed === undefined ? {} : { seed: settings.seed }) },
+        )
+        expect(tally.total).toBeGreaterThanOrEqual(settings.numRuns)
+        expect(tally.count(200)).toBeGreaterThan(0)
+      },
+      settings.timeout,
+    )
+  }
+
+  it('leaves the fuzzed user able to log in with the password the generated changes left', async () => {
+    const ctx = new CaseContext(user)
+    const login = await send(
+      { method: 'POST', path: '/auth/login', documentedPath: '/auth/login', handler: loginHandler, protected: false },
+      {
+        headers: { none: false, contentType: { names: ['Content-Type'], values: ['application/json'] }, userAgent: undefined, extra: [] },
+        body: { payload: { kind: 'json', value: { login: user.login, password: user.password } }, encoding: { kind: 'text' } },
+      },
+      ctx,
+    )
+    expect(login.status).toBe(200)
+  })
+})
