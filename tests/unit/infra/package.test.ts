@@ -180,6 +180,7 @@ describe('npm run package (osls package --stage local)', () => {
         JWT_REFRESH_EXPIRATION: '604800',
         JWT_REFRESH_REUSE_GRACE: '10',
         JWT_ALGORITHM: 'HS256',
+        DATABASE_PREPARE: 'true',
         JWT_PRIVATE_KEY: '',
         JWT_SECRET: '',
         DATABASE_URL: '',

@@ -1,0 +1,73 @@
+/**
+ * `osls package` of a deployed stage, offline: its only AWS calls, SSM GetParameter for `${ssm:...}`
+ * variables, are answered by a stand-in SSM on localhost (AWS_ENDPOINT_URL_SSM, dummy credentials);
+ * every other AWS endpoint points at a closed port, so nothing reaches AWS.
+ */
+import { execFile } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { cp, mkdtemp, rm, symlink } from 'node:fs/promises'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+
+export interface PackagedStage {
+  /** The CloudFormation template's resources. */
+  resources: Record<string, { Type: string; Properties: Record<string, any> }>
+  /** The SSM parameter names osls asked for. */
+  asked: string[]
+}
+
+/**
+ * Packages `entries` of `root` (copied to a temp folder, node_modules linked) for `stage`; SSM answers
+ * `parameters` by name and ParameterNotFound for anything else.
+ */
+export async function packageStage(root: string, entries: string[], stage: string, parameters: Record<string, string>): Promise<PackagedStage> {
+  const asked: string[] = []
+  const ssm = createServer((req, res) => {
+    let body = ''
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()))
+    req.on('end', () => {
+      const { Name = '' } = JSON.parse(body || '{}') as { Name?: string }
+      asked.push(Name)
+      res.setHeader('Content-Type', 'application/x-amz-json-1.1')
+      const value = parameters[Name]
+      if (req.headers['x-amz-target'] === 'AmazonSSM.GetParameter' && value !== undefined) {
+        res.end(JSON.stringify({ Parameter: { Name, Type: 'SecureString', Value: value, Version: 1 } }))
+      } else {
+        res.statusCode = 400
+        res.end(JSON.stringify({ __type: 'ParameterNotFound', message: `${Name} not found` }))
+      }
+    })
+  })
+  await new Promise<void>((resolve) => ssm.listen(0, '127.0.0.1', resolve))
+  const work = await mkdtemp(join(tmpdir(), `attune-package-${stage}-`))
+  try {
+    for (const entry of entries) await cp(join(root, entry), join(work, entry), { recursive: true })
+    await symlink(join(root, 'node_modules'), join(work, 'node_modules'), 'dir')
+    const env: Record<string, string> = {}
+    for (const [key, value] of Object.entries(process.env)) {
+      if (value !== undefined && !key.startsWith('AWS_') && !['JWT_SECRET', 'DATABASE_URL', 'LOG_LEVEL', 'STAGE'].includes(key)) env[key] = value
+    }
+    Object.assign(env, {
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      AWS_SHARED_CREDENTIALS_FILE: join(work, 'none'),
+      AWS_CONFIG_FILE: join(work, 'none'),
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+      AWS_ENDPOINT_URL_SSM: `http://127.0.0.1:${(ssm.address() as AddressInfo).port}`,
+    })
+    await promisify(execFile)(
+      process.execPath,
+      ['--disable-warning=NodeVersionSupportWarning', join(root, 'node_modules/osls/bin/serverless.js'), 'package', '--stage', stage],
+      { cwd: work, env, timeout: 90_000 },
+    )
+    const template = JSON.parse(readFileSync(join(work, '.serverless', 'cloudformation-template-update-stack.json'), 'utf8'))
+    return { resources: template.Resources, asked }
+  } finally {
+    await new Promise((resolve) => ssm.close(resolve))
+    await rm(work, { recursive: true, force: true })
+  }
+}
