@@ -1,5 +1,18 @@
 /** GET /.well-known/jwks.json — the public keys that verify our tokens (RFC 7517), current and, during a rotation, previous. */
-import { getApp } from '../lib/app.js'
+import { getConfig } from '../lib/config.js'
 import { jsonRoute } from '../lib/http.js'
+import { setLogLevel } from '../lib/log.js'
+import type { TokenService } from '../lib/tokens.js'
+import { createTokenService } from '../lib/tokens.js'
 
-export const handler = jsonRoute({ unwrapped: true, headers: { 'Cache-Control': 'public, max-age=300' } }, () => getApp().tokens.jwks())
+// Only the token service: this function never touches the database.
+let tokens: TokenService | undefined
+
+export const handler = jsonRoute({ unwrapped: true, headers: { 'Cache-Control': 'public, max-age=300' } }, () => {
+  if (!tokens) {
+    const config = getConfig()
+    setLogLevel(config.logLevel)
+    tokens = createTokenService(config.jwt)
+  }
+  return tokens.jwks()
+})

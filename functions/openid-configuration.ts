@@ -1,8 +1,12 @@
 /** GET /.well-known/openid-configuration — `issuer` and `jwks_uri`, for API Gateway's built-in JWT authorizers. */
-import { getApp } from '../lib/app.js'
+import { getConfig } from '../lib/config.js'
 import { openIdConfiguration } from '../lib/discovery.js'
 import { jsonRoute } from '../lib/http.js'
+import { setLogLevel } from '../lib/log.js'
 
-export const handler = jsonRoute({ unwrapped: true, headers: { 'Cache-Control': 'public, max-age=300' } }, async ({ event }) =>
-  openIdConfiguration(getApp().config, event),
-)
+// Only the configuration: this function never touches the database or a key.
+export const handler = jsonRoute({ unwrapped: true, headers: { 'Cache-Control': 'public, max-age=300' } }, async ({ event }) => {
+  const config = getConfig()
+  setLogLevel(config.logLevel)
+  return openIdConfiguration(config, event)
+})

@@ -25,7 +25,9 @@ export const BUNDLE_BUDGETS_KB: Readonly<Record<string, number>> = {
   register: 125, // issue 8 goal: 100 KB (121 KiB: hash-wasm is 28 of it)
   login: 125, // issue 8 goal: 100 KB
   'change-password': 125, // issue 8 goal: 100 KB
-  '*': 100, // the goal: every function that does not hash is at 90-92 KiB
+  jwks: 50, // only the token service: 43 KiB
+  'openid-configuration': 25, // only the configuration: 20 KiB
+  '*': 100, // the goal: every other function that does not hash is at 90-93 KiB
 }
 
 export const budgetKb = (name: string): number => BUNDLE_BUDGETS_KB[name] ?? (BUNDLE_BUDGETS_KB['*'] as number)
