@@ -17,13 +17,25 @@ export interface PackagedStage {
   resources: Record<string, { Type: string; Properties: Record<string, any> }>
   /** The SSM parameter names osls asked for. */
   asked: string[]
+  /** The `.serverless` folder with the zips; gone after cleanup(). */
+  out: string
+  cleanup(): Promise<void>
 }
 
-/**
- * Packages `entries` of `root` (copied to a temp folder, node_modules linked) for `stage`; SSM answers
- * `parameters` by name and ParameterNotFound for anything else.
- */
-export async function packageStage(root: string, entries: string[], stage: string, parameters: Record<string, string>): Promise<PackagedStage> {
+export interface PackageOptions {
+  /** The repository the files come from (its node_modules is linked in). */
+  root: string
+  /** Paths relative to `root`, copied to the same place in a temp folder laid out like the repository. */
+  files: string[]
+  /** The service's folder, relative to the repository (default: its root). */
+  service?: string
+  stage: string
+  /** What the stand-in SSM answers, by name; any other name is ParameterNotFound. */
+  parameters: Record<string, string>
+}
+
+/** Packages a copy of `files` for `stage`; call cleanup() when done with `out`. */
+export async function packageStage({ root, files, service = '.', stage, parameters }: PackageOptions): Promise<PackagedStage> {
   const asked: string[] = []
   const ssm = createServer((req, res) => {
     let body = ''
@@ -43,8 +55,11 @@ export async function packageStage(root: string, entries: string[], stage: strin
   })
   await new Promise<void>((resolve) => ssm.listen(0, '127.0.0.1', resolve))
   const work = await mkdtemp(join(tmpdir(), `attune-package-${stage}-`))
+  const cleanup = async (): Promise<void> => {
+    await rm(work, { recursive: true, force: true })
+  }
   try {
-    for (const entry of entries) await cp(join(root, entry), join(work, entry), { recursive: true })
+    for (const file of files) await cp(join(root, file), join(work, file), { recursive: true })
     await symlink(join(root, 'node_modules'), join(work, 'node_modules'), 'dir')
     const env: Record<string, string> = {}
     for (const [key, value] of Object.entries(process.env)) {
@@ -62,12 +77,15 @@ export async function packageStage(root: string, entries: string[], stage: strin
     await promisify(execFile)(
       process.execPath,
       ['--disable-warning=NodeVersionSupportWarning', join(root, 'node_modules/osls/bin/serverless.js'), 'package', '--stage', stage],
-      { cwd: work, env, timeout: 90_000 },
+      { cwd: join(work, service), env, timeout: 90_000 },
     )
-    const template = JSON.parse(readFileSync(join(work, '.serverless', 'cloudformation-template-update-stack.json'), 'utf8'))
-    return { resources: template.Resources, asked }
+    const out = join(work, service, '.serverless')
+    const template = JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8'))
+    return { resources: template.Resources, asked, out, cleanup }
+  } catch (error) {
+    await cleanup()
+    throw error
   } finally {
     await new Promise((resolve) => ssm.close(resolve))
-    await rm(work, { recursive: true, force: true })
   }
 }

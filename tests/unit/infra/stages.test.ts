@@ -3,12 +3,12 @@
  * dev and prod, and where each stage's secrets come from.
  */
 import { fileURLToPath } from 'node:url'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { PackagedStage } from '../../support/osls-package.js'
 import { packageStage } from '../../support/osls-package.js'
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
-const ENTRIES = ['serverless.yml', 'package.json', 'functions', 'lib', 'infra']
+const FILES = ['serverless.yml', 'package.json', 'functions', 'lib', 'infra']
 const secretsFor = (stage: string): Record<string, string> => ({
   [`/attune-auth/${stage}/jwt-secret`]: `${stage}-jwt-secret-of-at-least-32-bytes!!!`,
   [`/attune-auth/${stage}/database-url`]: `postgres://app@${stage}.proxy.example:5432/attune`,
@@ -17,8 +17,12 @@ const secretsFor = (stage: string): Record<string, string> => ({
 const stages: Record<string, PackagedStage> = {}
 
 beforeAll(async () => {
-  for (const stage of ['dev', 'prod']) stages[stage] = await packageStage(ROOT, ENTRIES, stage, secretsFor(stage))
+  for (const stage of ['dev', 'prod']) stages[stage] = await packageStage({ root: ROOT, files: FILES, stage, parameters: secretsFor(stage) })
 }, 180_000)
+
+afterAll(async () => {
+  for (const packaged of Object.values(stages)) await packaged.cleanup()
+})
 
 const functions = (stage: string) => Object.values(stages[stage]?.resources ?? {}).filter((r) => r.Type === 'AWS::Lambda::Function')
 const environment = (stage: string) => functions(stage).map((f) => f.Properties['Environment'].Variables as Record<string, string>)
