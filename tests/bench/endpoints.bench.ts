@@ -1,6 +1,6 @@
 /**
  * Per endpoint: database round trips, counted on the wire by a proxy in front of PostgreSQL
- * (tests/bench/pg-counting-proxy.ts), and login time for an unknown login vs a wrong password
+ * (tests/support/pg-counting-proxy.ts), and login time for an unknown login vs a wrong password
  * (the anti-enumeration figure).
  *
  * The handlers (functions/*.ts) build their dependencies on first use from process.env, so pointing
@@ -29,8 +29,8 @@ import { decide } from '../../lib/authorizer.js'
 import { loadConfig } from '../../lib/config.js'
 import type { TokenPair } from '../../lib/tokens.js'
 import { invoke, requestAuthorizerEvent, restEvent, uniqueLogin } from '../support/events.js'
-import { startCountingProxy } from './pg-counting-proxy.js'
-import type { WireCounts } from './pg-counting-proxy.js'
+import { startCountingProxy } from '../support/pg-counting-proxy.js'
+import type { WireCounts } from '../support/pg-counting-proxy.js'
 import { fixed, interleaved, markdownTable, median, ratio } from './support.js'
 import { passwordHashing } from '../../lib/passwords.js'
 

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { createApp } from '../../../lib/app.js'
 import { loadConfig } from '../../../lib/config.js'
 import { passwordHashing } from '../../../lib/passwords.js'
-import { startCountingProxy } from '../../bench/pg-counting-proxy.js'
+import { startCountingProxy } from '../../support/pg-counting-proxy.js'
 import { api, registerUser } from '../../support/api.js'
 import { uniqueLogin } from '../../support/events.js'
 
