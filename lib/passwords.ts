@@ -107,7 +107,3 @@ export interface PasswordHashing {
 }
 
 export const passwordHashing: PasswordHashing = { hashPassword, verifyPassword, needsRehash }
-
-// Compile hash-wasm's Argon2 WebAssembly while the module loads (a Lambda's init, at full CPU), not on
-// the container's first login: about 35 ms moved out of that request (docs/PERFORMANCE.md).
-await argon2id({ password: 'warm-up', salt: new Uint8Array(8), memorySize: 8, iterations: 1, parallelism: 1, hashLength: 4, outputType: 'binary' })
