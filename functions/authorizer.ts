@@ -8,7 +8,7 @@ import { decide, toAuthorizerResult } from '../lib/authorizer.js'
 import { getConfig } from '../lib/config.js'
 import { createSql } from '../lib/db/client.js'
 import { createSessionRepository } from '../lib/db/sessions.js'
-import { logger, setLogLevel } from '../lib/log.js'
+import { configureLogging, logger } from '../lib/log.js'
 import { createTokenService } from '../lib/tokens.js'
 
 let deps: (AuthorizerDependencies & { simpleResponses: boolean }) | undefined
@@ -17,7 +17,7 @@ let deps: (AuthorizerDependencies & { simpleResponses: boolean }) | undefined
 function dependencies(): AuthorizerDependencies & { simpleResponses: boolean } {
   if (!deps) {
     const config = getConfig()
-    setLogLevel(config.logLevel)
+    configureLogging(config)
     deps = {
       tokens: createTokenService(config.jwt),
       sessions: createSessionRepository(createSql(config.database)),

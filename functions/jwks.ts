@@ -1,7 +1,7 @@
 /** GET /.well-known/jwks.json — the public keys that verify our tokens (RFC 7517), current and, during a rotation, previous. */
 import { getConfig } from '../lib/config.js'
 import { jsonRoute } from '../lib/http.js'
-import { setLogLevel } from '../lib/log.js'
+import { configureLogging } from '../lib/log.js'
 import type { TokenService } from '../lib/tokens.js'
 import { createTokenService } from '../lib/tokens.js'
 
@@ -11,7 +11,7 @@ let tokens: TokenService | undefined
 export const handler = jsonRoute({ unwrapped: true, headers: { 'Cache-Control': 'public, max-age=300' } }, () => {
   if (!tokens) {
     const config = getConfig()
-    setLogLevel(config.logLevel)
+    configureLogging(config)
     tokens = createTokenService(config.jwt)
   }
   return tokens.jwks()

@@ -6,7 +6,7 @@
 import { fileURLToPath } from 'node:url'
 import { getConfig } from '../lib/config.js'
 import { migrate } from '../lib/db/migrate.js'
-import { logger, setLogLevel } from '../lib/log.js'
+import { configureLogging, logger } from '../lib/log.js'
 
 /** Beside this file in the source tree and in the deployed package alike: `functions/` and `infra/` are siblings. */
 const MIGRATIONS = fileURLToPath(new URL('../infra/migrations', import.meta.url))
@@ -17,7 +17,7 @@ export interface MigrationResult {
 
 export async function handler(): Promise<MigrationResult> {
   const config = getConfig()
-  setLogLevel(config.logLevel)
+  configureLogging(config)
   const applied = await migrate(config.database.url, {
     dir: MIGRATIONS,
     onApplied: ({ id, name }) => logger.info('migration applied', { event: 'db.migrate', id, name }),

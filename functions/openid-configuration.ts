@@ -2,11 +2,11 @@
 import { getConfig } from '../lib/config.js'
 import { openIdConfiguration } from '../lib/discovery.js'
 import { jsonRoute } from '../lib/http.js'
-import { setLogLevel } from '../lib/log.js'
+import { configureLogging } from '../lib/log.js'
 
 // Only the configuration: this function never touches the database or a key.
 export const handler = jsonRoute({ unwrapped: true, headers: { 'Cache-Control': 'public, max-age=300' } }, async ({ event }) => {
   const config = getConfig()
-  setLogLevel(config.logLevel)
+  configureLogging(config)
   return openIdConfiguration(config, event)
 })

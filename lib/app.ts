@@ -13,7 +13,7 @@ import type { IdentityRepository } from './db/identities.js'
 import { createIdentityRepository } from './db/identities.js'
 import type { SessionRepository } from './db/sessions.js'
 import { createSessionRepository } from './db/sessions.js'
-import { logger, setLogLevel } from './log.js'
+import { configureLogging, logger } from './log.js'
 import type { PasswordHashing } from './passwords.js'
 import type { TokenService } from './tokens.js'
 import { createTokenService } from './tokens.js'
@@ -42,8 +42,7 @@ function authFor({ config, identities, sessions, tokens }: Parts, passwords: Pas
 }
 
 export function createApp(config: Config, passwords?: PasswordHashing): App {
-  setLogLevel(config.logLevel)
-  for (const warning of config.warnings) logger.warn(warning)
+  configureLogging(config)
   const sql = createSql(config.database)
   const parts: Parts = {
     config,

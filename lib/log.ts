@@ -9,7 +9,7 @@
  * Rule: never pass a password, hash, token or secret to the logger — ids, logins and outcomes only.
  */
 import type { Context } from 'aws-lambda'
-import type { LogLevel } from './config.js'
+import type { Config, LogLevel } from './config.js'
 
 type EntryLevel = Exclude<LogLevel, 'silent'>
 type Fields = Record<string, unknown>
@@ -92,4 +92,13 @@ export const logger = createLogger('attune-auth')
 
 export function setLogLevel(level: LogLevel): void {
   logger.setLogLevel(level)
+}
+
+/** Applies the configuration's log level and logs its warnings (e.g. "JWT_SECRET not set") once per container. */
+let configured: Config | undefined
+export function configureLogging(config: Config): void {
+  if (configured === config) return
+  configured = config
+  logger.setLogLevel(config.logLevel)
+  for (const warning of config.warnings) logger.warn(warning)
 }

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { createLogger } from '../../../lib/log.js'
+import { loadConfig } from '../../../lib/config.js'
+import { configureLogging, createLogger, logger } from '../../../lib/log.js'
+import { captureLogs } from '../../support/capture-logs.js'
 import { lambdaContext } from '../../support/events.js'
 
 function capture() {
@@ -53,5 +55,21 @@ describe('logger', () => {
     loop['self'] = loop
     logger.warn('odd', { loop })
     expect(lines[0]).toMatchObject({ level: 'WARN', message: 'odd', note: 'fields could not be serialised' })
+  })
+
+  it('logs the configuration’s warnings once per container, e.g. "JWT_SECRET not set" in development', () => {
+    const config = loadConfig({ DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/x', STAGE: 'local', LOG_LEVEL: 'warn' })
+    const logs = captureLogs()
+    const level = logger.getLevelName().toLowerCase() as Parameters<typeof logger.setLogLevel>[0]
+    try {
+      configureLogging(config)
+      configureLogging(config)
+    } finally {
+      logs.stop()
+      logger.setLogLevel(level)
+    }
+    const warnings = logs.entries().filter((e) => e['level'] === 'WARN')
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]?.['message']).toMatch(/^JWT_SECRET not set/)
   })
 })
