@@ -181,7 +181,11 @@ describe('npm run package (osls package --stage local)', () => {
         JWT_REFRESH_REUSE_GRACE: '10',
         JWT_ALGORITHM: 'HS256',
         DATABASE_PREPARE: 'true',
+        JWT_ISSUER: 'attune-auth',
+        JWT_PREVIOUS_SECRET_UNTIL: '',
         JWT_PRIVATE_KEY: '',
+        JWT_PREVIOUS_SECRET: '',
+        JWT_PREVIOUS_PUBLIC_KEY: '',
         JWT_SECRET: '',
         DATABASE_URL: '',
       })

@@ -32,7 +32,9 @@ describe('deployed stages, packaged offline', () => {
   it('reads each stage’s secrets from SSM under that stage’s own path, and nothing else', () => {
     for (const stage of ['dev', 'prod']) {
       expect(new Set(stages[stage]?.asked)).toEqual(
-        new Set([`/attune-auth/${stage}/jwt-secret`, `/attune-auth/${stage}/database-url`, `/attune-auth/${stage}/jwt-private-key`]),
+        new Set(
+          ['jwt-secret', 'database-url', 'jwt-private-key', 'jwt-previous-secret', 'jwt-previous-public-key'].map((name) => `/attune-auth/${stage}/${name}`),
+        ),
       )
       for (const env of environment(stage)) {
         expect(env).toMatchObject({
