@@ -68,7 +68,7 @@ export function errorResponse(error: ApiError): APIGatewayProxyResult {
 export function jsonRoute<S extends AnySchema | undefined = undefined, A extends boolean = false>(
   options: RouteOptions<S, A>,
   handle: (request: HttpRequest<BodyOf<S>, UserOf<A>>) => Promise<unknown>,
-) {
+): middy.MiddyfiedHandler<APIGatewayProxyEvent, APIGatewayProxyResult> {
   const status = options.status ?? 200
   // Answer (503, and its log line) half a second before Lambda would stop the function mid-wait.
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>({ timeoutEarlyInMillis: 500 })
