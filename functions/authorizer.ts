@@ -35,7 +35,8 @@ export async function handler(event: AuthorizerEvent, context?: Context): Promis
   logger.appendKeys({ apiRequestId: (event as { requestContext?: { requestId?: string } }).requestContext?.requestId })
   try {
     const decision = await decide(event, decisionDeps)
-    if (decision.effect === 'Allow') logger.info('access allowed', { event: 'auth.authorize', outcome: 'success', identityId: decision.identityId })
+    if (decision.effect === 'Allow')
+      logger.info('access allowed', { event: 'auth.authorize', outcome: 'success', identityId: decision.identityId })
     else logger.info('access denied', { event: 'auth.authorize', outcome: 'failure', reason: decision.error })
     return toAuthorizerResult(decision, event, { simpleResponses })
   } finally {

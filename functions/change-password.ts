@@ -7,4 +7,6 @@ import { jsonRoute } from '../lib/http.js'
 import { passwordHashing } from '../lib/passwords.js'
 import { ChangePasswordBody } from '../lib/schemas.js'
 
-export const handler = jsonRoute({ authenticated: true, body: ChangePasswordBody }, ({ user, body }) => getApp(passwordHashing).auth.changePassword(user, body))
+export const handler = jsonRoute({ authenticated: true, body: ChangePasswordBody }, ({ user, body }) =>
+  getApp(passwordHashing).auth.changePassword(user, body),
+)

@@ -3,4 +3,6 @@ import { getApp } from '../lib/app.js'
 import { jsonRoute } from '../lib/http.js'
 import { LogoutBody } from '../lib/schemas.js'
 
-export const handler = jsonRoute({ authenticated: true, body: LogoutBody, bodyOptional: true }, ({ user, body }) => getApp().auth.logout(user, body))
+export const handler = jsonRoute({ authenticated: true, body: LogoutBody, bodyOptional: true }, ({ user, body }) =>
+  getApp().auth.logout(user, body),
+)

@@ -5,10 +5,11 @@
  * tests/unit/infra/bundles.test.ts checks this module against serverless.yml and every bundle against its
  * size budget; tests/bench/bundles.bench.ts measures the same bundles' cold import time.
  */
-import type { BuildOptions, Metafile } from 'esbuild'
+
 import { readdirSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import type { BuildOptions, Metafile } from 'esbuild'
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url))
 export const FUNCTIONS_DIR = join(ROOT, 'functions')

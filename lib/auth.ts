@@ -7,11 +7,11 @@ import { randomUUID } from 'node:crypto'
 import type { Identity, IdentityRepository } from './db/identities.js'
 import { LoginTakenError } from './db/identities.js'
 import type { SessionRepository } from './db/sessions.js'
-import { ApiError, MESSAGES, bearerRefused, conflict, unauthorized } from './errors.js'
+import { ApiError, bearerRefused, conflict, MESSAGES, unauthorized } from './errors.js'
 import type { Logger } from './log.js'
 import type { PasswordHashing } from './passwords.js'
 import type { ChangePasswordInput, LoginInput, LogoutInput, RefreshInput, RegisterInput } from './schemas.js'
-import type { TokenPair, TokenService } from './tokens.js'
+import type { TokenPair, TokenService, VerifiedToken } from './tokens.js'
 import { TokenError } from './tokens.js'
 
 /** `GET /auth/me`'s body. */
@@ -151,7 +151,7 @@ export function createAuthService(deps: AuthDependencies): AuthService {
     },
 
     async refresh({ refresh_token }) {
-      let presented
+      let presented: VerifiedToken
       try {
         presented = await tokens.verifyRefreshToken(refresh_token)
       } catch (error) {
@@ -196,7 +196,12 @@ export function createAuthService(deps: AuthDependencies): AuthService {
       const valid = await passwords().verifyPassword(current_password, identity?.passwordHash)
       if (!identity) throw bearerRefused(MESSAGES.invalidToken)
       if (!valid) {
-        logger.info('password change refused', { event: 'auth.change_password', outcome: 'failure', reason: 'invalid_current_password', identityId })
+        logger.info('password change refused', {
+          event: 'auth.change_password',
+          outcome: 'failure',
+          reason: 'invalid_current_password',
+          identityId,
+        })
         throw new ApiError('UNAUTHORIZED', MESSAGES.invalidCurrentPassword)
       }
       await identities.updatePasswordHash(identity.id, await passwords().hashPassword(new_password))

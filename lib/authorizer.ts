@@ -17,9 +17,9 @@ import type {
   APIGatewayRequestAuthorizerEventV2,
   APIGatewayTokenAuthorizerEvent,
 } from 'aws-lambda'
-import { MESSAGES } from './errors.js'
 import type { SessionRepository } from './db/sessions.js'
-import type { TokenService } from './tokens.js'
+import { MESSAGES } from './errors.js'
+import type { TokenService, VerifiedToken } from './tokens.js'
 import { TokenError } from './tokens.js'
 
 /** REST API events, and HTTP API payload 1.0 (same shape): answered with an IAM policy. */
@@ -64,7 +64,7 @@ export interface AuthorizerDependencies {
 export async function decide(event: AuthorizerEvent, { tokens, sessions }: AuthorizerDependencies): Promise<Decision> {
   const token = bearerToken(event)
   if (token === undefined) return { effect: 'Deny', error: MESSAGES.missingToken, code: 'UNAUTHORIZED' }
-  let verified
+  let verified: VerifiedToken
   try {
     verified = await tokens.verifyAccessToken(token)
   } catch (error) {

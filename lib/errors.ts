@@ -79,7 +79,8 @@ export const conflict = (message: string): ApiError => new ApiError('CONFLICT', 
 /** Turns anything thrown into an ApiError; unknown errors become an opaque 500 (or 503 for an unreachable database). */
 export function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error
-  if (isDatabaseUnavailable(error) || isEarlyTimeout(error)) return new ApiError('SERVICE_UNAVAILABLE', MESSAGES.unavailable, { cause: error })
+  if (isDatabaseUnavailable(error) || isEarlyTimeout(error))
+    return new ApiError('SERVICE_UNAVAILABLE', MESSAGES.unavailable, { cause: error })
   return new ApiError('INTERNAL_ERROR', MESSAGES.internal, { cause: error })
 }
 
@@ -99,5 +100,7 @@ function isDatabaseUnavailable(error: unknown): boolean {
  * dependency (e.g. postgres.js reconnecting without end to a server that accepts and drops connections).
  */
 function isEarlyTimeout(error: unknown): boolean {
-  return error instanceof Error && error.name === 'TimeoutError' && (error.cause as { package?: unknown } | undefined)?.package === '@middy/core'
+  return (
+    error instanceof Error && error.name === 'TimeoutError' && (error.cause as { package?: unknown } | undefined)?.package === '@middy/core'
+  )
 }

@@ -53,7 +53,13 @@ export function createLogger(service: string, write: (line: string) => void = (l
     try {
       line = JSON.stringify(entry)
     } catch {
-      line = JSON.stringify({ level: entry['level'], message, timestamp: entry['timestamp'], service, note: 'fields could not be serialised' })
+      line = JSON.stringify({
+        level: entry['level'],
+        message,
+        timestamp: entry['timestamp'],
+        service,
+        note: 'fields could not be serialised',
+      })
     }
     write(`${line}\n`)
   }

@@ -3,11 +3,12 @@
  * Verification recomputes the hash and compares in constant time. An unknown login is verified
  * against a dummy hash of the same cost, so response time does not reveal which logins exist.
  */
-import { argon2id } from 'hash-wasm'
+
 import { randomBytes, timingSafeEqual } from 'node:crypto'
+import { argon2id } from 'hash-wasm'
 import { normalizePassword } from './password-policy.js'
 
-export { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, normalizePassword, passwordLength } from './password-policy.js'
+export { normalizePassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, passwordLength } from './password-policy.js'
 
 /**
  * OWASP Password Storage Cheat Sheet: Argon2id, 7 MiB, 5 iterations, 1 lane — one of its rows of equal
@@ -16,7 +17,6 @@ export { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, normalizePassword, passwordLe
  * default was 19 MiB, t=2) still verify: see needsRehash.
  */
 export const ARGON2_PARAMS = { memorySize: 7168, iterations: 5, parallelism: 1, hashLength: 32, saltLength: 16 } as const
-
 
 /** A hash of a random, discarded password, with ARGON2_PARAMS: verifying against it costs what a real verify costs. */
 export const DUMMY_HASH = '$argon2id$v=19$m=7168,t=5,p=1$WobmYDQyXx3etkM2bO5dbA$suKr1oloAMcPSHyGPC9JGVs1v0jV1Kdo77ntw5+U048'
@@ -31,7 +31,6 @@ export interface Argon2Hash {
   salt: Uint8Array
   hash: Uint8Array
 }
-
 
 export async function hashPassword(password: string): Promise<string> {
   return argon2id({

@@ -3,7 +3,7 @@
  * attached to the request. Works for REST API events (`requestContext.authorizer`, values stringified
  * by API Gateway) and HTTP API events (`requestContext.authorizer.lambda`). Answers 401 when absent.
  */
-import { MESSAGES, bearerRefused } from './errors.js'
+import { bearerRefused, MESSAGES } from './errors.js'
 
 export { BEARER_CHALLENGE } from './errors.js'
 

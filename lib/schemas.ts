@@ -32,7 +32,10 @@ const login = v.pipe(
 const newPassword = (field: string) =>
   v.pipe(
     text(field),
-    v.check((s) => s.length <= PASSWORD_MAX_LENGTH * 2 && passwordLength(s) <= PASSWORD_MAX_LENGTH, `${field} must be at most ${PASSWORD_MAX_LENGTH} characters`),
+    v.check(
+      (s) => s.length <= PASSWORD_MAX_LENGTH * 2 && passwordLength(s) <= PASSWORD_MAX_LENGTH,
+      `${field} must be at most ${PASSWORD_MAX_LENGTH} characters`,
+    ),
     v.check((s) => passwordLength(s) >= PASSWORD_MIN_LENGTH, `${field} must be at least ${PASSWORD_MIN_LENGTH} characters`),
   )
 
@@ -41,7 +44,10 @@ const presentedPassword = (field: string) =>
   v.pipe(
     text(field),
     v.check((s) => s.length > 0, `${field} is required`),
-    v.check((s) => s.length <= PASSWORD_MAX_LENGTH * 2 && passwordLength(s) <= PASSWORD_MAX_LENGTH, `${field} must be at most ${PASSWORD_MAX_LENGTH} characters`),
+    v.check(
+      (s) => s.length <= PASSWORD_MAX_LENGTH * 2 && passwordLength(s) <= PASSWORD_MAX_LENGTH,
+      `${field} must be at most ${PASSWORD_MAX_LENGTH} characters`,
+    ),
   )
 
 const displayName = v.optional(

@@ -15,10 +15,11 @@
  *   ours is refused — API Gateway's built-in JWT authorizers can verify our access tokens with no Lambda.
  * - Tokens longer than MAX_TOKEN_LENGTH are refused before any cryptography.
  */
-import { SignJWT, calculateJwkThumbprint, decodeProtectedHeader, errors, exportJWK, jwtVerify } from 'jose'
-import type { JWK, JWTPayload } from 'jose'
+
 import type { KeyObject } from 'node:crypto'
 import { createPublicKey, randomUUID, webcrypto } from 'node:crypto'
+import type { JWK, JWTPayload } from 'jose'
+import { calculateJwkThumbprint, decodeProtectedHeader, errors, exportJWK, jwtVerify, SignJWT } from 'jose'
 import type { AsymmetricKeys } from './config.js'
 
 export const ACCESS_TOKEN_TYPE = 'at+jwt'

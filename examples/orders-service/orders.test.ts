@@ -90,7 +90,10 @@ async function restGetOrders(headers: Record<string, string>): Promise<Parsed<an
   if (!policyAllows(result, REST_METHOD_ARN)) return gatewayResponse('ACCESS_DENIED', result.context ?? {})
   // API Gateway passes the principal and the context on, every value as a string.
   const context = Object.fromEntries(Object.entries(result.context ?? {}).map(([key, value]) => [key, String(value)]))
-  return invoke(orders.restHandler, restEvent({ method: 'GET', path: '/orders', authorizer: { principalId: result.principalId, ...context } }))
+  return invoke(
+    orders.restHandler,
+    restEvent({ method: 'GET', path: '/orders', authorizer: { principalId: result.principalId, ...context } }),
+  )
 }
 
 describe('the orders service on a REST API, behind our authorizer', () => {
@@ -154,7 +157,11 @@ function httpAuthorizerEvent(headers: Record<string, string>): APIGatewayRequest
   })
   delete event.queryStringParameters
   delete event.pathParameters
-  Object.assign(event.requestContext, { apiId: 'ordershttp', routeKey: 'GET /v2/orders', http: { ...event.requestContext.http, method: 'GET', path: '/v2/orders' } })
+  Object.assign(event.requestContext, {
+    apiId: 'ordershttp',
+    routeKey: 'GET /v2/orders',
+    http: { ...event.requestContext.http, method: 'GET', path: '/v2/orders' },
+  })
   return event
 }
 
@@ -165,7 +172,11 @@ function httpEvent(lambda: Record<string, unknown> | undefined): APIGatewayProxy
   delete event.body
   delete event.queryStringParameters
   delete event.pathParameters
-  Object.assign(event.requestContext, { apiId: 'ordershttp', routeKey: 'GET /v2/orders', http: { ...event.requestContext.http, method: 'GET', path: '/v2/orders' } })
+  Object.assign(event.requestContext, {
+    apiId: 'ordershttp',
+    routeKey: 'GET /v2/orders',
+    http: { ...event.requestContext.http, method: 'GET', path: '/v2/orders' },
+  })
   if (lambda === undefined) delete (event.requestContext as { authorizer?: unknown }).authorizer
   else (event.requestContext as { authorizer: unknown }).authorizer = { lambda }
   return event
@@ -193,7 +204,10 @@ describe('the orders service on an HTTP API, behind our authorizer', () => {
       [{ authorization: 'Bearer not.a.jwt' }, INVALID],
       [{ authorization: `Bearer ${loggedOut.tokens.access_token}` }, ENDED],
     ] as const) {
-      expect(await attuneAuthorizer(httpAuthorizerEvent(headers)), JSON.stringify(headers)).toEqual({ isAuthorized: false, context: expected })
+      expect(await attuneAuthorizer(httpAuthorizerEvent(headers)), JSON.stringify(headers)).toEqual({
+        isAuthorized: false,
+        context: expected,
+      })
     }
   })
 })
@@ -210,7 +224,9 @@ describe('the orders handlers without our authorizer context', () => {
   it('answer 401 with a Bearer challenge on a REST event without an authorizer context', async () => {
     expect(await invoke(orders.restHandler, restEvent({ method: 'GET', path: '/orders' }))).toEqual(refused)
     // Another authorizer's context (only a principal) is no Attune user either.
-    expect(await invoke(orders.restHandler, restEvent({ method: 'GET', path: '/orders', authorizer: { principalId: 'someone' } }))).toEqual(refused)
+    expect(await invoke(orders.restHandler, restEvent({ method: 'GET', path: '/orders', authorizer: { principalId: 'someone' } }))).toEqual(
+      refused,
+    )
   })
 
   it('answer 401 with a Bearer challenge on an HTTP API event without an authorizer context', async () => {
@@ -224,7 +240,7 @@ describe('the orders handlers without our authorizer context', () => {
 
 describe('examples/orders-service/serverless.yml', () => {
   /** `${ssm:<the parameter our stack writes>}`. */
-  const attuneArn = '${ssm:' + attune.resources.Resources.AuthorizerArnParameter.Properties.Name + '}'
+  const attuneArn = `\${ssm:${attune.resources.Resources.AuthorizerArnParameter.Properties.Name}}`
 
   it('is a service of its own on the Lambda Node.js 22 runtime, bundled with serverless-esbuild', () => {
     expect(example.service).toBe('orders-service')
@@ -270,7 +286,9 @@ describe('examples/orders-service/serverless.yml', () => {
     const responses = (resources: Record<string, any>) =>
       Object.fromEntries(
         Object.values(resources)
-          .filter((r) => r.Type === 'AWS::ApiGateway::GatewayResponse' && ['ACCESS_DENIED', 'UNAUTHORIZED'].includes(r.Properties.ResponseType))
+          .filter(
+            (r) => r.Type === 'AWS::ApiGateway::GatewayResponse' && ['ACCESS_DENIED', 'UNAUTHORIZED'].includes(r.Properties.ResponseType),
+          )
           .map(({ Properties: { ResponseType, StatusCode, ResponseParameters, ResponseTemplates } }) => [
             ResponseType,
             { StatusCode, ResponseParameters, ResponseTemplates },

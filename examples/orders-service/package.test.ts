@@ -47,7 +47,9 @@ let asked: string[]
 beforeAll(async () => {
   packaged = await packageStage({
     root: ROOT,
-    files: ['serverless.yml', 'package.json', 'functions'].map((entry) => `examples/orders-service/${entry}`).concat(['lib/require-auth.ts', 'lib/errors.ts']),
+    files: ['serverless.yml', 'package.json', 'functions']
+      .map((entry) => `examples/orders-service/${entry}`)
+      .concat(['lib/require-auth.ts', 'lib/errors.ts']),
     service: 'examples/orders-service',
     stage: STAGE,
     parameters: { [parameterName]: AUTHORIZER_ARN },
@@ -73,7 +75,11 @@ describe('osls package of the orders service', () => {
 
   it('puts our authorizer, by its ARN, on the REST API route: a REQUEST authorizer on the Authorization header, no cache', () => {
     const [[id, authorizer]] = ofType('AWS::ApiGateway::Authorizer') as [[string, Resource]]
-    expect(authorizer.Properties).toMatchObject({ Type: 'REQUEST', IdentitySource: 'method.request.header.Authorization', AuthorizerResultTtlInSeconds: 0 })
+    expect(authorizer.Properties).toMatchObject({
+      Type: 'REQUEST',
+      IdentitySource: 'method.request.header.Authorization',
+      AuthorizerResultTtlInSeconds: 0,
+    })
     expect(invokedArn(authorizer.Properties['AuthorizerUri'])).toBe(AUTHORIZER_ARN)
     const methods = ofType('AWS::ApiGateway::Method').map(([, m]) => m.Properties)
     expect(methods).toEqual([expect.objectContaining({ HttpMethod: 'GET', AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: id } })])
@@ -90,7 +96,9 @@ describe('osls package of the orders service', () => {
     })
     expect(invokedArn(authorizer.Properties['AuthorizerUri'])).toBe(AUTHORIZER_ARN)
     const routes = ofType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties)
-    expect(routes).toEqual([expect.objectContaining({ RouteKey: 'GET /v2/orders', AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: id } })])
+    expect(routes).toEqual([
+      expect.objectContaining({ RouteKey: 'GET /v2/orders', AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: id } }),
+    ])
   })
 
   it("adds no permission on our authorizer function: our stack's own permission covers every API of the account", () => {
@@ -100,18 +108,26 @@ describe('osls package of the orders service', () => {
   })
 
   it('bundles each handler into one small ESM file that answers like the source', async () => {
-    for (const [fn, exported] of [['restOrders', 'restHandler'], ['httpOrders', 'httpHandler']] as const) {
+    for (const [fn, exported] of [
+      ['restOrders', 'restHandler'],
+      ['httpOrders', 'httpHandler'],
+    ] as const) {
       const zip = readFileSync(join(out, `${fn}.zip`))
       expect(zipEntries(zip), fn).toEqual(['functions/orders.mjs'])
       const bundle = zipEntry(zip, 'functions/orders.mjs')
       expect(bundle.byteLength, fn).toBeLessThan(8 * 1024)
       const file = join(out, `${fn}.mjs`)
       await writeFile(file, bundle)
-      const mod = (await import(pathToFileURL(file).href)) as Record<string, (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>>
+      const mod = (await import(pathToFileURL(file).href)) as Record<
+        string,
+        (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>
+      >
       expect(typeof mod[exported], fn).toBe('function')
       const rest = mod['restHandler']
       if (!rest) throw new Error(`${fn}: no restHandler in the bundle`)
-      const allowed = await rest(restEvent({ method: 'GET', path: '/orders', authorizer: { principalId: '7', identityId: '7', login: 'alice', sessionId: 's-1' } }))
+      const allowed = await rest(
+        restEvent({ method: 'GET', path: '/orders', authorizer: { principalId: '7', identityId: '7', login: 'alice', sessionId: 's-1' } }),
+      )
       expect(allowed.statusCode, fn).toBe(200)
       expect(JSON.parse(allowed.body).data.owner, fn).toEqual({ identityId: 7, login: 'alice' })
       const refused = await rest(restEvent({ method: 'GET', path: '/orders' }))

@@ -187,7 +187,12 @@ function hasIdentitySource(headers: Record<string, string>): boolean {
 /** Does an IAM policy statement list Allow `execute-api:Invoke` on this method ARN (with `*` wildcards)? */
 export function policyAllows(result: APIGatewayAuthorizerResult, arn: string): boolean {
   const matches = (pattern: string): boolean =>
-    new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\/]/g, '\\$&')).join('.*')}$`).test(arn)
+    new RegExp(
+      `^${pattern
+        .split('*')
+        .map((part) => part.replace(/[.+?^${}()|[\]\\/]/g, '\\$&'))
+        .join('.*')}$`,
+    ).test(arn)
   const list = (value: string | string[] | undefined): string[] => (value === undefined ? [] : Array.isArray(value) ? value : [value])
   let allowed = false
   for (const statement of result.policyDocument?.Statement ?? []) {
@@ -251,7 +256,8 @@ export function toOfflineRequest(request: HapiRequest): OfflineRequest {
     const name = raw[i] as string
     const value = raw[i + 1] as string
     headers[name] = value
-    ;(multiValueHeaders[name] ??= []).push(value)
+    multiValueHeaders[name] ??= []
+    multiValueHeaders[name].push(value)
   }
   const query: Record<string, string> = {}
   for (const [key, value] of Object.entries(request.query ?? {})) query[key] = Array.isArray(value) ? (value.at(-1) ?? '') : value

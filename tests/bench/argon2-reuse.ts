@@ -11,10 +11,11 @@
  *
  * After `create()` resolves, `hash()` is synchronous, so calls never interleave on the shared instance.
  */
-import { createBLAKE2b } from 'hash-wasm'
+
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
+import { createBLAKE2b } from 'hash-wasm'
 
 /** The few WebAssembly JS APIs used here (the project's TypeScript lib has no DOM, hence no WebAssembly types). */
 export interface WasmMemory {

@@ -8,12 +8,13 @@
  * Before the benchmarks it prints where hash-wasm's time goes: first calls in fresh Node processes
  * (module compilation, WASM tier-up) and what a fresh memory of m KiB costs on its own.
  */
-import { argon2id } from 'hash-wasm'
+
 import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
+import { argon2id } from 'hash-wasm'
 import { bench, describe } from 'vitest'
 import { ARGON2_PARAMS } from '../../lib/passwords.js'
-import { WebAssemblyJs, createReusableArgon2id } from './argon2-reuse.js'
+import { createReusableArgon2id, WebAssemblyJs } from './argon2-reuse.js'
 import { fixed, interleaved, markdownTable, median, ratio, runNode } from './support.js'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
@@ -28,7 +29,10 @@ export const OWASP_ROWS = [
 ] as const
 
 interface NativeArgon2 {
-  hashRaw(password: string, options: { algorithm: number; memoryCost: number; timeCost: number; parallelism: number; outputLen: number; salt: Uint8Array }): Promise<Uint8Array>
+  hashRaw(
+    password: string,
+    options: { algorithm: number; memoryCost: number; timeCost: number; parallelism: number; outputLen: number; salt: Uint8Array },
+  ): Promise<Uint8Array>
 }
 
 /** @node-rs/argon2 is a dev-only dependency: without it the native column reads n/a. */
@@ -88,8 +92,15 @@ for (const row of coldRows) {
   const runs: { importMs: number; firstTiny: number; warmTiny: number; firstRow: number; warmRow: number[] }[] = []
   const direct: number[] = []
   for (let i = 0; i < PROCESSES; i++) {
-    runs.push(JSON.parse(await runNode(['--input-type=module', '-e', FRESH_PROCESS, String(row.memorySize), String(row.iterations)], { cwd: ROOT })))
-    direct.push(JSON.parse(await runNode(['--input-type=module', '-e', COLD_DIRECT, String(row.memorySize), String(row.iterations)], { cwd: ROOT })).coldFirst)
+    runs.push(
+      JSON.parse(
+        await runNode(['--input-type=module', '-e', FRESH_PROCESS, String(row.memorySize), String(row.iterations)], { cwd: ROOT }),
+      ),
+    )
+    direct.push(
+      JSON.parse(await runNode(['--input-type=module', '-e', COLD_DIRECT, String(row.memorySize), String(row.iterations)], { cwd: ROOT }))
+        .coldFirst,
+    )
   }
   const m = (pick: (r: (typeof runs)[number]) => number): number => median(runs.map(pick))
   const warm = m((r) => median(r.warmRow))
@@ -98,7 +109,10 @@ for (const row of coldRows) {
     fixed(m((r) => r.importMs)),
     fixed(median(direct)),
     fixed(m((r) => r.firstTiny - r.warmTiny)),
-    fixed(m((r) => r.warmTiny), 2),
+    fixed(
+      m((r) => r.warmTiny),
+      2,
+    ),
     fixed(m((r) => r.firstRow - median(r.warmRow))),
     fixed(warm),
   ])
@@ -147,15 +161,31 @@ for (const row of OWASP_ROWS) {
   const reusable = await createReusableArgon2id({ memorySize: row.memorySize, iterations: row.iterations, parallelism: 1, hashLength: 32 })
   // The prototype must compute exactly what hash-wasm computes.
   const check = salt()
-  const expected = await argon2id({ password: PASSWORD, salt: check, memorySize: row.memorySize, iterations: row.iterations, parallelism: 1, hashLength: 32, outputType: 'hex' })
-  if (Buffer.from(reusable.hash(PASSWORD_BYTES, check)).toString('hex') !== expected) throw new Error(`reuse prototype differs from hash-wasm at ${row.label}`)
+  const expected = await argon2id({
+    password: PASSWORD,
+    salt: check,
+    memorySize: row.memorySize,
+    iterations: row.iterations,
+    parallelism: 1,
+    hashLength: 32,
+    outputType: 'hex',
+  })
+  if (Buffer.from(reusable.hash(PASSWORD_BYTES, check)).toString('hex') !== expected)
+    throw new Error(`reuse prototype differs from hash-wasm at ${row.label}`)
   const n = names(row.label)
   cases[n.wasm] = () => hashWasm(row.memorySize, row.iterations)
   cases[n.reused] = () => reusable.hash(PASSWORD_BYTES, salt())
   if (native) {
     const lib = native
     cases[n.native] = () =>
-      lib.hashRaw(PASSWORD, { algorithm: 2, memoryCost: row.memorySize, timeCost: row.iterations, parallelism: 1, outputLen: 32, salt: salt() })
+      lib.hashRaw(PASSWORD, {
+        algorithm: 2,
+        memoryCost: row.memorySize,
+        timeCost: row.iterations,
+        parallelism: 1,
+        outputLen: 32,
+        salt: salt(),
+      })
   }
 }
 const times = await interleaved(cases, ROUNDS)

@@ -4,15 +4,16 @@
  * Also a prototype (tests/bench/decision-cache.ts) of a bounded in-container cache of Allow decisions:
  * a hit (the same token again) and a miss (a token it has not seen). Prints the ratios to jwtVerify.
  */
-import { jwtVerify } from 'jose'
+
 import { webcrypto } from 'node:crypto'
+import { jwtVerify } from 'jose'
 import { describe } from 'vitest'
 import { handler } from '../../functions/authorizer.js'
 import { getApp } from '../../lib/app.js'
 import type { AuthorizerEvent } from '../../lib/authorizer.js'
 import { decide, toAuthorizerResult } from '../../lib/authorizer.js'
-import { requestAuthorizerEvent } from '../support/events.js'
 import { registerUser } from '../support/api.js'
+import { requestAuthorizerEvent } from '../support/events.js'
 import { cachedDecide, createDecisionCache } from './decision-cache.js'
 import { createRecorder, fixed, markdownTable, ratio } from './support.js'
 
@@ -66,5 +67,7 @@ recorder.whenDone(() => {
     const ms = recorder.median(name)
     return [name, fixed(ms * 1000, 0), ratio(ms, bare)]
   })
-  console.log(markdownTable('Authorizer, warm, median µs per call (goal: whole handler ≤ 1.2x jwtVerify)', ['what', 'µs', '× jwtVerify'], rows))
+  console.log(
+    markdownTable('Authorizer, warm, median µs per call (goal: whole handler ≤ 1.2x jwtVerify)', ['what', 'µs', '× jwtVerify'], rows),
+  )
 })

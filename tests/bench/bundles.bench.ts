@@ -5,23 +5,24 @@
  * authorizer without Powertools Logger (a stand-in console logger) to show what a lighter logger saves.
  * tests/unit/infra/bundles.test.ts holds the same sizes to their budgets in CI.
  */
-import { build } from 'esbuild'
+
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { gzipSync } from 'node:zlib'
+import { build } from 'esbuild'
 import { bench, describe } from 'vitest'
 import {
-  COLD_IMPORT_GOAL_MS,
-  ROOT,
   budgetKb,
   bytesByPackage,
+  COLD_IMPORT_GOAL_MS,
   functionBuildOptions,
   functionBundleOptions,
   functionEntries,
   goalKb,
+  ROOT,
 } from '../../infra/bundle.js'
 import { fixed, markdownTable, median, runNode } from './support.js'
 
@@ -64,7 +65,16 @@ for (const { name, entry } of functionEntries()) {
 console.log(
   markdownTable(
     `Function bundles (esbuild ${(await import('esbuild')).version}, serverless.yml options) and cold import() (median of ${PROCESSES} fresh processes)`,
-    ['function', 'minified KB', 'gzip KB', 'goal KB', 'within goal', 'cold import ms', `≤ ${COLD_IMPORT_GOAL_MS} ms`, 'largest parts (KB in the bundle)'],
+    [
+      'function',
+      'minified KB',
+      'gzip KB',
+      'goal KB',
+      'within goal',
+      'cold import ms',
+      `≤ ${COLD_IMPORT_GOAL_MS} ms`,
+      'largest parts (KB in the bundle)',
+    ],
     rows,
   ),
 )
@@ -78,17 +88,25 @@ const ALONE: Record<string, string> = {
   'jose (jwtVerify only)': "export { jwtVerify, errors } from 'jose'",
   'valibot (lib/config.ts)': "export { loadConfig } from './lib/config.js'",
   'hash-wasm (argon2id)': "export { argon2id } from 'hash-wasm'",
-  '@middy/core + header-normalizer': "export { default as middy } from '@middy/core'; export { default as normalizer } from '@middy/http-header-normalizer'",
+  '@middy/core + header-normalizer':
+    "export { default as middy } from '@middy/core'; export { default as normalizer } from '@middy/http-header-normalizer'",
 }
 const aloneRows: string[][] = []
 for (const [label, contents] of Object.entries(ALONE)) {
   const name = `alone-${aloneRows.length}`
-  await build({ ...functionBundleOptions(), stdin: { contents, resolveDir: ROOT, loader: 'ts', sourcefile: `${name}.ts` }, outfile: join(out, `${name}.mjs`), logLevel: 'silent' })
+  await build({
+    ...functionBundleOptions(),
+    stdin: { contents, resolveDir: ROOT, loader: 'ts', sourcefile: `${name}.ts` },
+    outfile: join(out, `${name}.mjs`),
+    logLevel: 'silent',
+  })
   const file = join(out, `${name}.mjs`)
   aloneRows.push([label, kb(readFileSync(file).length), fixed(await coldImportMs(file))])
 }
 
-console.log(markdownTable('What the dependencies cost, each bundled alone the same way', ['bundle', 'minified KB', 'cold import ms'], aloneRows))
+console.log(
+  markdownTable('What the dependencies cost, each bundled alone the same way', ['bundle', 'minified KB', 'cold import ms'], aloneRows),
+)
 
 // ---- Process start + import, as vitest benchmarks (includes Node's own start-up, which the table above leaves out).
 const nodeWith = (script: string) => () => {
@@ -104,7 +122,9 @@ describe('fresh Node process: start, then import() the bundle', () => {
     bench(`node + import(${name}.mjs)`, nodeWith(`await import(${JSON.stringify(pathToFileURL(join(out, `${name}.mjs`)).href)})`), {
       ...OPTIONS,
       // vitest's benchmark runner runs no afterAll hooks: the last benchmark removes the bundles.
-      ...(last ? { teardown: (_task: unknown, mode: string) => void (mode === 'run' && rmSync(out, { recursive: true, force: true })) } : {}),
+      ...(last
+        ? { teardown: (_task: unknown, mode: string) => void (mode === 'run' && rmSync(out, { recursive: true, force: true })) }
+        : {}),
     })
   }
 })

@@ -9,10 +9,11 @@
  * PgBouncer transaction pooling) runs the same operations through lib/auth.ts directly.
  * (vitest runs each benchmark file in a process of its own, so the environment changed here stays here.)
  */
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda'
-import { decodeJwt } from 'jose'
-import { argon2id } from 'hash-wasm'
+
 import { randomBytes } from 'node:crypto'
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda'
+import { argon2id } from 'hash-wasm'
+import { decodeJwt } from 'jose'
 import { bench, describe } from 'vitest'
 import { handler as authorizerHandler } from '../../functions/authorizer.js'
 import { handler as changePasswordHandler } from '../../functions/change-password.js'
@@ -27,12 +28,12 @@ import { createApp, getApp } from '../../lib/app.js'
 import type { Caller } from '../../lib/auth.js'
 import { decide } from '../../lib/authorizer.js'
 import { loadConfig } from '../../lib/config.js'
+import { passwordHashing } from '../../lib/passwords.js'
 import type { TokenPair } from '../../lib/tokens.js'
 import { invoke, requestAuthorizerEvent, restEvent, uniqueLogin } from '../support/events.js'
-import { startCountingProxy } from '../support/pg-counting-proxy.js'
 import type { WireCounts } from '../support/pg-counting-proxy.js'
+import { startCountingProxy } from '../support/pg-counting-proxy.js'
 import { fixed, interleaved, markdownTable, median, ratio } from './support.js'
-import { passwordHashing } from '../../lib/passwords.js'
 
 const proxy = await startCountingProxy(process.env['DATABASE_URL'] as string)
 process.env['DATABASE_URL'] = proxy.url
@@ -71,12 +72,18 @@ function handlerOperations(): Operations {
       path,
       body,
       authorizer: caller
-        ? { principalId: String(caller.identityId), identityId: String(caller.identityId), login: logins.get(caller.sessionId) ?? 'someone', sessionId: caller.sessionId }
+        ? {
+            principalId: String(caller.identityId),
+            identityId: String(caller.identityId),
+            login: logins.get(caller.sessionId) ?? 'someone',
+            sessionId: caller.sessionId,
+          }
         : null,
     })
     if (id) event.pathParameters = { id }
     const res = await invoke(handler, event)
-    if (res.status !== 200 && !(path === '/auth/login' && res.status === 401)) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`)
+    if (res.status !== 200 && !(path === '/auth/login' && res.status === 401))
+      throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`)
     return res
   }
   const remember = (pair: TokenPair): TokenPair => {
@@ -118,7 +125,8 @@ function appOperations(env: Record<string, string>): Operations & { end(): Promi
     },
     me: async (caller) => void (await app.auth.profile(caller)),
     sessions: async (caller) => void (await app.auth.listSessions(caller)),
-    changePassword: async (caller, current_password, new_password) => void (await app.auth.changePassword(caller, { current_password, new_password })),
+    changePassword: async (caller, current_password, new_password) =>
+      void (await app.auth.changePassword(caller, { current_password, new_password })),
     endSession: async (caller, id) => void (await app.auth.endSession(caller, id)),
     logout: async (caller) => void (await app.auth.logout(caller, { scope: 'local' })),
     end: () => app.sql.end(),
@@ -183,7 +191,14 @@ console.log(
     ENDPOINTS.map(({ name, goal }) => {
       const first = firstPass.get(name)
       const firstText = first ? `${first.roundTrips}${first.connections ? ` (opens ${first.connections} connection)` : ''}` : 'n/a'
-      return [name, goal || '–', show(warmPass.get(name)), String(warmPass.get(name)?.statements ?? 'n/a'), firstText, show(unpreparedPass.get(name))]
+      return [
+        name,
+        goal || '–',
+        show(warmPass.get(name)),
+        String(warmPass.get(name)?.statements ?? 'n/a'),
+        firstText,
+        show(unpreparedPass.get(name)),
+      ]
     }),
   ),
 )
@@ -194,7 +209,15 @@ await handlers.register(loginUser, PASSWORD)
 // A user whose stored hash is still at the former default (19 MiB, t=2), as before rehash-on-login.
 const oldHashUser = uniqueLogin('bench-old-hash')
 await handlers.register(oldHashUser, PASSWORD)
-const formerDefaultHash = await argon2id({ password: PASSWORD, salt: randomBytes(16), memorySize: 19456, iterations: 2, parallelism: 1, hashLength: 32, outputType: 'encoded' })
+const formerDefaultHash = await argon2id({
+  password: PASSWORD,
+  salt: randomBytes(16),
+  memorySize: 19456,
+  iterations: 2,
+  parallelism: 1,
+  hashLength: 32,
+  outputType: 'encoded',
+})
 const oldHashIdentity = await getApp().identities.findByLogin(oldHashUser)
 if (!oldHashIdentity) throw new Error('bench user missing')
 await getApp().identities.updatePasswordHash(oldHashIdentity.id, formerDefaultHash)

@@ -4,8 +4,8 @@
  * (vitest's benchmark runner runs no afterAll hooks), and markdown tables that paste into docs/PERFORMANCE.md.
  */
 import { spawn } from 'node:child_process'
-import { bench } from 'vitest'
 import type { BenchOptions } from 'vitest'
+import { bench } from 'vitest'
 
 export function median(values: readonly number[]): number {
   if (values.length === 0) return Number.NaN
@@ -20,7 +20,8 @@ export function fixed(value: number, decimals = 1): string {
   return value.toFixed(Math.abs(value) >= 100 ? 0 : decimals)
 }
 
-export const ratio = (a: number, b: number): string => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}x` : 'n/a')
+export const ratio = (a: number, b: number): string =>
+  Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}x` : 'n/a'
 
 export function markdownTable(title: string, headers: readonly string[], rows: readonly (readonly string[])[]): string {
   const line = (cells: readonly string[]): string => `| ${cells.join(' | ')} |`

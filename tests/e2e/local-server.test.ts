@@ -84,7 +84,11 @@ interface Answer<T = any> {
   body: T
 }
 
-async function request<T = any>(method: string, path: string, options: { body?: unknown; token?: string; raw?: string } = {}): Promise<Answer<T>> {
+async function request<T = any>(
+  method: string,
+  path: string,
+  options: { body?: unknown; token?: string; raw?: string } = {},
+): Promise<Answer<T>> {
   const headers: Record<string, string> = {}
   if (options.body !== undefined || options.raw !== undefined) headers['Content-Type'] = 'application/json'
   if (options.token !== undefined) headers['Authorization'] = `Bearer ${options.token}`
@@ -117,7 +121,7 @@ const expectBearerRefusal = (answer: Answer, error: string): void => {
   expect(answer.headers.get('cache-control')).toBe('no-store')
 }
 
-describe('npm start: the seed\'s cURL flow', () => {
+describe("npm start: the seed's cURL flow", () => {
   const login = `e2e-${Date.now().toString(36)}-${randomUUID().slice(0, 8)}`
   let accessToken = ''
   let refreshToken = ''
@@ -152,7 +156,10 @@ describe('npm start: the seed\'s cURL flow', () => {
 
   it('then refuses the old password and accepts the new one', async () => {
     const old = await request('POST', '/auth/login', { body: { login, password: 'testpass123' } })
-    expect({ status: old.status, body: old.body }).toEqual({ status: 401, body: { error: MESSAGES.invalidCredentials, code: 'UNAUTHORIZED' } })
+    expect({ status: old.status, body: old.body }).toEqual({
+      status: 401,
+      body: { error: MESSAGES.invalidCredentials, code: 'UNAUTHORIZED' },
+    })
     const answer = await request('POST', '/auth/login', { body: { login, password: 'newpass456' } })
     expectTokenPair(answer)
     ;({ access_token: accessToken, refresh_token: refreshToken } = answer.body.data)
@@ -180,14 +187,20 @@ describe('npm start: the seed\'s cURL flow', () => {
     const third = await request('POST', '/auth/refresh', { body: { refresh_token: second.body.data.refresh_token } })
     expectTokenPair(third)
     const replay = await request('POST', '/auth/refresh', { body: { refresh_token: first.refresh_token } })
-    expect({ status: replay.status, body: replay.body }).toEqual({ status: 401, body: { error: MESSAGES.refreshTokenReused, code: 'REFRESH_TOKEN_REUSED' } })
+    expect({ status: replay.status, body: replay.body }).toEqual({
+      status: 401,
+      body: { error: MESSAGES.refreshTokenReused, code: 'REFRESH_TOKEN_REUSED' },
+    })
     expectBearerRefusal(await request('GET', '/auth/me', { token: third.body.data.access_token }), MESSAGES.sessionEnded)
   })
 
   it('ends the other sessions when the password changes, keeping the current one', async () => {
     const a = (await request('POST', '/auth/login', { body: { login, password: 'newpass456' } })).body.data
     const b = (await request('POST', '/auth/login', { body: { login, password: 'newpass456' } })).body.data
-    const change = await request('POST', '/auth/change-password', { token: a.access_token, body: { current_password: 'newpass456', new_password: 'newpass789' } })
+    const change = await request('POST', '/auth/change-password', {
+      token: a.access_token,
+      body: { current_password: 'newpass456', new_password: 'newpass789' },
+    })
     expect(change.status).toBe(200)
     expect((await request('GET', '/auth/me', { token: a.access_token })).status).toBe(200)
     expectBearerRefusal(await request('GET', '/auth/me', { token: b.access_token }), MESSAGES.sessionEnded)
@@ -198,10 +211,13 @@ describe('npm start: the seed\'s cURL flow', () => {
     expect({ status: answer.status, body: answer.body }).toEqual({ status: 409, body: { error: MESSAGES.loginTaken, code: 'CONFLICT' } })
   })
 
-  describe('refusals on a protected route, as API Gateway\'s Gateway Responses answer them', () => {
+  describe("refusals on a protected route, as API Gateway's Gateway Responses answer them", () => {
     it('answers 401 "Missing authentication token" with a Bearer challenge when there is no token', async () => {
       expectBearerRefusal(await request('GET', '/auth/me'), MESSAGES.missingToken)
-      expectBearerRefusal(await request('POST', '/auth/change-password', { body: { current_password: 'x', new_password: 'newpass789' } }), MESSAGES.missingToken)
+      expectBearerRefusal(
+        await request('POST', '/auth/change-password', { body: { current_password: 'x', new_password: 'newpass789' } }),
+        MESSAGES.missingToken,
+      )
     })
 
     it('answers 401 "Invalid authentication token" for a garbage token', async () => {

@@ -19,10 +19,9 @@ import { handler as sessionsHandler } from '../../functions/sessions.js'
 import { registerUser } from '../support/api.js'
 import type { FuzzUser, GeneratedRequest, Route } from '../support/arbitraries.js'
 import {
-  CaseContext,
-  StatusTally,
   authorization,
   body,
+  CaseContext,
   checkAnswer,
   closeSessions,
   field,
@@ -32,6 +31,7 @@ import {
   plausiblePassword,
   receivedJson,
   ref,
+  StatusTally,
   send,
   weirdString,
 } from '../support/arbitraries.js'
@@ -39,7 +39,13 @@ import {
 const settings = fuzzSettings(process.env)
 const tallies = new Map<string, StatusTally>()
 
-const route = (method: string, path: string, handler: Route['handler'], documentedPath = path): Route => ({ method, path, documentedPath, handler, protected: true })
+const route = (method: string, path: string, handler: Route['handler'], documentedPath = path): Route => ({
+  method,
+  path,
+  documentedPath,
+  handler,
+  protected: true,
+})
 
 /** The `{id}` of DELETE /auth/sessions/{id}: the case's own session, another of the user's, another user's, or junk. */
 type SessionIdChoice =
@@ -66,7 +72,9 @@ const ENDPOINTS = {
   changePassword: {
     route: route('POST', '/auth/change-password', changePasswordHandler),
     body: body({
-      current_password: field(fc.oneof({ weight: 2, arbitrary: fc.constant(ref('currentPassword')) }, { weight: 1, arbitrary: plausiblePassword })),
+      current_password: field(
+        fc.oneof({ weight: 2, arbitrary: fc.constant(ref('currentPassword')) }, { weight: 1, arbitrary: plausiblePassword }),
+      ),
       new_password: field(plausiblePassword),
     }),
   },

@@ -14,10 +14,9 @@ import { handler as registerHandler } from '../../functions/register.js'
 import { registerUser } from '../support/api.js'
 import type { FuzzUser, Route } from '../support/arbitraries.js'
 import {
-  CaseContext,
-  StatusTally,
   authorization,
   body,
+  CaseContext,
   checkAnswer,
   closeSessions,
   field,
@@ -27,6 +26,7 @@ import {
   plausibleLogin,
   plausiblePassword,
   ref,
+  StatusTally,
   send,
   weirdString,
   wrongType,

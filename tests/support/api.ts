@@ -3,24 +3,30 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { handler as changePasswordHandler } from '../../functions/change-password.js'
 import { handler as endSessionHandler } from '../../functions/end-session.js'
 import { handler as jwksHandler } from '../../functions/jwks.js'
-import { handler as openIdHandler } from '../../functions/openid-configuration.js'
-import { handler as logoutHandler } from '../../functions/logout.js'
-import { handler as sessionsHandler } from '../../functions/sessions.js'
 import { handler as loginHandler } from '../../functions/login.js'
+import { handler as logoutHandler } from '../../functions/logout.js'
 import { handler as meHandler } from '../../functions/me.js'
+import { handler as openIdHandler } from '../../functions/openid-configuration.js'
 import { handler as refreshHandler } from '../../functions/refresh.js'
 import { handler as registerHandler } from '../../functions/register.js'
+import { handler as sessionsHandler } from '../../functions/sessions.js'
+import { authorize } from '../../infra/local/offline-authorizer.js'
 import { getApp } from '../../lib/app.js'
 import type { TokenPair } from '../../lib/tokens.js'
 import type { Parsed } from './events.js'
-import { authorize } from '../../infra/local/offline-authorizer.js'
-import { expectMatchesOpenApi } from './openapi.js'
 import { invoke, restEvent, uniqueLogin } from './events.js'
+import { expectMatchesOpenApi } from './openapi.js'
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>
 
 /** Invokes a public route's handler; every answer is checked against docs/openapi.yaml. */
-async function call(handler: Handler, method: string, path: string, body?: unknown, pathParameters?: Record<string, string>): Promise<Parsed<any>> {
+async function call(
+  handler: Handler,
+  method: string,
+  path: string,
+  body?: unknown,
+  pathParameters?: Record<string, string>,
+): Promise<Parsed<any>> {
   const event = restEvent({ method, path, body })
   if (pathParameters) event.pathParameters = pathParameters
   const res = await invoke(handler, event)
@@ -42,7 +48,15 @@ async function callProtected(
 ): Promise<Parsed<any>> {
   const documentedPath = pathParameters ? path.replace(/[^/]+$/, '{id}') : path
   const headers: Record<string, string> = accessToken === undefined ? {} : { Authorization: `Bearer ${accessToken}` }
-  const outcome = await authorize({ method, path, resource: documentedPath, headers, multiValueHeaders: {}, query: {}, params: pathParameters ?? {} })
+  const outcome = await authorize({
+    method,
+    path,
+    resource: documentedPath,
+    headers,
+    multiValueHeaders: {},
+    query: {},
+    params: pathParameters ?? {},
+  })
   let res: Parsed<any>
   if (!outcome.allow) {
     res = { status: outcome.status, headers: outcome.headers, body: JSON.parse(outcome.body) }
@@ -62,7 +76,8 @@ export const api = {
   jwks: () => call(jwksHandler, 'GET', '/.well-known/jwks.json'),
   openIdConfiguration: () => call(openIdHandler, 'GET', '/.well-known/openid-configuration'),
   me: (accessToken?: string) => callProtected(meHandler, 'GET', '/auth/me', accessToken),
-  changePassword: (accessToken: string | undefined, body: unknown) => callProtected(changePasswordHandler, 'POST', '/auth/change-password', accessToken, body),
+  changePassword: (accessToken: string | undefined, body: unknown) =>
+    callProtected(changePasswordHandler, 'POST', '/auth/change-password', accessToken, body),
   logout: (accessToken: string | undefined, body?: unknown) => callProtected(logoutHandler, 'POST', '/auth/logout', accessToken, body),
   sessions: (accessToken: string | undefined) => callProtected(sessionsHandler, 'GET', '/auth/sessions', accessToken),
   endSession: (accessToken: string | undefined, id: string) =>
@@ -76,10 +91,16 @@ export interface RegisteredUser {
   identityId: number
 }
 
-export async function registerUser(overrides: { login?: string; password?: string; display_name?: string | null } = {}): Promise<RegisteredUser> {
+export async function registerUser(
+  overrides: { login?: string; password?: string; display_name?: string | null } = {},
+): Promise<RegisteredUser> {
   const login = overrides.login ?? uniqueLogin()
   const password = overrides.password ?? 'securepassword123'
-  const res: Parsed<{ data: TokenPair }> = await api.register({ login, password, display_name: 'display_name' in overrides ? overrides.display_name : 'Test User' })
+  const res: Parsed<{ data: TokenPair }> = await api.register({
+    login,
+    password,
+    display_name: 'display_name' in overrides ? overrides.display_name : 'Test User',
+  })
   if (res.status !== 200) throw new Error(`registration failed: ${res.status} ${JSON.stringify(res.body)}`)
   const { identityId } = await getApp().tokens.verifyAccessToken(res.body.data.access_token)
   return { login, password, tokens: res.body.data, identityId }

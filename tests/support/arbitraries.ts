@@ -14,10 +14,10 @@
 import { randomUUID } from 'node:crypto'
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda'
 import fc from 'fast-check'
+import { authorize } from '../../infra/local/offline-authorizer.js'
 import { getApp } from '../../lib/app.js'
 import { ERROR_STATUS } from '../../lib/errors.js'
 import type { TokenPair } from '../../lib/tokens.js'
-import { authorize } from '../../infra/local/offline-authorizer.js'
 import { lambdaContext, restEvent } from './events.js'
 import { expectMatchesOpenApi } from './openapi.js'
 import { forge } from './tokens.js'
@@ -79,14 +79,51 @@ async function resolveRefs(value: unknown, resolve: Resolver): Promise<Map<RefNa
 // --- strings -----------------------------------------------------------------------------------------
 
 const UNUSUAL = [
-  '\u200B', '\u200D', '\u202E', '\u2066', '\uFEFF', '\uFFFE', '\uFFFF', '\uFFFD', '\u0301', '\u0338', '\uFB01', '\u212B', '\u2126',
-  '\u2028', '\u2029', '\u00A0', '\u3000', 'İ', 'ß', 'ǅ', '𝕏', '👩‍👩‍👧', '🏳️‍🌈', '\u{10FFFF}', '\u{E0001}', '\u{1F600}', '\u0000',
-  '\\', '"', "'", '%00', '${x}', '{{x}}', '<script>', "'; drop table attune.identity; --",
+  '\u200B',
+  '\u200D',
+  '\u202E',
+  '\u2066',
+  '\uFEFF',
+  '\uFFFE',
+  '\uFFFF',
+  '\uFFFD',
+  '\u0301',
+  '\u0338',
+  '\uFB01',
+  '\u212B',
+  '\u2126',
+  '\u2028',
+  '\u2029',
+  '\u00A0',
+  '\u3000',
+  'İ',
+  'ß',
+  'ǅ',
+  '𝕏',
+  '👩‍👩‍👧',
+  '🏳️‍🌈',
+  '\u{10FFFF}',
+  '\u{E0001}',
+  '\u{1F600}',
+  '\u0000',
+  '\\',
+  '"',
+  "'",
+  '%00',
+  '${x}',
+  '{{x}}',
+  '<script>',
+  "'; drop table attune.identity; --",
 ]
 
 /** C0 and C1 controls and DEL, NUL most often: PostgreSQL text refuses it, so it is the one most likely to hurt. */
 const controlChar = fc
-  .oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 4, arbitrary: fc.integer({ min: 1, max: 0x1f }) }, fc.constant(0x7f), fc.integer({ min: 0x80, max: 0x9f }))
+  .oneof(
+    { weight: 3, arbitrary: fc.constant(0) },
+    { weight: 4, arbitrary: fc.integer({ min: 1, max: 0x1f }) },
+    fc.constant(0x7f),
+    fc.integer({ min: 0x80, max: 0x9f }),
+  )
   .map((c) => String.fromCharCode(c))
 const loneSurrogate = fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c))
 const unusualChar = fc.constantFrom(...UNUSUAL)
@@ -99,14 +136,44 @@ const anyChar = fc.oneof(
 )
 
 /** Lengths at and around every bound the API has (64, 128, 256, MAX_TOKEN_LENGTH, the 16 KB body), and far past them. */
-const nearBound = fc.constantFrom(0, 1, 7, 8, 63, 64, 65, 127, 128, 129, 255, 256, 257, 512, 513, 4096, 4097, 5500, 8192, 16_383, 16_384, 16_385, 70_000, 1 << 20)
+const nearBound = fc.constantFrom(
+  0,
+  1,
+  7,
+  8,
+  63,
+  64,
+  65,
+  127,
+  128,
+  129,
+  255,
+  256,
+  257,
+  512,
+  513,
+  4096,
+  4097,
+  5500,
+  8192,
+  16_383,
+  16_384,
+  16_385,
+  70_000,
+  1 << 20,
+)
 
 /** A string the schemas must cope with: odd characters, lone surrogates, control characters, huge repeats. */
 export const weirdString: fc.Arbitrary<string> = fc.oneof(
   { weight: 4, arbitrary: fc.string({ unit: anyChar, maxLength: 40 }) },
   { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 80 }) },
   { weight: 1, arbitrary: fc.constantFrom('', ' ', '   ', '\t', '\n', 'null', 'undefined', '0', 'true', '[]', '{}') },
-  { weight: 2, arbitrary: fc.tuple(fc.constantFrom('x', 'é', 'e\u0301', '😀', '\u0000', '\uD800', ' ', 'ﬁ', '\u200B'), nearBound).map(([c, n]) => c.repeat(n)) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .tuple(fc.constantFrom('x', 'é', 'e\u0301', '😀', '\u0000', '\uD800', ' ', 'ﬁ', '\u200B'), nearBound)
+      .map(([c, n]) => c.repeat(n)),
+  },
 )
 
 /** A value of the wrong type for a string field. */
@@ -172,17 +239,18 @@ export function shapedEntries(fields: Record<string, fc.Arbitrary<unknown>>): fc
   const names = Object.keys(fields)
   const key = fc.oneof(
     fc.string({ maxLength: 12 }),
-    fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', ...names.map((k) => k.toUpperCase()), ...names.map((k) => ` ${k}`)),
+    fc.constantFrom(
+      '__proto__',
+      'constructor',
+      'prototype',
+      'toString',
+      ...names.map((k) => k.toUpperCase()),
+      ...names.map((k) => ` ${k}`),
+    ),
     // a known field again: a duplicate key (JSON.parse keeps the last)
     ...(names.length > 0 ? [fc.constantFrom(...names)] : []),
   )
-  const extra = fc.array(
-    fc.tuple(
-      key,
-      fc.oneof(fc.jsonValue({ maxDepth: 3 }), weirdString),
-    ),
-    { maxLength: 3 },
-  )
+  const extra = fc.array(fc.tuple(key, fc.oneof(fc.jsonValue({ maxDepth: 3 }), weirdString)), { maxLength: 3 })
   return fc.tuple(known, fc.oneof({ weight: 4, arbitrary: fc.constant([]) }, { weight: 1, arbitrary: extra })).map(([record, more]) => {
     const entries = Object.entries(record).filter(([, value]) => value !== undefined) as Array<[string, unknown]>
     return [...entries, ...more]
@@ -195,7 +263,7 @@ const deepNesting: fc.Arbitrary<string> = fc
     shape === 'array'
       ? '['.repeat(n) + ']'.repeat(n)
       : shape === 'object'
-        ? '{"a":'.repeat(n) + '1' + '}'.repeat(n)
+        ? `${'{"a":'.repeat(n)}1${'}'.repeat(n)}`
         : `{"login":${'['.repeat(n)}"x"${']'.repeat(n)},"password":"securepassword123"}`,
   )
 
@@ -232,7 +300,12 @@ const malformedText: fc.Arbitrary<string> = fc.oneof(
 
 export function payload(fields: Record<string, fc.Arbitrary<unknown>>): fc.Arbitrary<Payload> {
   return fc.oneof(
-    { weight: 14, arbitrary: fc.tuple(shapedEntries(fields), fc.boolean()).map(([entries, loneSurrogatesRaw]): Payload => ({ kind: 'entries', entries, loneSurrogatesRaw })) },
+    {
+      weight: 14,
+      arbitrary: fc
+        .tuple(shapedEntries(fields), fc.boolean())
+        .map(([entries, loneSurrogatesRaw]): Payload => ({ kind: 'entries', entries, loneSurrogatesRaw })),
+    },
     { weight: 2, arbitrary: fc.jsonValue({ maxDepth: 4 }).map((value): Payload => ({ kind: 'json', value })) },
     { weight: 1, arbitrary: deepNesting.map((text): Payload => ({ kind: 'text', text })) },
     { weight: 2, arbitrary: malformedText.map((text): Payload => ({ kind: 'text', text })) },
@@ -241,12 +314,27 @@ export function payload(fields: Record<string, fc.Arbitrary<unknown>>): fc.Arbit
 }
 
 /** Invalid UTF-8: stray continuation bytes, overlongs, encoded surrogates, truncated sequences, bytes never valid. */
-const INVALID_UTF8 = [[0xff], [0xfe], [0x80], [0xc0, 0xaf], [0xe0, 0x80, 0xaf], [0xed, 0xa0, 0x80], [0xe2, 0x82], [0xf4, 0x90, 0x80, 0x80], [0xf8, 0x88, 0x80, 0x80, 0x80]]
+const INVALID_UTF8 = [
+  [0xff],
+  [0xfe],
+  [0x80],
+  [0xc0, 0xaf],
+  [0xe0, 0x80, 0xaf],
+  [0xed, 0xa0, 0x80],
+  [0xe2, 0x82],
+  [0xf4, 0x90, 0x80, 0x80],
+  [0xf8, 0x88, 0x80, 0x80, 0x80],
+]
 
 export const encoding: fc.Arbitrary<Encoding> = fc.oneof(
   { weight: 16, arbitrary: fc.constant<Encoding>({ kind: 'text' }) },
   { weight: 4, arbitrary: fc.constant<Encoding>({ kind: 'base64' }) },
-  { weight: 2, arbitrary: fc.tuple(fc.nat(), fc.constantFrom(...INVALID_UTF8)).map(([at, bytes]): Encoding => ({ kind: 'base64-invalid-utf8', at, bytes })) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .tuple(fc.nat(), fc.constantFrom(...INVALID_UTF8))
+      .map(([at, bytes]): Encoding => ({ kind: 'base64-invalid-utf8', at, bytes })),
+  },
   { weight: 1, arbitrary: fc.constant<Encoding>({ kind: 'base64-flag-on-text' }) },
 )
 
@@ -255,7 +343,10 @@ export function body(fields: Record<string, fc.Arbitrary<unknown>>): fc.Arbitrar
 }
 
 /** The body as API Gateway would deliver it: `event.body` and `event.isBase64Encoded`. */
-export async function materializeBody(generated: GeneratedBody, resolve: Resolver): Promise<{ body: string | null; isBase64Encoded: boolean }> {
+export async function materializeBody(
+  generated: GeneratedBody,
+  resolve: Resolver,
+): Promise<{ body: string | null; isBase64Encoded: boolean }> {
   const { payload: p, encoding: e } = generated
   if (p.kind === 'none') return { body: null, isBase64Encoded: e.kind !== 'text' }
   const values = await resolveRefs(p.kind === 'entries' ? p.entries : p.kind === 'json' ? p.value : undefined, resolve)
@@ -276,7 +367,10 @@ export async function materializeBody(generated: GeneratedBody, resolve: Resolve
     case 'base64-invalid-utf8': {
       const bytes = Buffer.from(text, 'utf8')
       const at = bytes.length === 0 ? 0 : e.at % (bytes.length + 1)
-      return { body: Buffer.concat([bytes.subarray(0, at), Buffer.from(e.bytes), bytes.subarray(at)]).toString('base64'), isBase64Encoded: true }
+      return {
+        body: Buffer.concat([bytes.subarray(0, at), Buffer.from(e.bytes), bytes.subarray(at)]).toString('base64'),
+        isBase64Encoded: true,
+      }
     }
     case 'base64-flag-on-text':
       return { body: text, isBase64Encoded: true }
@@ -293,8 +387,25 @@ export interface GeneratedHeaders {
   extra: Array<[string, string]>
 }
 
-const JSON_TYPES = ['application/json', 'application/json; charset=utf-8', 'APPLICATION/JSON', 'application/vnd.api+json', 'application/json;charset=UTF-16']
-const OTHER_TYPES = ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/jsonx', 'json', 'application/', '', ' ', 'application/xml', '*/*']
+const JSON_TYPES = [
+  'application/json',
+  'application/json; charset=utf-8',
+  'APPLICATION/JSON',
+  'application/vnd.api+json',
+  'application/json;charset=UTF-16',
+]
+const OTHER_TYPES = [
+  'text/plain',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data; boundary=x',
+  'application/jsonx',
+  'json',
+  'application/',
+  '',
+  ' ',
+  'application/xml',
+  '*/*',
+]
 
 const contentTypeValue = fc.oneof(
   { weight: 14, arbitrary: fc.constant<string | undefined>('application/json') },
@@ -307,15 +418,47 @@ const contentTypeValue = fc.oneof(
 export const headers: fc.Arbitrary<GeneratedHeaders> = fc.record({
   none: fc.oneof({ weight: 30, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
   contentType: fc.oneof(
-    { weight: 8, arbitrary: fc.tuple(fc.constantFrom('Content-Type', 'content-type', 'CONTENT-TYPE'), contentTypeValue).map(([n, v]) => ({ names: [n], values: [v] })) },
+    {
+      weight: 8,
+      arbitrary: fc
+        .tuple(fc.constantFrom('Content-Type', 'content-type', 'CONTENT-TYPE'), contentTypeValue)
+        .map(([n, v]) => ({ names: [n], values: [v] })),
+    },
     // the same header twice, in two letter cases, with different values
-    { weight: 1, arbitrary: fc.tuple(contentTypeValue, contentTypeValue).map(([a, b]) => ({ names: ['Content-Type', 'content-type'], values: [a, b] })) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(contentTypeValue, contentTypeValue)
+        .map(([a, b]) => ({ names: ['Content-Type', 'content-type'], values: [a, b] })),
+    },
   ),
   // Stored with every session that register and login open: hostile values matter here most.
   userAgent: fc.oneof({ weight: 4, arbitrary: fc.constant(undefined) }, { weight: 2, arbitrary: weirdString }),
   extra: fc.oneof(
     { weight: 6, arbitrary: fc.constant<Array<[string, string]>>([]) },
-    { weight: 1, arbitrary: fc.array(fc.tuple(fc.oneof(fc.string({ minLength: 1, maxLength: 20 }), fc.constantFrom('X-Forwarded-For', 'Host', 'Content-Length', 'Transfer-Encoding', 'Accept', '__proto__', 'constructor', 'toString', 'user-agent')), weirdString), { maxLength: 3 }) },
+    {
+      weight: 1,
+      arbitrary: fc.array(
+        fc.tuple(
+          fc.oneof(
+            fc.string({ minLength: 1, maxLength: 20 }),
+            fc.constantFrom(
+              'X-Forwarded-For',
+              'Host',
+              'Content-Length',
+              'Transfer-Encoding',
+              'Accept',
+              '__proto__',
+              'constructor',
+              'toString',
+              'user-agent',
+            ),
+          ),
+          weirdString,
+        ),
+        { maxLength: 3 },
+      ),
+    },
   ),
 })
 
@@ -344,8 +487,20 @@ export type AuthChoice =
 
 const tokenChoice: fc.Arbitrary<TokenChoice> = fc.oneof(
   { weight: 20, arbitrary: fc.constant<TokenChoice>({ kind: 'access' }) },
-  { weight: 1, arbitrary: fc.constantFrom<TokenChoice>({ kind: 'refresh' }, { kind: 'ended-session' }, { kind: 'expired' }, { kind: 'other-secret' }, { kind: 'alg-none' }) },
-  { weight: 1, arbitrary: fc.tuple(fc.constantFrom<0 | 1 | 2>(0, 1, 2), fc.nat()).map(([part, at]): TokenChoice => ({ kind: 'tampered', part, at })) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom<TokenChoice>(
+      { kind: 'refresh' },
+      { kind: 'ended-session' },
+      { kind: 'expired' },
+      { kind: 'other-secret' },
+      { kind: 'alg-none' },
+    ),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.tuple(fc.constantFrom<0 | 1 | 2>(0, 1, 2), fc.nat()).map(([part, at]): TokenChoice => ({ kind: 'tampered', part, at })),
+  },
   { weight: 1, arbitrary: fc.nat().map((at): TokenChoice => ({ kind: 'truncated', at })) },
   { weight: 1, arbitrary: weirdString.map((value): TokenChoice => ({ kind: 'junk', value })) },
 )
@@ -355,17 +510,32 @@ export const authorization: fc.Arbitrary<AuthChoice> = fc.oneof(
     weight: 20,
     arbitrary: fc
       .record({
-        scheme: fc.oneof({ weight: 30, arbitrary: fc.constant('Bearer') }, { weight: 1, arbitrary: fc.constantFrom('bearer', 'BEARER', 'Basic', 'Token', 'JWT', 'Bearer:', 'Bearer\u0000', '') }),
-        gap: fc.oneof({ weight: 30, arbitrary: fc.constant(' ') }, { weight: 1, arbitrary: fc.constantFrom('', '  ', '\t', '\u00A0', '\n') }),
-        trail: fc.oneof({ weight: 30, arbitrary: fc.constant('') }, { weight: 1, arbitrary: fc.constantFrom(' ', '\t', ',', ' x', '\u0000') }),
+        scheme: fc.oneof(
+          { weight: 30, arbitrary: fc.constant('Bearer') },
+          { weight: 1, arbitrary: fc.constantFrom('bearer', 'BEARER', 'Basic', 'Token', 'JWT', 'Bearer:', 'Bearer\u0000', '') },
+        ),
+        gap: fc.oneof(
+          { weight: 30, arbitrary: fc.constant(' ') },
+          { weight: 1, arbitrary: fc.constantFrom('', '  ', '\t', '\u00A0', '\n') },
+        ),
+        trail: fc.oneof(
+          { weight: 30, arbitrary: fc.constant('') },
+          { weight: 1, arbitrary: fc.constantFrom(' ', '\t', ',', ' x', '\u0000') },
+        ),
         token: tokenChoice,
       })
       .map((r): AuthChoice => ({ kind: 'bearer', ...r })),
   },
   { weight: 2, arbitrary: fc.constant<AuthChoice>({ kind: 'absent' }) },
   { weight: 2, arbitrary: weirdString.map((value): AuthChoice => ({ kind: 'literal', value })) },
-  { weight: 1, arbitrary: fc.tuple(tokenChoice, tokenChoice).map(([first, second]): AuthChoice => ({ kind: 'two-headers', first, second })) },
-  { weight: 1, arbitrary: fc.tuple(tokenChoice, tokenChoice).map(([first, second]): AuthChoice => ({ kind: 'comma-joined', first, second })) },
+  {
+    weight: 1,
+    arbitrary: fc.tuple(tokenChoice, tokenChoice).map(([first, second]): AuthChoice => ({ kind: 'two-headers', first, second })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.tuple(tokenChoice, tokenChoice).map(([first, second]): AuthChoice => ({ kind: 'comma-joined', first, second })),
+  },
 )
 
 // --- live values for a case ------------------------------------------------------------------------
@@ -442,7 +612,14 @@ export class CaseContext {
     const app = getApp()
     const { pair, sessionId } = await this.session()
     const now = Math.floor(Date.now() / 1000)
-    const claims = { sub: String(this.user.identityId), login: this.user.login, sid: sessionId, iss: app.config.jwt.issuer, aud: app.config.jwt.audience, jti: randomUUID() }
+    const claims = {
+      sub: String(this.user.identityId),
+      login: this.user.login,
+      sid: sessionId,
+      iss: app.config.jwt.issuer,
+      aud: app.config.jwt.audience,
+      jti: randomUUID(),
+    }
     switch (choice.kind) {
       case 'access':
         return pair.access_token
@@ -567,7 +744,12 @@ export async function send(route: Route, request: GeneratedRequest, ctx: CaseCon
     authorizerContext = { principalId: outcome.principalId, ...outcome.context }
   }
 
-  const event = restEvent({ method: route.method, path: route.path, headers: headerMap, ...(authorizerContext ? { authorizer: authorizerContext } : {}) })
+  const event = restEvent({
+    method: route.method,
+    path: route.path,
+    headers: headerMap,
+    ...(authorizerContext ? { authorizer: authorizerContext } : {}),
+  })
   if (request.headers.none) {
     ;(event as { headers: unknown }).headers = null
     ;(event as { multiValueHeaders: unknown }).multiValueHeaders = null
@@ -582,7 +764,8 @@ export async function send(route: Route, request: GeneratedRequest, ctx: CaseCon
 }
 
 /** Anything in a body that would give away how the service is built. */
-const INTERNALS = /\n\s*at |\bat [\w.<>]+ \(|node:internal|node_modules|file:\/\/|\/work\/|\.(?:ts|js|mjs|cjs):\d+|\b(?:Type|Range|Syntax|Reference)Error\b|Error:|\bSQL\b|postgres|PostgresError|argon2|\$argon2id\$|hash-wasm|valibot|middy|undefined|\[object Object\]/i
+const INTERNALS =
+  /\n\s*at |\bat [\w.<>]+ \(|node:internal|node_modules|file:\/\/|\/work\/|\.(?:ts|js|mjs|cjs):\d+|\b(?:Type|Range|Syntax|Reference)Error\b|Error:|\bSQL\b|postgres|PostgresError|argon2|\$argon2id\$|hash-wasm|valibot|middy|undefined|\[object Object\]/i
 
 const VALID_CODES = new Set(Object.keys(ERROR_STATUS))
 
@@ -594,7 +777,8 @@ export function checkAnswer(route: Route, answer: Answer): { status: number; bod
   const describe = (): string => `${route.method} ${route.path} answered ${answer.status}: ${answer.raw.slice(0, 500)}`
   if (answer.status !== 200 && !(answer.status >= 400 && answer.status < 500)) throw new Error(`expected 200 or a 4xx; ${describe()}`)
   const contentType = String(answer.headers['Content-Type'] ?? '')
-  if (!/^application\/json\b/.test(contentType)) throw new Error(`expected a JSON content type, got ${JSON.stringify(contentType)}; ${describe()}`)
+  if (!/^application\/json\b/.test(contentType))
+    throw new Error(`expected a JSON content type, got ${JSON.stringify(contentType)}; ${describe()}`)
   let body: unknown
   try {
     body = JSON.parse(answer.raw)
@@ -607,8 +791,10 @@ export function checkAnswer(route: Route, answer: Answer): { status: number; bod
     if (keys !== 'data') throw new Error(`a 200 must be exactly {data}; ${describe()}`)
   } else {
     const { error, code } = body as { error?: unknown; code?: unknown }
-    if (keys !== 'code,error' || typeof error !== 'string' || typeof code !== 'string') throw new Error(`an error must be exactly {error, code}; ${describe()}`)
-    if (!VALID_CODES.has(code) || ERROR_STATUS[code as keyof typeof ERROR_STATUS] !== answer.status) throw new Error(`code ${code} does not go with status ${answer.status}; ${describe()}`)
+    if (keys !== 'code,error' || typeof error !== 'string' || typeof code !== 'string')
+      throw new Error(`an error must be exactly {error, code}; ${describe()}`)
+    if (!VALID_CODES.has(code) || ERROR_STATUS[code as keyof typeof ERROR_STATUS] !== answer.status)
+      throw new Error(`code ${code} does not go with status ${answer.status}; ${describe()}`)
     if (error.length === 0 || error.length > 200) throw new Error(`the error message is empty or long; ${describe()}`)
     if (INTERNALS.test(answer.raw)) throw new Error(`the body reveals internals; ${describe()}`)
   }
@@ -641,6 +827,9 @@ export class StatusTally {
     return n
   }
   toString(): string {
-    return [...this.counts].sort(([a], [b]) => a.localeCompare(b)).map(([k, c]) => `${k}: ${c}`).join(', ')
+    return [...this.counts]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, c]) => `${k}: ${c}`)
+      .join(', ')
   }
 }

@@ -11,8 +11,7 @@ import type {
   Context,
 } from 'aws-lambda'
 
-const fixture = <T>(name: string): T =>
-  JSON.parse(readFileSync(new URL(`../fixtures/aws-events/${name}`, import.meta.url), 'utf8')) as T
+const fixture = <T>(name: string): T => JSON.parse(readFileSync(new URL(`../fixtures/aws-events/${name}`, import.meta.url), 'utf8')) as T
 
 const REST_REQUEST = fixture<APIGatewayProxyEvent>('apigw-request.json')
 const REQUEST_AUTHORIZER = fixture<APIGatewayRequestAuthorizerEvent>('apigw-custom-auth-request-type-request.json')

@@ -6,10 +6,11 @@
  * `openapi`, so a body is validated against `openapi#/<pointer to the schema>` and every `$ref`
  * inside resolves against the document's own components.
  */
-import Ajv2020 from 'ajv/dist/2020.js'
-import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js'
+
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js'
+import Ajv2020 from 'ajv/dist/2020.js'
 import { parse } from 'yaml'
 
 // ajv is CommonJS: under some module settings the default import is the module namespace, not the class.
@@ -114,7 +115,10 @@ function load(): Loaded {
   ajv.addFormat('double', { type: 'number', validate: () => true })
   ajv.addFormat('password', true)
   ajv.addFormat('uuid', /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i)
-  ajv.addFormat('date-time', { type: 'string', validate: (s: string) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(s) && !Number.isNaN(Date.parse(s)) })
+  ajv.addFormat('date-time', {
+    type: 'string',
+    validate: (s: string) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(s) && !Number.isNaN(Date.parse(s)),
+  })
   ajv.addSchema(document, SCHEMA_ID)
   loaded = { document: document as unknown as OpenApiDocument, ajv }
   return loaded

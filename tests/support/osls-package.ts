@@ -63,7 +63,8 @@ export async function packageStage({ root, files, service = '.', stage, paramete
     await symlink(join(root, 'node_modules'), join(work, 'node_modules'), 'dir')
     const env: Record<string, string> = {}
     for (const [key, value] of Object.entries(process.env)) {
-      if (value !== undefined && !key.startsWith('AWS_') && !['JWT_SECRET', 'DATABASE_URL', 'LOG_LEVEL', 'STAGE'].includes(key)) env[key] = value
+      if (value !== undefined && !key.startsWith('AWS_') && !['JWT_SECRET', 'DATABASE_URL', 'LOG_LEVEL', 'STAGE'].includes(key))
+        env[key] = value
     }
     Object.assign(env, {
       AWS_ACCESS_KEY_ID: 'test',

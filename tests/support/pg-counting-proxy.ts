@@ -4,9 +4,9 @@
  * protocol messages (Sync and simple Query end a statement). It counts whatever client library or
  * configuration is used (prepared or not), so it measures what an endpoint really costs in round trips.
  */
-import { createServer } from 'node:net'
+
 import type { AddressInfo, Socket } from 'node:net'
-import { connect } from 'node:net'
+import { connect, createServer } from 'node:net'
 
 export interface WireCounts {
   /** Round trips: client sends that follow a server answer (or open a connection). */

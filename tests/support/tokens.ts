@@ -1,9 +1,9 @@
 /** Token helpers for tests: a service with a frozen clock, and hand-made JWTs for attack cases. */
 import { randomUUID } from 'node:crypto'
-import { SignJWT } from 'jose'
 import type { JWTHeaderParameters, JWTPayload } from 'jose'
-import { createTokenService } from '../../lib/tokens.js'
+import { SignJWT } from 'jose'
 import type { TokenService } from '../../lib/tokens.js'
+import { createTokenService } from '../../lib/tokens.js'
 
 export const TEST_SECRET = new TextEncoder().encode('unit-test-secret-with-at-least-32-bytes!!')
 export const ISSUER = 'attune-auth'

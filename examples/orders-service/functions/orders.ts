@@ -53,7 +53,11 @@ function listOrders(event: Parameters<typeof requireAuth>[0]): JsonResponse {
 }
 
 function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): JsonResponse {
-  return { statusCode, headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...headers }, body: JSON.stringify(body) }
+  return {
+    statusCode,
+    headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...headers },
+    body: JSON.stringify(body),
+  }
 }
 
 export const restHandler = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => listOrders(event)

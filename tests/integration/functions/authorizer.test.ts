@@ -55,7 +55,10 @@ describe('authorizer handler', () => {
   })
 
   it('refuses an HTTP API payload 2.0 event without a token', async () => {
-    expect(await handler(httpApiV2Event({}))).toEqual({ isAuthorized: false, context: { error: 'Missing authentication token', code: 'UNAUTHORIZED' } })
+    expect(await handler(httpApiV2Event({}))).toEqual({
+      isAuthorized: false,
+      context: { error: 'Missing authentication token', code: 'UNAUTHORIZED' },
+    })
   })
 
   it('answers an HTTP API payload 1.0 event with an IAM policy', async () => {
@@ -80,7 +83,10 @@ describe('authorizer handler', () => {
     const other = await registerUser()
     await api.logout(other.tokens.access_token)
     const header = `Bearer ${other.tokens.access_token}`
-    expect((await handler(requestAuthorizerEvent({ Authorization: header }))).context).toEqual({ error: 'Session has ended', code: 'UNAUTHORIZED' })
+    expect((await handler(requestAuthorizerEvent({ Authorization: header }))).context).toEqual({
+      error: 'Session has ended',
+      code: 'UNAUTHORIZED',
+    })
     expect(await handler(httpApiV2Event({ authorization: header }))).toMatchObject({ isAuthorized: false })
   })
 })

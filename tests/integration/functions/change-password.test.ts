@@ -25,7 +25,10 @@ describe('POST /auth/change-password', () => {
 
   it('answers 400 for missing fields', async () => {
     const { tokens } = await registerUser()
-    expect((await api.changePassword(tokens.access_token, { new_password: 'newpass456789' })).body).toEqual({ error: 'current_password is required', code: 'BAD_REQUEST' })
+    expect((await api.changePassword(tokens.access_token, { new_password: 'newpass456789' })).body).toEqual({
+      error: 'current_password is required',
+      code: 'BAD_REQUEST',
+    })
   })
 
   it('answers 401 without the authorizer context, before looking at the body', async () => {

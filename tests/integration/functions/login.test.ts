@@ -10,7 +10,12 @@ describe('POST /auth/login', () => {
     const { login, password, identityId } = await registerUser()
     const res = await api.login({ login, password })
     expect(res.status).toBe(200)
-    expect(res.body.data).toEqual({ access_token: expect.any(String), refresh_token: expect.any(String), token_type: 'Bearer', expires_in: 3600 })
+    expect(res.body.data).toEqual({
+      access_token: expect.any(String),
+      refresh_token: expect.any(String),
+      token_type: 'Bearer',
+      expires_in: 3600,
+    })
     await expect(getApp().tokens.verifyAccessToken(res.body.data.access_token)).resolves.toMatchObject({ identityId, login })
   })
 
@@ -48,14 +53,25 @@ describe('POST /auth/login', () => {
   it('answers 400 for missing fields and wrong types', async () => {
     expect((await api.login({ login: 'someone' })).body).toEqual({ error: 'password is required', code: 'BAD_REQUEST' })
     expect((await api.login({ password: 'securepassword123' })).body).toEqual({ error: 'login is required', code: 'BAD_REQUEST' })
-    expect((await api.login({ login: ['a'], password: 'securepassword123' })).body).toEqual({ error: 'login must be a string', code: 'BAD_REQUEST' })
+    expect((await api.login({ login: ['a'], password: 'securepassword123' })).body).toEqual({
+      error: 'login must be a string',
+      code: 'BAD_REQUEST',
+    })
   })
 
   it('rehashes a password stored with older Argon2 parameters at the current ones on a successful login', async () => {
     const { argon2id } = await import('hash-wasm')
     const { randomBytes } = await import('node:crypto')
     const login = uniqueLogin('legacy')
-    const legacy = await argon2id({ password: 'legacy-password-1', salt: randomBytes(16), memorySize: 19456, iterations: 2, parallelism: 1, hashLength: 32, outputType: 'encoded' })
+    const legacy = await argon2id({
+      password: 'legacy-password-1',
+      salt: randomBytes(16),
+      memorySize: 19456,
+      iterations: 2,
+      parallelism: 1,
+      hashLength: 32,
+      outputType: 'encoded',
+    })
     await getApp().sql`insert into attune.identity (login, password_hash) values (${login}, ${legacy})`
     expect((await api.login({ login, password: 'wrong-password-1' })).status).toBe(401)
     const [unchanged] = await getApp().sql`select password_hash from attune.identity where login = ${login}`

@@ -8,7 +8,12 @@ describe('POST /auth/refresh', () => {
     const { tokens, identityId, login } = await registerUser()
     const res = await api.refresh({ refresh_token: tokens.refresh_token })
     expect(res.status).toBe(200)
-    expect(res.body.data).toEqual({ access_token: expect.any(String), refresh_token: expect.any(String), token_type: 'Bearer', expires_in: 3600 })
+    expect(res.body.data).toEqual({
+      access_token: expect.any(String),
+      refresh_token: expect.any(String),
+      token_type: 'Bearer',
+      expires_in: 3600,
+    })
     expect(res.body.data.access_token).not.toBe(tokens.access_token)
     await expect(getApp().tokens.verifyAccessToken(res.body.data.access_token)).resolves.toMatchObject({ identityId, login })
   })
@@ -24,15 +29,29 @@ describe('POST /auth/refresh', () => {
   it('answers 401 "Refresh token expired" for an expired refresh token', async () => {
     const { jwt } = getApp().config
     const iat = Math.floor(Date.now() / 1000) - 700_000
-    const expired = await forge(accessClaims({ iss: jwt.issuer, aud: jwt.audience, iat, exp: iat + 604800 }), { typ: 'refresh+jwt' }, jwt.secret)
-    expect(await api.refresh({ refresh_token: expired })).toMatchObject({ status: 401, body: { error: 'Refresh token expired', code: 'UNAUTHORIZED' } })
+    const expired = await forge(
+      accessClaims({ iss: jwt.issuer, aud: jwt.audience, iat, exp: iat + 604800 }),
+      { typ: 'refresh+jwt' },
+      jwt.secret,
+    )
+    expect(await api.refresh({ refresh_token: expired })).toMatchObject({
+      status: 401,
+      body: { error: 'Refresh token expired', code: 'UNAUTHORIZED' },
+    })
   })
 
   it('answers 401 for a garbage or forged refresh token', async () => {
     const { jwt } = getApp().config
-    const forged = await forge(accessClaims({ iss: jwt.issuer, aud: jwt.audience }), { typ: 'refresh+jwt' }, new TextEncoder().encode('attacker-secret-of-at-least-32-bytes!!!'))
+    const forged = await forge(
+      accessClaims({ iss: jwt.issuer, aud: jwt.audience }),
+      { typ: 'refresh+jwt' },
+      new TextEncoder().encode('attacker-secret-of-at-least-32-bytes!!!'),
+    )
     for (const refresh_token of ['garbage', forged]) {
-      expect(await api.refresh({ refresh_token })).toMatchObject({ status: 401, body: { error: 'Invalid refresh token', code: 'UNAUTHORIZED' } })
+      expect(await api.refresh({ refresh_token })).toMatchObject({
+        status: 401,
+        body: { error: 'Invalid refresh token', code: 'UNAUTHORIZED' },
+      })
     }
   })
 

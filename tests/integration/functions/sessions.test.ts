@@ -31,7 +31,8 @@ describe('refresh token rotation', () => {
     const results = await Promise.all(Array.from({ length: 8 }, () => api.refresh({ refresh_token: tokens.refresh_token })))
     expect(results.map((r) => r.status)).toEqual(Array(8).fill(200))
     expect(new Set(results.map((r) => r.body.data.refresh_token)).size).toBe(1)
-    const [row] = await getApp().sql`select count(*)::int as n from attune.session where id = ${await sessionOf(tokens.access_token)} and revoked is null`
+    const [row] = await getApp()
+      .sql`select count(*)::int as n from attune.session where id = ${await sessionOf(tokens.access_token)} and revoked is null`
     expect(row?.['n']).toBe(1)
   })
 
@@ -124,7 +125,10 @@ describe('GET /auth/sessions and DELETE /auth/sessions/{id}', () => {
     const user = await registerUser()
     const other = (await api.login({ login: user.login, password: user.password })).body.data
     const otherId = await sessionOf(other.access_token)
-    expect(await api.endSession(user.tokens.access_token, otherId)).toMatchObject({ status: 200, body: { data: { success: true, sessions_ended: 1 } } })
+    expect(await api.endSession(user.tokens.access_token, otherId)).toMatchObject({
+      status: 200,
+      body: { data: { success: true, sessions_ended: 1 } },
+    })
     expect((await api.me(other.access_token)).status).toBe(401)
     expect((await api.sessions(user.tokens.access_token)).body.data).toHaveLength(1)
   })
@@ -133,7 +137,10 @@ describe('GET /auth/sessions and DELETE /auth/sessions/{id}', () => {
     const alice = await registerUser()
     const bob = await registerUser()
     const bobSession = await sessionOf(bob.tokens.access_token)
-    expect(await api.endSession(alice.tokens.access_token, bobSession)).toMatchObject({ status: 404, body: { error: 'Session not found', code: 'NOT_FOUND' } })
+    expect(await api.endSession(alice.tokens.access_token, bobSession)).toMatchObject({
+      status: 404,
+      body: { error: 'Session not found', code: 'NOT_FOUND' },
+    })
     expect((await api.me(bob.tokens.access_token)).status).toBe(200)
     expect((await api.endSession(alice.tokens.access_token, 'not-a-uuid')).status).toBe(404)
   })
@@ -143,7 +150,10 @@ describe('password change and sessions', () => {
   it('ends every other session; the current one stays usable', async () => {
     const user = await registerUser()
     const other = (await api.login({ login: user.login, password: user.password })).body.data
-    const res = await api.changePassword(user.tokens.access_token, { current_password: user.password, new_password: 'a-brand-new-password' })
+    const res = await api.changePassword(user.tokens.access_token, {
+      current_password: user.password,
+      new_password: 'a-brand-new-password',
+    })
     expect(res).toMatchObject({ status: 200, body: { data: { success: true, message: 'Password changed successfully' } } })
     expect((await api.me(user.tokens.access_token)).status).toBe(200)
     expect((await api.refresh({ refresh_token: user.tokens.refresh_token })).status).toBe(200)

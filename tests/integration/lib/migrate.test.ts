@@ -4,7 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { getConfig } from '../../../lib/config.js'
 import { MIGRATIONS_DIR, migrate } from '../../../lib/db/migrate.js'
 
-const files = readdirSync(MIGRATIONS_DIR).filter((f) => /^\d{5}_.*\.sql$/.test(f)).sort()
+const files = readdirSync(MIGRATIONS_DIR)
+  .filter((f) => /^\d{5}_.*\.sql$/.test(f))
+  .sort()
 
 /** A database of its own on the test server, so migrations start from nothing. */
 const database = `attune_migrate_${process.pid}_${Date.now().toString(36)}`

@@ -10,8 +10,8 @@
  * the HTTP layer (jsonRoute) with that app.
  */
 import { chmod, mkdtemp, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import type { Server, Socket } from 'node:net'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda'
@@ -26,9 +26,9 @@ import { loadConfig } from '../../../lib/config.js'
 import { migrate } from '../../../lib/db/migrate.js'
 import { toApiError } from '../../../lib/errors.js'
 import { jsonRoute } from '../../../lib/http.js'
+import { passwordHashing } from '../../../lib/passwords.js'
 import { LoginBody, RegisterBody } from '../../../lib/schemas.js'
 import { lambdaContext, requestAuthorizerEvent, restEvent, uniqueLogin } from '../../support/events.js'
-import { passwordHashing } from '../../../lib/passwords.js'
 
 const CONNECT_TIMEOUT_S = 2
 const STATEMENT_TIMEOUT_MS = 1000
@@ -85,8 +85,10 @@ async function timed(handler: Handler, event: APIGatewayProxyEvent, context: Con
   return { status: result.statusCode, body: JSON.parse(result.body), ms: Math.round(performance.now() - started) }
 }
 
-const loginEvent = (login: string, password = PASSWORD): APIGatewayProxyEvent => restEvent({ method: 'POST', path: '/auth/login', body: { login, password } })
-const registerEvent = (login: string): APIGatewayProxyEvent => restEvent({ method: 'POST', path: '/auth/register', body: { login, password: PASSWORD } })
+const loginEvent = (login: string, password = PASSWORD): APIGatewayProxyEvent =>
+  restEvent({ method: 'POST', path: '/auth/login', body: { login, password } })
+const registerEvent = (login: string): APIGatewayProxyEvent =>
+  restEvent({ method: 'POST', path: '/auth/register', body: { login, password: PASSWORD } })
 const meEvent = (identityId: number, login: string, sessionId: string): APIGatewayProxyEvent =>
   restEvent({ method: 'GET', path: '/auth/me', authorizer: { principalId: String(identityId), identityId, login, sessionId } })
 
@@ -115,7 +117,9 @@ async function waitUntil(condition: () => Promise<boolean>, timeoutMs = 5000): P
 }
 
 /** A TCP listener standing in for a broken database endpoint. */
-async function fakeEndpoint(onConnection: (socket: Socket) => void): Promise<{ port: number; connections: () => number; close: () => Promise<void> }> {
+async function fakeEndpoint(
+  onConnection: (socket: Socket) => void,
+): Promise<{ port: number; connections: () => number; close: () => Promise<void> }> {
   let connections = 0
   const sockets = new Set<Socket>()
   const server: Server = createServer((socket) => {
@@ -305,7 +309,9 @@ describe('database faults', () => {
       // Let the login reach the database and wait on the lock, then stop the server under it (a fast
       // shutdown: every backend is terminated, the one holding the lock and the one waiting on it).
       await waitUntil(async () => {
-        const [row] = await reserved<{ waiting: number }[]>`select count(*)::int as waiting from pg_stat_activity where application_name = 'attune-auth' and wait_event_type = 'Lock'`
+        const [row] = await reserved<
+          { waiting: number }[]
+        >`select count(*)::int as waiting from pg_stat_activity where application_name = 'attune-auth' and wait_event_type = 'Lock'`
         return (row?.waiting ?? 0) > 0
       })
       await stop()
@@ -338,7 +344,11 @@ describe('database faults', () => {
       const context: Context = { ...lambdaContext(), getRemainingTimeInMillis: () => 3000 }
       const res = await timed(routes(app).login, loginEvent('someone'), context)
       expect(res).toMatchObject({ status: 503, body: UNAVAILABLE })
-      findings.push({ fault: `endpoint accepts and drops connections (${dropping.connections()} connection attempts)`, code: 'middy TimeoutError', ms: res.ms })
+      findings.push({
+        fault: `endpoint accepts and drops connections (${dropping.connections()} connection attempts)`,
+        code: 'middy TimeoutError',
+        ms: res.ms,
+      })
     } finally {
       await app.sql.end({ timeout: 0 })
       await dropping.close()

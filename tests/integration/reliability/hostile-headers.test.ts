@@ -24,24 +24,33 @@ const HOSTILE_USER_AGENTS: Array<[string, string]> = [
 ]
 
 describe('hostile User-Agent headers', () => {
-  it.each(HOSTILE_USER_AGENTS)('registers, logs in and lists the session, stored as printable text, when the User-Agent holds %s', async (_, userAgent) => {
-    const login = uniqueLogin('agent')
-    const headers = { 'Content-Type': 'application/json', 'User-Agent': userAgent }
-    const registered = await invoke(registerHandler, restEvent({ method: 'POST', path: '/auth/register', headers, body: { login, password: PASSWORD } }))
-    expect(registered.status).toBe(200)
-    const loggedIn = await invoke(loginHandler, restEvent({ method: 'POST', path: '/auth/login', headers, body: { login, password: PASSWORD } }))
-    expect(loggedIn.status).toBe(200)
+  it.each(HOSTILE_USER_AGENTS)(
+    'registers, logs in and lists the session, stored as printable text, when the User-Agent holds %s',
+    async (_, userAgent) => {
+      const login = uniqueLogin('agent')
+      const headers = { 'Content-Type': 'application/json', 'User-Agent': userAgent }
+      const registered = await invoke(
+        registerHandler,
+        restEvent({ method: 'POST', path: '/auth/register', headers, body: { login, password: PASSWORD } }),
+      )
+      expect(registered.status).toBe(200)
+      const loggedIn = await invoke(
+        loginHandler,
+        restEvent({ method: 'POST', path: '/auth/login', headers, body: { login, password: PASSWORD } }),
+      )
+      expect(loggedIn.status).toBe(200)
 
-    const sessions = await api.sessions(loggedIn.body.data.access_token)
-    expect(sessions.status).toBe(200)
-    const agents = (sessions.body.data as Array<{ user_agent: string | null }>).map((s) => s.user_agent)
-    expect(agents).toHaveLength(2)
-    for (const agent of agents) {
-      // What is stored is printable, well-formed text no longer than the bound (or nothing at all).
-      if (agent !== null) {
-        expect(agent).not.toMatch(/[\p{Cc}\p{Cs}]/u)
-        expect(agent.length).toBeLessThanOrEqual(512)
+      const sessions = await api.sessions(loggedIn.body.data.access_token)
+      expect(sessions.status).toBe(200)
+      const agents = (sessions.body.data as Array<{ user_agent: string | null }>).map((s) => s.user_agent)
+      expect(agents).toHaveLength(2)
+      for (const agent of agents) {
+        // What is stored is printable, well-formed text no longer than the bound (or nothing at all).
+        if (agent !== null) {
+          expect(agent).not.toMatch(/[\p{Cc}\p{Cs}]/u)
+          expect(agent.length).toBeLessThanOrEqual(512)
+        }
       }
-    }
-  })
+    },
+  )
 })

@@ -60,7 +60,10 @@ describe('limits on the real endpoints', () => {
           api.register(big),
           api.login(big),
           api.refresh(big),
-          api.changePassword(user.tokens.access_token, bodyOfSize(MAX_BODY_BYTES + 1, { current_password: user.password, new_password: 'securepassword456' })),
+          api.changePassword(
+            user.tokens.access_token,
+            bodyOfSize(MAX_BODY_BYTES + 1, { current_password: user.password, new_password: 'securepassword456' }),
+          ),
           api.logout(user.tokens.access_token, bodyOfSize(MAX_BODY_BYTES + 1, { scope: 'local' })),
         ]),
       )
@@ -76,7 +79,13 @@ describe('limits on the real endpoints', () => {
 
     it('answer 413 for a base64-encoded body (as API Gateway sends binary bodies) whose decoded size is over the limit', async () => {
       const text = bodyOfSize(MAX_BODY_BYTES + 3)
-      const event = restEvent({ method: 'POST', path: '/auth/login', body: Buffer.from(text).toString('base64'), headers: { 'Content-Type': 'application/json' }, isBase64Encoded: true })
+      const event = restEvent({
+        method: 'POST',
+        path: '/auth/login',
+        body: Buffer.from(text).toString('base64'),
+        headers: { 'Content-Type': 'application/json' },
+        isBase64Encoded: true,
+      })
       expect(await invoke(loginHandler, event)).toMatchObject({ status: 413, body: TOO_LARGE })
     })
 
@@ -91,7 +100,10 @@ describe('limits on the real endpoints', () => {
       const long = 'x'.repeat(LOGIN_MAX_LENGTH + 1)
       const message = `login must be at most ${LOGIN_MAX_LENGTH} characters`
       const { result, calls } = await argon2CallsDuring(() =>
-        Promise.all([api.register({ login: long, password: 'securepassword123' }), api.login({ login: long, password: 'securepassword123' })]),
+        Promise.all([
+          api.register({ login: long, password: 'securepassword123' }),
+          api.login({ login: long, password: 'securepassword123' }),
+        ]),
       )
       for (const res of result) expect(res).toMatchObject({ status: 400, body: { error: message, code: 'BAD_REQUEST' } })
       expect(calls).toBe(0)
@@ -106,9 +118,20 @@ describe('limits on the real endpoints', () => {
     })
 
     it(`answer 400 for a display name past ${DISPLAY_NAME_MAX_LENGTH} characters and accept one at the bound`, async () => {
-      const over = await api.register({ login: uniqueLogin(), password: 'securepassword123', display_name: '名'.repeat(DISPLAY_NAME_MAX_LENGTH + 1) })
-      expect(over).toMatchObject({ status: 400, body: { error: `display_name must be at most ${DISPLAY_NAME_MAX_LENGTH} characters`, code: 'BAD_REQUEST' } })
-      const at = await api.register({ login: uniqueLogin(), password: 'securepassword123', display_name: '🦊'.repeat(DISPLAY_NAME_MAX_LENGTH) })
+      const over = await api.register({
+        login: uniqueLogin(),
+        password: 'securepassword123',
+        display_name: '名'.repeat(DISPLAY_NAME_MAX_LENGTH + 1),
+      })
+      expect(over).toMatchObject({
+        status: 400,
+        body: { error: `display_name must be at most ${DISPLAY_NAME_MAX_LENGTH} characters`, code: 'BAD_REQUEST' },
+      })
+      const at = await api.register({
+        login: uniqueLogin(),
+        password: 'securepassword123',
+        display_name: '🦊'.repeat(DISPLAY_NAME_MAX_LENGTH),
+      })
       expect(at.status).toBe(200)
       expect((await api.me(at.body.data.access_token)).body.data.display_name).toBe('🦊'.repeat(DISPLAY_NAME_MAX_LENGTH))
     })
@@ -141,7 +164,10 @@ describe('limits on the real endpoints', () => {
 
     it('answer 413 for a 1 MB password, before the body is even parsed, without any Argon2 computation', async () => {
       const { result, calls } = await argon2CallsDuring(() =>
-        Promise.all([api.register({ login: uniqueLogin(), password: 'p'.repeat(ONE_MB) }), api.login({ login: user.login, password: 'p'.repeat(ONE_MB) })]),
+        Promise.all([
+          api.register({ login: uniqueLogin(), password: 'p'.repeat(ONE_MB) }),
+          api.login({ login: user.login, password: 'p'.repeat(ONE_MB) }),
+        ]),
       )
       for (const res of result) expect(res).toMatchObject({ status: 413, body: TOO_LARGE })
       expect(calls).toBe(0)
@@ -152,7 +178,10 @@ describe('limits on the real endpoints', () => {
       const expanding = '\uFDFA'.repeat(PASSWORD_MAX_LENGTH)
       expect([...expanding.normalize('NFKC')]).toHaveLength(PASSWORD_MAX_LENGTH * 18)
       const { result, calls } = await argon2CallsDuring(() => api.register({ login: uniqueLogin(), password: expanding }))
-      expect(result).toMatchObject({ status: 400, body: { error: `password must be at most ${PASSWORD_MAX_LENGTH} characters`, code: 'BAD_REQUEST' } })
+      expect(result).toMatchObject({
+        status: 400,
+        body: { error: `password must be at most ${PASSWORD_MAX_LENGTH} characters`, code: 'BAD_REQUEST' },
+      })
       expect(calls).toBe(0)
     })
 

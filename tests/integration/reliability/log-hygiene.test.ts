@@ -50,10 +50,20 @@ async function send(handler: Handler, method: string, path: string, options: { b
     if (!outcome.allow) return { status: outcome.status, body: JSON.parse(outcome.body) }
     authorizer = { principalId: outcome.principalId, ...outcome.context }
   }
-  const event = restEvent({ method, path, ...(options.body === undefined ? {} : { body: options.body }), ...(authorizer ? { authorizer } : {}) })
+  const event = restEvent({
+    method,
+    path,
+    ...(options.body === undefined ? {} : { body: options.body }),
+    ...(authorizer ? { authorizer } : {}),
+  })
   const context = lambdaContext()
   const result = await handler(event, context)
-  return { status: result.statusCode, body: JSON.parse(result.body), apiRequestId: event.requestContext.requestId, awsRequestId: context.awsRequestId }
+  return {
+    status: result.statusCode,
+    body: JSON.parse(result.body),
+    apiRequestId: event.requestContext.requestId,
+    awsRequestId: context.awsRequestId,
+  }
 }
 
 /**
@@ -64,9 +74,16 @@ async function authorizerDecision(token: string): Promise<{ effect: string; apiR
   const event: APIGatewayRequestAuthorizerEvent = requestAuthorizerEvent({ Authorization: `Bearer ${token}` })
   event.requestContext = { ...event.requestContext, requestId: randomUUID() }
   const context = lambdaContext()
-  const invoke = authorizerHandler as unknown as (event: APIGatewayRequestAuthorizerEvent, context: Context) => Promise<{ policyDocument: { Statement: Array<{ Effect: string }> } }>
+  const invoke = authorizerHandler as unknown as (
+    event: APIGatewayRequestAuthorizerEvent,
+    context: Context,
+  ) => Promise<{ policyDocument: { Statement: Array<{ Effect: string }> } }>
   const result = await invoke(event, context)
-  return { effect: result.policyDocument.Statement[0]?.Effect ?? 'none', apiRequestId: event.requestContext.requestId, awsRequestId: context.awsRequestId }
+  return {
+    effect: result.policyDocument.Statement[0]?.Effect ?? 'none',
+    apiRequestId: event.requestContext.requestId,
+    awsRequestId: context.awsRequestId,
+  }
 }
 
 /** An authentication attempt the flow made, and the event it must have logged. */
@@ -101,7 +118,15 @@ describe('log hygiene at LOG_LEVEL=debug', () => {
     logs = captureLogs()
     process.env['LOG_LEVEL'] = 'debug'
     const app = getApp()
-    await authorize({ method: 'GET', path: '/auth/me', resource: '/auth/me', headers: { Authorization: 'Bearer warm-up' }, multiValueHeaders: {}, query: {}, params: {} })
+    await authorize({
+      method: 'GET',
+      path: '/auth/me',
+      resource: '/auth/me',
+      headers: { Authorization: 'Bearer warm-up' },
+      multiValueHeaders: {},
+      query: {},
+      params: {},
+    })
     setLogLevel('debug')
     levelDuringFlow = logger.getLevelName()
     keep('JWT secret', new TextDecoder().decode(app.config.jwt.secret))
@@ -165,18 +190,28 @@ describe('log hygiene at LOG_LEVEL=debug', () => {
       attempts.push({ event: 'auth.login', outcome: 'success', sent: relogin })
       const token = relogin.body.data.access_token as string
 
-      const refused = await send(changePasswordHandler, 'POST', '/auth/change-password', { token, body: { current_password: wrongPassword, new_password: newPassword } })
+      const refused = await send(changePasswordHandler, 'POST', '/auth/change-password', {
+        token,
+        body: { current_password: wrongPassword, new_password: newPassword },
+      })
       expect(refused.status).toBe(401)
       attempts.push({ event: 'auth.change_password', outcome: 'failure', reason: 'invalid_current_password', sent: refused })
 
-      const [before] = await app.sql<{ password_hash: string }[]>`select password_hash from attune.identity where lower(login) = lower(${login})`
+      const [before] = await app.sql<
+        { password_hash: string }[]
+      >`select password_hash from attune.identity where lower(login) = lower(${login})`
       keep('Argon2 hash before the change', before?.password_hash as string)
 
-      const changed = await send(changePasswordHandler, 'POST', '/auth/change-password', { token, body: { current_password: password, new_password: newPassword } })
+      const changed = await send(changePasswordHandler, 'POST', '/auth/change-password', {
+        token,
+        body: { current_password: password, new_password: newPassword },
+      })
       expect(changed.status).toBe(200)
       attempts.push({ event: 'auth.change_password', outcome: 'success', sent: changed })
 
-      const [after] = await app.sql<{ password_hash: string }[]>`select password_hash from attune.identity where lower(login) = lower(${login})`
+      const [after] = await app.sql<
+        { password_hash: string }[]
+      >`select password_hash from attune.identity where lower(login) = lower(${login})`
       keep('Argon2 hash after the change', after?.password_hash as string)
 
       const oldPassword = await send(loginHandler, 'POST', '/auth/login', { body: { login, password } })
@@ -242,9 +277,15 @@ describe('log hygiene at LOG_LEVEL=debug', () => {
           entry['apiRequestId'] === attempt.sent.apiRequestId &&
           entry['function_request_id'] === attempt.sent.awsRequestId,
       )
-      if (found.length !== 1) missing.push(`${attempt.event} ${attempt.outcome} (request ${attempt.sent.apiRequestId}): ${found.length} events`)
+      if (found.length !== 1)
+        missing.push(`${attempt.event} ${attempt.outcome} (request ${attempt.sent.apiRequestId}): ${found.length} events`)
       else {
-        expect(found[0]).toMatchObject({ level: expect.any(String), message: expect.any(String), timestamp: expect.any(String), service: 'attune-auth' })
+        expect(found[0]).toMatchObject({
+          level: expect.any(String),
+          message: expect.any(String),
+          timestamp: expect.any(String),
+          service: 'attune-auth',
+        })
         if (attempt.reason) expect(found[0]).toMatchObject({ reason: attempt.reason })
       }
     }
@@ -264,8 +305,14 @@ describe('log hygiene at LOG_LEVEL=debug', () => {
           entry['function_request_id'] === decision.awsRequestId,
       )
       if (found.length !== 1) {
-        const logged = entries.filter((entry) => entry['event'] === 'auth.authorize').map((e) => JSON.stringify({ outcome: e['outcome'], apiRequestId: e['apiRequestId'], function_request_id: e['function_request_id'] }))
-        missing.push(`${decision.effect} for request ${decision.apiRequestId} / ${decision.awsRequestId}: ${found.length} events (authorizer events logged: ${logged.join(' ')})`)
+        const logged = entries
+          .filter((entry) => entry['event'] === 'auth.authorize')
+          .map((e) =>
+            JSON.stringify({ outcome: e['outcome'], apiRequestId: e['apiRequestId'], function_request_id: e['function_request_id'] }),
+          )
+        missing.push(
+          `${decision.effect} for request ${decision.apiRequestId} / ${decision.awsRequestId}: ${found.length} events (authorizer events logged: ${logged.join(' ')})`,
+        )
       }
     }
     expect(missing).toEqual([])

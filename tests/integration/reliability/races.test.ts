@@ -6,14 +6,16 @@ import { describe, expect, it } from 'vitest'
 import { createApp } from '../../../lib/app.js'
 import { loadConfig } from '../../../lib/config.js'
 import { passwordHashing } from '../../../lib/passwords.js'
-import { startCountingProxy } from '../../support/pg-counting-proxy.js'
 import { api, registerUser } from '../../support/api.js'
 import { uniqueLogin } from '../../support/events.js'
+import { startCountingProxy } from '../../support/pg-counting-proxy.js'
 
 describe('races', () => {
   it('lets exactly one of 50 parallel registrations of one login succeed; the other 49 get 409', async () => {
     const login = uniqueLogin('race50')
-    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => api.register({ login: i % 2 ? login : login.toUpperCase(), password: 'securepassword123' })))
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => api.register({ login: i % 2 ? login : login.toUpperCase(), password: 'securepassword123' })),
+    )
     const statuses = results.map((r) => r.status)
     expect(statuses.filter((s) => s === 200)).toHaveLength(1)
     expect(statuses.filter((s) => s === 409)).toHaveLength(49)
@@ -41,7 +43,10 @@ describe('races', () => {
   it('shares one connection setup among a cold container’s parallel first requests', async () => {
     const user = await registerUser()
     const proxy = await startCountingProxy(process.env['DATABASE_URL'] as string)
-    const app = createApp(loadConfig({ ...process.env, DATABASE_URL: proxy.url, DATABASE_POOL_MAX: '1', LOG_LEVEL: 'silent' }), passwordHashing)
+    const app = createApp(
+      loadConfig({ ...process.env, DATABASE_URL: proxy.url, DATABASE_POOL_MAX: '1', LOG_LEVEL: 'silent' }),
+      passwordHashing,
+    )
     try {
       const caller = { identityId: user.identityId, sessionId: (await app.tokens.verifyAccessToken(user.tokens.access_token)).sessionId }
       const profiles = await Promise.all(Array.from({ length: 10 }, () => app.auth.profile(caller)))

@@ -3,10 +3,11 @@
  * through API Gateway's path) and by POST /auth/refresh. Each case starts from a token that would be
  * accepted — a live session, the real secret, current claims — and changes one thing.
  */
-import { createHmac, generateKeyPairSync, randomUUID } from 'node:crypto'
+
 import type { KeyObject } from 'node:crypto'
-import { SignJWT, exportJWK } from 'jose'
+import { createHmac, generateKeyPairSync, randomUUID } from 'node:crypto'
 import type { JWTHeaderParameters, JWTPayload } from 'jose'
+import { exportJWK, SignJWT } from 'jose'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { getApp } from '../../../lib/app.js'
 import { api, registerUser } from '../../support/api.js'
@@ -15,7 +16,8 @@ type Kind = 'access' | 'refresh'
 const TYP: Record<Kind, string> = { access: 'at+jwt', refresh: 'refresh+jwt' }
 
 const b64 = (value: unknown): string => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url')
-const decode = (token: string, part: number): Record<string, unknown> => JSON.parse(Buffer.from(token.split('.')[part] ?? '', 'base64url').toString())
+const decode = (token: string, part: number): Record<string, unknown> =>
+  JSON.parse(Buffer.from(token.split('.')[part] ?? '', 'base64url').toString())
 const attacker = new TextEncoder().encode('an-attacker-chosen-secret-of-32-bytes!!')
 
 function sign(payload: JWTPayload, header: Record<string, unknown>, key: Uint8Array | KeyObject): Promise<string> {
@@ -43,7 +45,8 @@ async function attacks(kind: Kind, valid: string): Promise<Array<[string, string
   const typ = TYP[kind]
   const other: Kind = kind === 'access' ? 'refresh' : 'access'
   const now = Math.floor(Date.now() / 1000)
-  const with_ = (changes: JWTPayload, header: Record<string, unknown> = {}) => sign({ ...claims, ...changes }, { alg: 'HS256', typ, ...header }, secret)
+  const with_ = (changes: JWTPayload, header: Record<string, unknown> = {}) =>
+    sign({ ...claims, ...changes }, { alg: 'HS256', typ, ...header }, secret)
   const without = (claim: string) => {
     const { [claim]: _, ...rest } = claims
     return sign(rest, { alg: 'HS256', typ }, secret)
@@ -60,7 +63,10 @@ async function attacks(kind: Kind, valid: string): Promise<Array<[string, string
     ['HS384 with the real secret', await sign(claims, { alg: 'HS384', typ }, secret)],
     ['HS512 with the real secret', await sign(claims, { alg: 'HS512', typ }, secret)],
     ['RS256 with an attacker key pair', await sign(claims, { alg: 'RS256', typ }, rsa.privateKey)],
-    ['HS256 keyed with an RSA public key (key confusion)', await sign(claims, { alg: 'HS256', typ }, new TextEncoder().encode(rsaPublicPem))],
+    [
+      'HS256 keyed with an RSA public key (key confusion)',
+      await sign(claims, { alg: 'HS256', typ }, new TextEncoder().encode(rsaPublicPem)),
+    ],
     ['another secret', await sign(claims, { alg: 'HS256', typ }, attacker)],
     ['one flipped bit in the header', flipBit(valid, 0)],
     ['one flipped bit in the payload', flipBit(valid, 1)],
@@ -142,14 +148,20 @@ describe('POST /auth/refresh refuses', () => {
     const cases = await attacks('refresh', victim.tokens.refresh_token)
     for (const [name, token] of cases) {
       const res = await api.refresh({ refresh_token: token })
-      expect({ name, status: res.status }).toEqual({ name, status: name === 'an empty string' || name === 'an oversized token' ? 400 : 401 })
+      expect({ name, status: res.status }).toEqual({
+        name,
+        status: name === 'an empty string' || name === 'an oversized token' ? 400 : 401,
+      })
     }
     // None of them counted as a use of the real token: it still refreshes, once.
     expect((await api.refresh({ refresh_token: victim.tokens.refresh_token })).status).toBe(200)
   })
 
   it('an access token used as a refresh token', async () => {
-    expect((await api.refresh({ refresh_token: user.tokens.access_token })).body).toEqual({ error: 'Invalid refresh token', code: 'UNAUTHORIZED' })
+    expect((await api.refresh({ refresh_token: user.tokens.access_token })).body).toEqual({
+      error: 'Invalid refresh token',
+      code: 'UNAUTHORIZED',
+    })
   })
 
   it('a refresh token forged for a session id that does not exist', async () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { ApiError, ERROR_STATUS, MESSAGES, badRequest, conflict, toApiError, unauthorized } from '../../../lib/errors.js'
+import { ApiError, badRequest, conflict, ERROR_STATUS, MESSAGES, toApiError, unauthorized } from '../../../lib/errors.js'
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../../lib/passwords.js'
-import { DISPLAY_NAME_MAX_LENGTH, LOGIN_MAX_LENGTH } from '../../../lib/schemas.js'
 import { BEARER_CHALLENGE } from '../../../lib/require-auth.js'
+import { DISPLAY_NAME_MAX_LENGTH, LOGIN_MAX_LENGTH } from '../../../lib/schemas.js'
 import { MAX_TOKEN_LENGTH } from '../../../lib/tokens.js'
 import {
   documentedOperations,
@@ -58,7 +58,11 @@ describe('docs/openapi.yaml', () => {
   })
 
   it('documents every route of the seed, the session and the discovery routes, and no other', () => {
-    expect(documentedOperations().map(({ method, path }) => `${method} ${path}`).sort()).toEqual([
+    expect(
+      documentedOperations()
+        .map(({ method, path }) => `${method} ${path}`)
+        .sort(),
+    ).toEqual([
       'DELETE /auth/sessions/{id}',
       'GET /.well-known/jwks.json',
       'GET /.well-known/openid-configuration',
@@ -101,7 +105,11 @@ describe('docs/openapi.yaml', () => {
   })
 
   it('protects /auth/me, /auth/change-password and the session routes with the bearerAuth JWT scheme, and only them', () => {
-    expect(openApiDocument().components?.securitySchemes?.['bearerAuth']).toMatchObject({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
+    expect(openApiDocument().components?.securitySchemes?.['bearerAuth']).toMatchObject({
+      type: 'http',
+      scheme: 'bearer',
+      bearerFormat: 'JWT',
+    })
     for (const { method, path, operation } of documentedOperations()) {
       const expected = PROTECTED.includes(`${method} ${path}`) ? [{ bearerAuth: [] }] : []
       expect(operation.security, `${method} ${path}`).toEqual(expected)
@@ -121,7 +129,7 @@ describe('docs/openapi.yaml', () => {
     expect(openApiDocument().components?.schemas?.['ErrorCode']?.['enum']).toEqual(Object.keys(ERROR_STATUS))
   })
 
-  it('documents the seed\'s message on change-password 200', () => {
+  it("documents the seed's message on change-password 200", () => {
     const changed = openApiDocument().components?.schemas?.['PasswordChanged']
     expect(changed?.['properties']).toEqual({
       success: { type: 'boolean', const: true },
@@ -153,7 +161,7 @@ describe('docs/openapi.yaml', () => {
     expect(checked).toBeGreaterThan(30)
   })
 
-  it('uses the seed\'s examples for the token pair, the current user, the password change and the error', () => {
+  it("uses the seed's examples for the token pair, the current user, the password change and the error", () => {
     const example = (method: string, path: string, status: number, name: string) =>
       documentedResponse(method, path, status).content?.['application/json']?.examples?.[name]?.value
     for (const path of TOKEN_ROUTES) expect(example('POST', path, 200, 'seed'), path).toEqual(SEED_TOKEN_PAIR)
@@ -164,7 +172,7 @@ describe('docs/openapi.yaml', () => {
 })
 
 describe('expectMatchesOpenApi', () => {
-  it.each(TOKEN_ROUTES)('accepts the seed\'s example token pair for POST %s 200', (path) => {
+  it.each(TOKEN_ROUTES)("accepts the seed's example token pair for POST %s 200", (path) => {
     expect(() => expectMatchesOpenApi('POST', path, 200, SEED_TOKEN_PAIR)).not.toThrow()
   })
 
@@ -199,7 +207,7 @@ describe('expectMatchesOpenApi', () => {
     expect(() => expectMatchesOpenApi('POST', '/auth/login', 200, { ...SEED_TOKEN_PAIR, meta: {} })).toThrow(/additional properties/)
   })
 
-  it('accepts the seed\'s current user for GET /auth/me 200, and a user without a display name', () => {
+  it("accepts the seed's current user for GET /auth/me 200, and a user without a display name", () => {
     expect(() => expectMatchesOpenApi('GET', '/auth/me', 200, SEED_ME)).not.toThrow()
     expect(() => expectMatchesOpenApi('GET', '/auth/me', 200, { data: { ...SEED_ME.data, display_name: null } })).not.toThrow()
   })
@@ -221,7 +229,7 @@ describe('expectMatchesOpenApi', () => {
     ).toThrow(/must be equal to constant \(true\)/)
   })
 
-  it('accepts the seed\'s error example for GET /auth/me 401', () => {
+  it("accepts the seed's error example for GET /auth/me 401", () => {
     expect(() => expectMatchesOpenApi('GET', '/auth/me', 401, SEED_ERROR)).not.toThrow()
   })
 
@@ -258,7 +266,8 @@ describe('expectMatchesOpenApi', () => {
     for (const { method, path } of documentedOperations()) {
       cases.push([method, path, toApiError(new Error('boom'))])
       // The discovery documents never touch the database.
-      if (!path.startsWith('/.well-known/')) cases.push([method, path, toApiError(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }))])
+      if (!path.startsWith('/.well-known/'))
+        cases.push([method, path, toApiError(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }))])
     }
     for (const [method, path, error] of cases) {
       expect(() => expectMatchesOpenApi(method, path, error.status, error.toBody()), `${method} ${path} ${error.status}`).not.toThrow()
@@ -288,13 +297,15 @@ describe('expectMatchesOpenApi', () => {
 })
 
 describe('expectRequestMatchesOpenApi', () => {
-  it.each(SEED_REQUESTS)('accepts the seed\'s request example for POST %s', (path, body) => {
+  it.each(SEED_REQUESTS)("accepts the seed's request example for POST %s", (path, body) => {
     expect(() => expectRequestMatchesOpenApi('POST', path, body)).not.toThrow()
   })
 
   it('accepts a registration without a display name, or with a null one', () => {
     expect(() => expectRequestMatchesOpenApi('POST', '/auth/register', { login: 'u', password: 'longenough' })).not.toThrow()
-    expect(() => expectRequestMatchesOpenApi('POST', '/auth/register', { login: 'u', password: 'longenough', display_name: null })).not.toThrow()
+    expect(() =>
+      expectRequestMatchesOpenApi('POST', '/auth/register', { login: 'u', password: 'longenough', display_name: null }),
+    ).not.toThrow()
   })
 
   it('requires every field but display_name', () => {
@@ -307,8 +318,10 @@ describe('expectRequestMatchesOpenApi', () => {
   })
 
   it('documents the bounds lib/schemas.ts enforces', () => {
-    const accepts = (path: string, body: Record<string, unknown>) => expect(() => expectRequestMatchesOpenApi('POST', path, body), JSON.stringify(body).slice(0, 80)).not.toThrow()
-    const rejects = (path: string, body: Record<string, unknown>) => expect(() => expectRequestMatchesOpenApi('POST', path, body), JSON.stringify(body).slice(0, 80)).toThrow()
+    const accepts = (path: string, body: Record<string, unknown>) =>
+      expect(() => expectRequestMatchesOpenApi('POST', path, body), JSON.stringify(body).slice(0, 80)).not.toThrow()
+    const rejects = (path: string, body: Record<string, unknown>) =>
+      expect(() => expectRequestMatchesOpenApi('POST', path, body), JSON.stringify(body).slice(0, 80)).toThrow()
     const password = (n: number) => 'p'.repeat(n)
 
     accepts('/auth/register', { login: 'l'.repeat(LOGIN_MAX_LENGTH), password: password(PASSWORD_MIN_LENGTH) })

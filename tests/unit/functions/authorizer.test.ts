@@ -5,7 +5,7 @@ import { decide, toPolicy } from '../../../lib/authorizer.js'
 import { getConfig } from '../../../lib/config.js'
 import { createTokenService } from '../../../lib/tokens.js'
 import { requestAuthorizerEvent, tokenAuthorizerEvent } from '../../support/events.js'
-import { SESSION_ID, forge } from '../../support/tokens.js'
+import { forge, SESSION_ID } from '../../support/tokens.js'
 
 const tokens = createTokenService(getConfig().jwt)
 const secret = getConfig().jwt.secret
@@ -13,7 +13,8 @@ const endedSessions = new Set<string>()
 /** The decision and policy of lib/authorizer with a session store in memory (the real one is tested in integration). */
 const handler = async (event: RestAuthorizerEvent) =>
   toPolicy(await decide(event, { tokens, sessions: { isActive: async (id) => !endedSessions.has(id) } }), event.methodArn)
-const issue = (identityId: number, login: string, sessionId = SESSION_ID) => tokens.issuePair({ identityId, login, sessionId }, tokens.newRefreshTokenId())
+const issue = (identityId: number, login: string, sessionId = SESSION_ID) =>
+  tokens.issuePair({ identityId, login, sessionId }, tokens.newRefreshTokenId())
 const STAGE_WILDCARD = 'arn:aws:execute-api:us-east-1:123456789012:s4x3opwd6i/test/*/*'
 
 const statement = (result: APIGatewayAuthorizerResult) => result.policyDocument.Statement[0] as { Effect: string; Resource: string }
@@ -71,7 +72,16 @@ describe('authorizer decision (REST REQUEST event)', () => {
   it('denies an expired token with "Authentication token expired"', async () => {
     const iat = Math.floor(Date.now() / 1000) - 7200
     const expired = await forge(
-      { sub: '7', login: 'alice', sid: SESSION_ID, iss: getConfig().jwt.issuer, aud: getConfig().jwt.audience, iat, exp: iat + 3600, jti: crypto.randomUUID() },
+      {
+        sub: '7',
+        login: 'alice',
+        sid: SESSION_ID,
+        iss: getConfig().jwt.issuer,
+        aud: getConfig().jwt.audience,
+        iat,
+        exp: iat + 3600,
+        jti: crypto.randomUUID(),
+      },
       {},
       secret,
     )
@@ -109,7 +119,11 @@ describe('authorizer decision (REST TOKEN event)', () => {
   it('allows a valid Bearer token', async () => {
     const { access_token } = await issue(9, 'bob')
     const result = await handler(tokenAuthorizerEvent(`Bearer ${access_token}`))
-    expect(statement(result)).toEqual({ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: 'arn:aws:execute-api:us-west-2:123456789012:ymy8tbxw7b/*/*/*' })
+    expect(statement(result)).toEqual({
+      Action: 'execute-api:Invoke',
+      Effect: 'Allow',
+      Resource: 'arn:aws:execute-api:us-west-2:123456789012:ymy8tbxw7b/*/*/*',
+    })
     expect(result.context).toEqual({ identityId: 9, login: 'bob', sessionId: SESSION_ID })
   })
 

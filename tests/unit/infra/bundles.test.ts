@@ -3,17 +3,20 @@
  * builds it (infra/bundle.ts, checked against serverless.yml here) and must stay within its budget.
  * Sizes only: they are stable from run to run; times vary with the machine and stay in `npm run bench`.
  */
-import { build } from 'esbuild'
+
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { build } from 'esbuild'
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
-import { ROOT, budgetKb, bytesByPackage, functionBuildOptions, functionBundleOptions, functionEntries } from '../../../infra/bundle.js'
+import { budgetKb, bytesByPackage, functionBuildOptions, functionBundleOptions, functionEntries, ROOT } from '../../../infra/bundle.js'
 
 describe('function bundles', () => {
   it('are built with the options serverless.yml gives serverless-esbuild', () => {
     // logLevel 'error': CloudFormation's !Ref / !GetAtt tags are not YAML's business here.
-    const custom = (parse(readFileSync(join(ROOT, 'serverless.yml'), 'utf8'), { logLevel: 'error' }) as { custom: { esbuild: Record<string, unknown> } }).custom.esbuild
+    const custom = (
+      parse(readFileSync(join(ROOT, 'serverless.yml'), 'utf8'), { logLevel: 'error' }) as { custom: { esbuild: Record<string, unknown> } }
+    ).custom.esbuild
     const options = functionBundleOptions()
     expect({
       bundle: options.bundle,
@@ -40,7 +43,19 @@ describe('function bundles', () => {
       banner: custom['banner'],
     })
     // Nothing else in custom.esbuild reaches esbuild unnoticed (serverless-esbuild's own keys aside).
-    const known = ['outputWorkFolder', 'bundle', 'minify', 'sourcemap', 'format', 'outputFileExtension', 'platform', 'target', 'mainFields', 'exclude', 'banner']
+    const known = [
+      'outputWorkFolder',
+      'bundle',
+      'minify',
+      'sourcemap',
+      'format',
+      'outputFileExtension',
+      'platform',
+      'target',
+      'mainFields',
+      'exclude',
+      'banner',
+    ]
     expect(Object.keys(custom).filter((key) => !known.includes(key))).toEqual([])
   })
 
@@ -51,14 +66,19 @@ describe('function bundles', () => {
     expect(entries.length).toBeGreaterThan(1)
   })
 
-  it.each(entries)('$name stays within its size budget', async ({ name, entry }) => {
-    const result = await build({ ...functionBuildOptions(entry, join(ROOT, '.esbuild', 'budget')), write: false })
-    const bundle = result.outputFiles?.find((file) => file.path.endsWith(`${name}.mjs`))
-    expect(bundle, `no ${name}.mjs in the build output`).toBeDefined()
-    const size = bundle?.contents.byteLength ?? 0
-    const parts = [...bytesByPackage(result.metafile)].map(([pkg, bytes]) => `${pkg} ${(bytes / 1024).toFixed(1)} KiB`).join(', ')
-    expect(size, `${name}.mjs is ${(size / 1024).toFixed(1)} KiB, budget ${budgetKb(name)} KiB (infra/bundle.ts); made of: ${parts}`).toBeLessThanOrEqual(
-      budgetKb(name) * 1024,
-    )
-  }, 60_000)
+  it.each(entries)(
+    '$name stays within its size budget',
+    async ({ name, entry }) => {
+      const result = await build({ ...functionBuildOptions(entry, join(ROOT, '.esbuild', 'budget')), write: false })
+      const bundle = result.outputFiles?.find((file) => file.path.endsWith(`${name}.mjs`))
+      expect(bundle, `no ${name}.mjs in the build output`).toBeDefined()
+      const size = bundle?.contents.byteLength ?? 0
+      const parts = [...bytesByPackage(result.metafile)].map(([pkg, bytes]) => `${pkg} ${(bytes / 1024).toFixed(1)} KiB`).join(', ')
+      expect(
+        size,
+        `${name}.mjs is ${(size / 1024).toFixed(1)} KiB, budget ${budgetKb(name)} KiB (infra/bundle.ts); made of: ${parts}`,
+      ).toBeLessThanOrEqual(budgetKb(name) * 1024)
+    },
+    60_000,
+  )
 })

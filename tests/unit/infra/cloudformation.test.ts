@@ -8,14 +8,30 @@
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { parseDocument, type ScalarTag, type CollectionTag, type YAMLMap, type YAMLSeq } from 'yaml'
+import { type CollectionTag, parseDocument, type ScalarTag, type YAMLMap, type YAMLSeq } from 'yaml'
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
 
 type Json = any
 
 /** Short-form intrinsic functions: `!Name` on a scalar or a sequence becomes `{ "Fn::Name": ... }`. */
-const INTRINSICS = ['Base64', 'Cidr', 'FindInMap', 'GetAZs', 'ImportValue', 'Join', 'Select', 'Split', 'Sub', 'If', 'Equals', 'Not', 'And', 'Or', 'Transform']
+const INTRINSICS = [
+  'Base64',
+  'Cidr',
+  'FindInMap',
+  'GetAZs',
+  'ImportValue',
+  'Join',
+  'Select',
+  'Split',
+  'Sub',
+  'If',
+  'Equals',
+  'Not',
+  'And',
+  'Or',
+  'Transform',
+]
 function longForm(name: string, value: unknown): Json {
   if (name === 'Ref') return { Ref: value }
   if (name === 'Condition') return { Condition: value }
@@ -131,7 +147,8 @@ describe('infra/database.yml', () => {
   it('lets Secrets Manager manage the master password: no password in the template or its parameters', () => {
     expect(cluster.Properties.ManageMasterUserPassword).toBe(true)
     expect(cluster.Properties).not.toHaveProperty('MasterUserPassword')
-    for (const [name, resource] of Object.entries(template.Resources)) expect(resource.Properties, name).not.toHaveProperty('MasterUserPassword')
+    for (const [name, resource] of Object.entries(template.Resources))
+      expect(resource.Properties, name).not.toHaveProperty('MasterUserPassword')
   })
 
   it('has no publicly accessible database instance', () => {
@@ -146,10 +163,14 @@ describe('infra/database.yml', () => {
   it('puts a PostgreSQL RDS Proxy in front that requires TLS and authenticates with the managed secret, not IAM', () => {
     expect(proxy.Properties.EngineFamily).toBe('POSTGRESQL')
     expect(proxy.Properties.RequireTLS).toBe(true)
-    expect(proxy.Properties.Auth).toEqual([expect.objectContaining({ AuthScheme: 'SECRETS', IAMAuth: 'DISABLED', SecretArn: secretOfCluster })])
+    expect(proxy.Properties.Auth).toEqual([
+      expect.objectContaining({ AuthScheme: 'SECRETS', IAMAuth: 'DISABLED', SecretArn: secretOfCluster }),
+    ])
     const targets = only(template, 'AWS::RDS::DBProxyTargetGroup')
     expect(targets.Properties.DBClusterIdentifiers).toEqual([{ Ref: clusterName }])
-    expect([targets.DependsOn ?? []].flat()).toEqual(expect.arrayContaining(resourcesOfType(template, 'AWS::RDS::DBInstance').map(([n]) => n)))
+    expect([targets.DependsOn ?? []].flat()).toEqual(
+      expect.arrayContaining(resourcesOfType(template, 'AWS::RDS::DBInstance').map(([n]) => n)),
+    )
   })
 
   it('lets the proxy read only the database secret', () => {
@@ -182,7 +203,9 @@ describe('infra/database.yml', () => {
   })
 
   it('outputs what DATABASE_URL and the functions VPC settings need', () => {
-    expect(template.Outputs.ProxyEndpoint?.Value).toEqual({ 'Fn::GetAtt': [resourcesOfType(template, 'AWS::RDS::DBProxy')[0]![0], 'Endpoint'] })
+    expect(template.Outputs.ProxyEndpoint?.Value).toEqual({
+      'Fn::GetAtt': [resourcesOfType(template, 'AWS::RDS::DBProxy')[0]![0], 'Endpoint'],
+    })
     expect(template.Outputs.LambdaSecurityGroupId?.Value).toEqual({ Ref: 'LambdaSecurityGroup' })
     expect(template.Outputs.SubnetIds?.Value).toEqual({ 'Fn::Join': [',', { Ref: 'SubnetIds' }] })
     expect(template.Outputs.MasterSecretArn?.Value).toEqual(secretOfCluster)
@@ -241,17 +264,32 @@ describe('infra/github-oidc-role.yml', () => {
   it("grants '*' resources only to actions that take no resource or only read", () => {
     const anywhere = statements.filter((s) => [s.Resource].flat().includes('*')).flatMap(actionsOf)
     expect(anywhere.sort()).toEqual(
-      ['cloudformation:ListExports', 'cloudformation:ValidateTemplate', 'ec2:DescribeSecurityGroups', 'ec2:DescribeSubnets', 'ec2:DescribeVpcs'].sort(),
+      [
+        'cloudformation:ListExports',
+        'cloudformation:ValidateTemplate',
+        'ec2:DescribeSecurityGroups',
+        'ec2:DescribeSubnets',
+        'ec2:DescribeVpcs',
+      ].sort(),
     )
   })
 
   it("limits each service's changes to the service's own names", () => {
     const resources = (sid: string): string[] => [statements.find((s) => s.Sid === sid)?.Resource].flat().map((r: Json) => r['Fn::Sub'])
-    expect(resources('CloudFormationServiceStacks')).toEqual(['arn:${AWS::Partition}:cloudformation:${AWS::Region}:${AWS::AccountId}:stack/${ServiceName}-*/*'])
-    expect(resources('DeploymentBucket')).toEqual(['arn:${AWS::Partition}:s3:::${ServiceName}-*', 'arn:${AWS::Partition}:s3:::${ServiceName}-*/*'])
-    expect(resources('LambdaFunctions')).toEqual(['arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:${ServiceName}-*'])
+    expect(resources('CloudFormationServiceStacks')).toEqual([
+      'arn:${AWS::Partition}:cloudformation:${AWS::Region}:${AWS::AccountId}:stack/${ServiceName}-*/*',
+    ])
+    expect(resources('DeploymentBucket')).toEqual([
+      'arn:${AWS::Partition}:s3:::${ServiceName}-*',
+      'arn:${AWS::Partition}:s3:::${ServiceName}-*/*',
+    ])
+    expect(resources('LambdaFunctions')).toEqual([
+      'arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:${ServiceName}-*',
+    ])
     expect(resources('LambdaExecutionRole')).toEqual(['arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${ServiceName}-*-lambdaRole'])
-    expect(resources('ServiceParameters')).toEqual(['arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/${ServiceName}/*'])
+    expect(resources('ServiceParameters')).toEqual([
+      'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/${ServiceName}/*',
+    ])
     expect(template.Parameters.ServiceName?.Default).toBe('attune-auth')
     // The role itself is outside those names, so it cannot edit its own policy.
     expect(String(template.Parameters.RoleName?.Default)).not.toMatch(/^attune-auth/)

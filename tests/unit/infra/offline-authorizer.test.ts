@@ -25,7 +25,8 @@ const allowAs = (identityId: number, login: string) =>
   vi.fn(async (event: APIGatewayRequestAuthorizerEvent) =>
     toPolicy({ effect: 'Allow', identityId, login, sessionId: '0b5e6c1e-3f0a-4c47-9a53-5d1f2b7c9e10' }, event.methodArn),
   )
-const denyWith = (error: string) => vi.fn(async (event: APIGatewayRequestAuthorizerEvent) => toPolicy({ effect: 'Deny', error, code: 'UNAUTHORIZED' }, event.methodArn))
+const denyWith = (error: string) =>
+  vi.fn(async (event: APIGatewayRequestAuthorizerEvent) => toPolicy({ effect: 'Deny', error, code: 'UNAUTHORIZED' }, event.methodArn))
 
 describe('offline authorizer', () => {
   it('refuses a request without an Authorization header as API Gateway does, without calling the authorizer', async () => {
@@ -51,7 +52,13 @@ describe('offline authorizer', () => {
     const authorizer = allowAs(1, 'alice')
     await authorize(request({ authorization: 'Bearer abc' }), authorizer)
     const [event, context] = authorizer.mock.calls[0] as unknown as [APIGatewayRequestAuthorizerEvent, Context]
-    expect(event).toMatchObject({ type: 'REQUEST', httpMethod: 'GET', path: '/auth/me', resource: '/auth/me', headers: { authorization: 'Bearer abc' } })
+    expect(event).toMatchObject({
+      type: 'REQUEST',
+      httpMethod: 'GET',
+      path: '/auth/me',
+      resource: '/auth/me',
+      headers: { authorization: 'Bearer abc' },
+    })
     expect(event.methodArn).toBe(methodArn({ method: 'GET', path: '/auth/me' }))
     expect(context).toMatchObject({ functionName: 'attune-auth-local-authorizer', awsRequestId: expect.stringMatching(/^[0-9a-f-]{36}$/) })
     expect(context.getRemainingTimeInMillis()).toBeGreaterThan(0)
@@ -71,7 +78,7 @@ describe('offline authorizer', () => {
     })
   })
 
-  it('answers a Deny with 401, the authorizer\'s message and a Bearer challenge (ACCESS_DENIED)', async () => {
+  it("answers a Deny with 401, the authorizer's message and a Bearer challenge (ACCESS_DENIED)", async () => {
     const outcome = await authorize(request({ Authorization: 'Bearer expired' }), denyWith(MESSAGES.expiredToken))
     expect(outcome).toEqual({
       allow: false,
@@ -82,11 +89,22 @@ describe('offline authorizer', () => {
   })
 
   it('refuses an Allow whose policy does not cover the requested route', async () => {
-    const narrow = vi.fn(async (): Promise<APIGatewayAuthorizerResult> => ({
-      principalId: '1',
-      policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: 'arn:aws:execute-api:us-east-1:123456789012:offline/local/POST/auth/logout' }] },
-      context: { identityId: 1, login: 'alice' },
-    }))
+    const narrow = vi.fn(
+      async (): Promise<APIGatewayAuthorizerResult> => ({
+        principalId: '1',
+        policyDocument: {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Action: 'execute-api:Invoke',
+              Effect: 'Allow',
+              Resource: 'arn:aws:execute-api:us-east-1:123456789012:offline/local/POST/auth/logout',
+            },
+          ],
+        },
+        context: { identityId: 1, login: 'alice' },
+      }),
+    )
     expect(await authorize(request({ Authorization: 'Bearer abc' }), narrow)).toMatchObject({ allow: false, status: 401 })
   })
 
@@ -94,7 +112,11 @@ describe('offline authorizer', () => {
     const outcome = await authorize(request({ Authorization: 'Bearer abc' }), async () => {
       throw new Error('Unauthorized')
     })
-    expect(outcome).toMatchObject({ allow: false, status: 401, body: JSON.stringify({ error: MESSAGES.missingToken, code: 'UNAUTHORIZED' }) })
+    expect(outcome).toMatchObject({
+      allow: false,
+      status: 401,
+      body: JSON.stringify({ error: MESSAGES.missingToken, code: 'UNAUTHORIZED' }),
+    })
   })
 
   it('answers 503 SERVICE_UNAVAILABLE when the authorizer fails (e.g. its database is unreachable)', async () => {
@@ -123,7 +145,18 @@ describe('policyAllows', () => {
   })
 
   it('lets an explicit Deny win and allows nothing by default', () => {
-    expect(policyAllows({ principalId: 'x', policyDocument: { Version: '2012-10-17', Statement: [...policy('Allow', '*').policyDocument.Statement, ...policy('Deny', arn).policyDocument.Statement] } }, arn)).toBe(false)
+    expect(
+      policyAllows(
+        {
+          principalId: 'x',
+          policyDocument: {
+            Version: '2012-10-17',
+            Statement: [...policy('Allow', '*').policyDocument.Statement, ...policy('Deny', arn).policyDocument.Statement],
+          },
+        },
+        arn,
+      ),
+    ).toBe(false)
     expect(policyAllows(policy('Allow', 'arn:aws:execute-api:us-east-1:123456789012:other/*'), arn)).toBe(false)
   })
 })
@@ -153,7 +186,7 @@ describe('the hapi scheme serverless-offline runs', () => {
     expect(h.response).not.toHaveBeenCalled()
   })
 
-  it('takes a protected route\'s refusal over with the Gateway Response\'s status, headers and body', async () => {
+  it("takes a protected route's refusal over with the Gateway Response's status, headers and body", async () => {
     const { h, response } = toolkit()
     await authenticate({ authorizer: { name: 'authorizer' } }, hapiRequest([]), h)
     expect(h.response).toHaveBeenCalledWith(JSON.stringify({ error: MESSAGES.missingToken, code: 'UNAUTHORIZED' }))

@@ -10,13 +10,13 @@ import { cp, mkdtemp, rm, symlink } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import postgres from 'postgres'
 import { promisify } from 'node:util'
+import postgres from 'postgres'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
+import { GATEWAY_RESPONSES, renderGatewayResponse } from '../../../infra/local/offline-authorizer.js'
 import { ERROR_STATUS, MESSAGES } from '../../../lib/errors.js'
 import { BEARER_CHALLENGE } from '../../../lib/require-auth.js'
-import { GATEWAY_RESPONSES, renderGatewayResponse } from '../../../infra/local/offline-authorizer.js'
 import { zipEntries, zipEntry } from './zip.js'
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
@@ -51,9 +51,14 @@ beforeAll(async () => {
   // No credentials anywhere: drop AWS_* and point the SDK at files that do not exist.
   const env: Record<string, string> = {}
   for (const [key, value] of Object.entries(process.env)) {
-    if (value !== undefined && !key.startsWith('AWS_') && !['JWT_SECRET', 'DATABASE_URL', 'LOG_LEVEL', 'STAGE'].includes(key)) env[key] = value
+    if (value !== undefined && !key.startsWith('AWS_') && !['JWT_SECRET', 'DATABASE_URL', 'LOG_LEVEL', 'STAGE'].includes(key))
+      env[key] = value
   }
-  Object.assign(env, { AWS_SHARED_CREDENTIALS_FILE: join(work, 'none'), AWS_CONFIG_FILE: join(work, 'none'), AWS_EC2_METADATA_DISABLED: 'true' })
+  Object.assign(env, {
+    AWS_SHARED_CREDENTIALS_FILE: join(work, 'none'),
+    AWS_CONFIG_FILE: join(work, 'none'),
+    AWS_EC2_METADATA_DISABLED: 'true',
+  })
   const started = performance.now()
   // What `npm run package` runs.
   await promisify(execFile)(
@@ -84,7 +89,9 @@ function routes(): Map<string, { functionId: string; authorizationType: string; 
   for (const [, method] of ofType('AWS::ApiGateway::Method')) {
     const p = method.Properties
     const uriParts = p['Integration'].Uri['Fn::Join'][1] as unknown[]
-    const target = uriParts.find((part) => typeof part === 'object' && part !== null && 'Fn::GetAtt' in part) as { 'Fn::GetAtt': [string, string] }
+    const target = uriParts.find((part) => typeof part === 'object' && part !== null && 'Fn::GetAtt' in part) as {
+      'Fn::GetAtt': [string, string]
+    }
     result.set(`${p['HttpMethod']} ${pathOf(p['ResourceId'])}`, {
       functionId: target['Fn::GetAtt'][0],
       authorizationType: p['AuthorizationType'],
@@ -136,7 +143,11 @@ describe('npm run package (osls package --stage local)', () => {
     const documented = documentedOperations()
     for (const [route, { authorizationType, authorizerId }] of routes()) {
       if (documented.get(route)) {
-        expect({ route, authorizationType, authorizerId }).toEqual({ route, authorizationType: 'CUSTOM', authorizerId: { Ref: 'AuthorizerApiGatewayAuthorizer' } })
+        expect({ route, authorizationType, authorizerId }).toEqual({
+          route,
+          authorizationType: 'CUSTOM',
+          authorizerId: { Ref: 'AuthorizerApiGatewayAuthorizer' },
+        })
       } else {
         expect({ route, authorizationType, authorizerId }).toEqual({ route, authorizationType: 'NONE', authorizerId: undefined })
       }
@@ -192,7 +203,7 @@ describe('npm run package (osls package --stage local)', () => {
     }
   })
 
-  it('reads deployed stages\' secrets from SSM under the stage\'s own path', () => {
+  it("reads deployed stages' secrets from SSM under the stage's own path", () => {
     const config = parse(readFileSync(join(ROOT, 'serverless.yml'), 'utf8'), { logLevel: 'error' }) as {
       provider: { environment: Record<string, string> }
     }
@@ -232,7 +243,12 @@ describe('npm run package (osls package --stage local)', () => {
       const entries = zipEntries(zip)
       const bundle = handler.replace(/\.handler$/, '.mjs')
       // The migration function also carries the SQL it applies.
-      const extra = handler === 'functions/migrate.handler' ? readdirSync(join(ROOT, 'infra/migrations')).map((f) => `infra/migrations/${f}`).sort() : []
+      const extra =
+        handler === 'functions/migrate.handler'
+          ? readdirSync(join(ROOT, 'infra/migrations'))
+              .map((f) => `infra/migrations/${f}`)
+              .sort()
+          : []
       expect(entries).toEqual([bundle, ...extra])
     }
   })
@@ -253,11 +269,19 @@ describe('npm run package (osls package --stage local)', () => {
       try {
         const url = new URL(process.env['DATABASE_URL'] as string)
         url.pathname = `/${database}`
-        const child = spawnSync(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(pathToFileURL(join(task, 'functions/migrate.mjs')).href)}); console.log(JSON.stringify(await m.handler()))`], {
-          env: { ...process.env, DATABASE_URL: url.toString(), STAGE: 'test', LOG_LEVEL: 'silent' },
-          encoding: 'utf8',
-          timeout: 60_000,
-        })
+        const child = spawnSync(
+          process.execPath,
+          [
+            '--input-type=module',
+            '-e',
+            `const m = await import(${JSON.stringify(pathToFileURL(join(task, 'functions/migrate.mjs')).href)}); console.log(JSON.stringify(await m.handler()))`,
+          ],
+          {
+            env: { ...process.env, DATABASE_URL: url.toString(), STAGE: 'test', LOG_LEVEL: 'silent' },
+            encoding: 'utf8',
+            timeout: 60_000,
+          },
+        )
         expect(child.status, child.stderr).toBe(0)
         const applied = JSON.parse(child.stdout.trim().split('\n').pop() ?? '{}')
         expect(applied).toEqual({ applied: ['identity.sql', 'session.sql'] })
@@ -276,12 +300,12 @@ describe('Gateway Responses (what API Gateway answers when it refuses a request 
     new Map(ofType('AWS::ApiGateway::GatewayResponse').map(([, r]) => [r.Properties['ResponseType'] as string, r.Properties]))
   const body = (type: string, context: Record<string, string> = {}): unknown =>
     JSON.parse(
-      (responses().get(type)?.['ResponseTemplates']['application/json'] as string)
+      String(responses().get(type)?.['ResponseTemplates']?.['application/json'])
         .replace(/\$context\.authorizer\.(\w+)/g, (_, key: string) => context[key] ?? '')
         .replace('$context.error.messageString', JSON.stringify('Unsupported Media Type')),
     )
 
-  it('answers an authorizer Deny with 401, the authorizer\'s message and code, and a Bearer challenge', () => {
+  it("answers an authorizer Deny with 401, the authorizer's message and code, and a Bearer challenge", () => {
     const denied = responses().get('ACCESS_DENIED')
     expect(denied).toMatchObject({
       StatusCode: '401',
@@ -290,7 +314,10 @@ describe('Gateway Responses (what API Gateway answers when it refuses a request 
         'gatewayresponse.header.Content-Type': "'application/json'",
       },
     })
-    expect(body('ACCESS_DENIED', { error: MESSAGES.expiredToken, code: 'UNAUTHORIZED' })).toEqual({ error: MESSAGES.expiredToken, code: 'UNAUTHORIZED' })
+    expect(body('ACCESS_DENIED', { error: MESSAGES.expiredToken, code: 'UNAUTHORIZED' })).toEqual({
+      error: MESSAGES.expiredToken,
+      code: 'UNAUTHORIZED',
+    })
   })
 
   it('answers a missing Authorization header with 401 "Missing authentication token" and a Bearer challenge', () => {
@@ -310,7 +337,7 @@ describe('Gateway Responses (what API Gateway answers when it refuses a request 
     expect(body('DEFAULT_4XX')).toEqual({ error: 'Unsupported Media Type', code: 'BAD_REQUEST' })
   })
 
-  it('uses only the API\'s error codes, with their statuses, and always answers uncacheable JSON', () => {
+  it("uses only the API's error codes, with their statuses, and always answers uncacheable JSON", () => {
     for (const [type, properties] of responses()) {
       const { code } = body(type, { code: 'UNAUTHORIZED' }) as { code: keyof typeof ERROR_STATUS }
       expect(ERROR_STATUS[code], type).toBeDefined()
@@ -320,7 +347,7 @@ describe('Gateway Responses (what API Gateway answers when it refuses a request 
     }
   })
 
-  it('exist before the API deployment that must include them, even on a stack\'s first deploy', () => {
+  it("exist before the API deployment that must include them, even on a stack's first deploy", () => {
     const dependencies = (id: string, seen = new Set<string>()): Set<string> => {
       for (const next of [template.Resources[id]?.DependsOn ?? []].flat()) {
         if (!seen.has(next)) {

@@ -17,7 +17,8 @@ const secretsFor = (stage: string): Record<string, string> => ({
 const stages: Record<string, PackagedStage> = {}
 
 beforeAll(async () => {
-  for (const stage of ['dev', 'prod']) stages[stage] = await packageStage({ root: ROOT, files: FILES, stage, parameters: secretsFor(stage) })
+  for (const stage of ['dev', 'prod'])
+    stages[stage] = await packageStage({ root: ROOT, files: FILES, stage, parameters: secretsFor(stage) })
 }, 180_000)
 
 afterAll(async () => {
@@ -33,7 +34,9 @@ describe('deployed stages, packaged offline', () => {
     for (const stage of ['dev', 'prod']) {
       expect(new Set(stages[stage]?.asked)).toEqual(
         new Set(
-          ['jwt-secret', 'database-url', 'jwt-private-key', 'jwt-previous-secret', 'jwt-previous-public-key'].map((name) => `/attune-auth/${stage}/${name}`),
+          ['jwt-secret', 'database-url', 'jwt-private-key', 'jwt-previous-secret', 'jwt-previous-public-key'].map(
+            (name) => `/attune-auth/${stage}/${name}`,
+          ),
         ),
       )
       for (const env of environment(stage)) {

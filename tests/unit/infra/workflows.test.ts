@@ -80,7 +80,8 @@ describe('workflow files', () => {
   })
 
   it('the validator refuses a workflow with a misspelt key or permission', () => {
-    const content = 'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    permissions:\n      id-token: writ\n    stepz:\n      - run: echo\n'
+    const content =
+      'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    permissions:\n      id-token: writ\n    stepz:\n      - run: echo\n'
     expect(validateWorkflow(content).errors.length).toBeGreaterThan(0)
   })
 

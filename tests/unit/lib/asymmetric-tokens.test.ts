@@ -1,17 +1,21 @@
-import { createPublicKey, generateKeyPairSync, verify } from 'node:crypto'
 import type { KeyObject } from 'node:crypto'
+import { createPublicKey, generateKeyPairSync, verify } from 'node:crypto'
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose'
 import jsonwebtoken from 'jsonwebtoken'
 import { describe, expect, it } from 'vitest'
 import { loadConfig } from '../../../lib/config.js'
-import { TokenError, createTokenService } from '../../../lib/tokens.js'
-import { AUDIENCE, ISSUER, NOW, SESSION_ID, TEST_SECRET, accessClaims, forge } from '../../support/tokens.js'
+import { createTokenService, TokenError } from '../../../lib/tokens.js'
+import { AUDIENCE, accessClaims, forge, ISSUER, NOW, SESSION_ID, TEST_SECRET } from '../../support/tokens.js'
 
 const alice = { identityId: 42, login: 'alice', sessionId: SESSION_ID }
 const ec = () => generateKeyPairSync('ec', { namedCurve: 'P-256' })
 const rsa = () => generateKeyPairSync('rsa', { modulusLength: 2048 })
 
-function service(algorithm: 'ES256' | 'RS256', privateKey: KeyObject, options: { previousPublicKey?: KeyObject; until?: number; now?: number } = {}) {
+function service(
+  algorithm: 'ES256' | 'RS256',
+  privateKey: KeyObject,
+  options: { previousPublicKey?: KeyObject; until?: number; now?: number } = {},
+) {
   return createTokenService({
     secret: TEST_SECRET,
     asymmetric: { algorithm, privateKey, previousPublicKey: options.previousPublicKey },
@@ -24,7 +28,11 @@ function service(algorithm: 'ES256' | 'RS256', privateKey: KeyObject, options: {
   })
 }
 
-const reason = async (p: Promise<unknown>): Promise<string> => p.then(() => 'accepted', (e: unknown) => (e instanceof TokenError ? e.reason : String(e)))
+const reason = async (p: Promise<unknown>): Promise<string> =>
+  p.then(
+    () => 'accepted',
+    (e: unknown) => (e instanceof TokenError ? e.reason : String(e)),
+  )
 
 describe.each([
   ['ES256', ec],
@@ -57,8 +65,16 @@ describe.each([
     const { keys } = await tokens.jwks()
     const { kid } = decodeProtectedHeader(access_token)
     const jwk = keys.find((k) => k.kid === kid)
-    const pemKey = createPublicKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' }).export({ type: 'spki', format: 'pem' }) as string
-    const claims = jsonwebtoken.verify(access_token, pemKey, { algorithms: [algorithm], issuer: ISSUER, audience: AUDIENCE, clockTimestamp: NOW / 1000 })
+    const pemKey = createPublicKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' }).export({
+      type: 'spki',
+      format: 'pem',
+    }) as string
+    const claims = jsonwebtoken.verify(access_token, pemKey, {
+      algorithms: [algorithm],
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      clockTimestamp: NOW / 1000,
+    })
     expect(claims).toMatchObject({ sub: '42', login: 'alice', sid: SESSION_ID })
   })
 
@@ -68,7 +84,12 @@ describe.each([
     const [jwk] = (await tokens.jwks()).keys
     const [header, payload, signature] = access_token.split('.') as [string, string, string]
     const key = createPublicKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' })
-    const ok = verify('sha256', Buffer.from(`${header}.${payload}`), algorithm === 'ES256' ? { key, dsaEncoding: 'ieee-p1363' } : key, Buffer.from(signature, 'base64url'))
+    const ok = verify(
+      'sha256',
+      Buffer.from(`${header}.${payload}`),
+      algorithm === 'ES256' ? { key, dsaEncoding: 'ieee-p1363' } : key,
+      Buffer.from(signature, 'base64url'),
+    )
     expect(ok).toBe(true)
   })
 

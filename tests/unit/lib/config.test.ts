@@ -84,13 +84,20 @@ describe('loadConfig', () => {
   })
 
   it('reads a previous secret with the end of its overlap', () => {
-    const config = loadConfig({ DATABASE_URL, JWT_SECRET: STRONG_SECRET, JWT_PREVIOUS_SECRET: 'p'.repeat(32), JWT_PREVIOUS_SECRET_UNTIL: '2026-12-31T00:00:00Z' })
+    const config = loadConfig({
+      DATABASE_URL,
+      JWT_SECRET: STRONG_SECRET,
+      JWT_PREVIOUS_SECRET: 'p'.repeat(32),
+      JWT_PREVIOUS_SECRET_UNTIL: '2026-12-31T00:00:00Z',
+    })
     expect(config.jwt.previousSecretUntil).toBe(Date.UTC(2026, 11, 31))
     expect(new TextDecoder().decode(config.jwt.previousSecret)).toBe('p'.repeat(32))
   })
 
   it('refuses a previous secret without the end of its overlap', () => {
-    expect(() => loadConfig({ DATABASE_URL, JWT_SECRET: STRONG_SECRET, JWT_PREVIOUS_SECRET: 'p'.repeat(32) })).toThrow(/JWT_PREVIOUS_SECRET_UNTIL is required/)
+    expect(() => loadConfig({ DATABASE_URL, JWT_SECRET: STRONG_SECRET, JWT_PREVIOUS_SECRET: 'p'.repeat(32) })).toThrow(
+      /JWT_PREVIOUS_SECRET_UNTIL is required/,
+    )
   })
 
   it('defaults the refresh reuse grace window to 10 seconds, and allows 0', () => {

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest'
 import * as v from 'valibot'
+import { describe, expect, it } from 'vitest'
 import { jsonRoute, MAX_BODY_BYTES } from '../../../lib/http.js'
 import { invoke, restEvent } from '../../support/events.js'
 
@@ -11,7 +11,11 @@ describe('jsonRoute', () => {
   it('wraps the result in the data envelope with JSON, no-store headers', async () => {
     const res = await post({ body: { name: 'ada' } })
     expect(res).toMatchObject({ status: 200, body: { data: { hello: 'ada' } } })
-    expect(res.headers).toMatchObject({ 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' })
+    expect(res.headers).toMatchObject({
+      'Content-Type': 'application/json; charset=utf-8',
+      'Cache-Control': 'no-store',
+      'X-Content-Type-Options': 'nosniff',
+    })
   })
 
   it('answers 400 BAD_REQUEST for malformed JSON', async () => {
@@ -20,7 +24,10 @@ describe('jsonRoute', () => {
   })
 
   it('answers 400 for an empty or missing body', async () => {
-    expect((await post({ body: '', headers: { 'Content-Type': 'application/json' } })).body).toEqual({ error: 'Request body is required', code: 'BAD_REQUEST' })
+    expect((await post({ body: '', headers: { 'Content-Type': 'application/json' } })).body).toEqual({
+      error: 'Request body is required',
+      code: 'BAD_REQUEST',
+    })
     expect((await post({ headers: { 'Content-Type': 'application/json' } })).status).toBe(400)
   })
 

@@ -14,7 +14,16 @@ describe('logger', () => {
   it('writes one JSON line per entry with level, message, timestamp, service and the entry’s fields', () => {
     const { logger, lines } = capture()
     logger.info('login succeeded', { event: 'auth.login', identityId: 7 })
-    expect(lines).toEqual([{ level: 'INFO', message: 'login succeeded', timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), service: 'svc', event: 'auth.login', identityId: 7 }])
+    expect(lines).toEqual([
+      {
+        level: 'INFO',
+        message: 'login succeeded',
+        timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        service: 'svc',
+        event: 'auth.login',
+        identityId: 7,
+      },
+    ])
   })
 
   it('drops entries below the level, and logs nothing when silent', () => {
@@ -46,7 +55,12 @@ describe('logger', () => {
     const { logger, lines } = capture()
     const cause = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })
     logger.error('request failed', { error: new Error('query failed', { cause }) })
-    expect(lines[0]?.['error']).toMatchObject({ name: 'Error', message: 'query failed', stack: expect.any(String), cause: { message: 'connect ECONNREFUSED', code: 'ECONNREFUSED' } })
+    expect(lines[0]?.['error']).toMatchObject({
+      name: 'Error',
+      message: 'query failed',
+      stack: expect.any(String),
+      cause: { message: 'connect ECONNREFUSED', code: 'ECONNREFUSED' },
+    })
   })
 
   it('still writes a line when a field cannot be serialised', () => {

@@ -40,8 +40,12 @@ describe('passwords', () => {
   })
 
   it('refuses stored hashes that would ask for absurd cost', () => {
-    expect(parseArgon2Hash('$argon2id$v=19$m=4194304,t=2,p=1$01GSMRpLrr14aHtwRxGe/A$SZnaO6nAPGhuWwp8t8hppjTYTc72L+sCfZCiNRxYM4c')).toBeUndefined()
-    expect(parseArgon2Hash('$argon2id$v=19$m=19456,t=999,p=1$01GSMRpLrr14aHtwRxGe/A$SZnaO6nAPGhuWwp8t8hppjTYTc72L+sCfZCiNRxYM4c')).toBeUndefined()
+    expect(
+      parseArgon2Hash('$argon2id$v=19$m=4194304,t=2,p=1$01GSMRpLrr14aHtwRxGe/A$SZnaO6nAPGhuWwp8t8hppjTYTc72L+sCfZCiNRxYM4c'),
+    ).toBeUndefined()
+    expect(
+      parseArgon2Hash('$argon2id$v=19$m=19456,t=999,p=1$01GSMRpLrr14aHtwRxGe/A$SZnaO6nAPGhuWwp8t8hppjTYTc72L+sCfZCiNRxYM4c'),
+    ).toBeUndefined()
   })
 
   it('asks for a rehash only when the stored parameters differ from ARGON2_PARAMS (or cannot be read)', async () => {
@@ -55,7 +59,15 @@ describe('passwords', () => {
 
   it('verifies hashes made with other Argon2id parameters (older rows keep working)', async () => {
     const { argon2id } = await import('hash-wasm')
-    const older = await argon2id({ password: 'older-password', salt: new Uint8Array(16).fill(7), memorySize: 12288, iterations: 3, parallelism: 1, hashLength: 32, outputType: 'encoded' })
+    const older = await argon2id({
+      password: 'older-password',
+      salt: new Uint8Array(16).fill(7),
+      memorySize: 12288,
+      iterations: 3,
+      parallelism: 1,
+      hashLength: 32,
+      outputType: 'encoded',
+    })
     expect(await verifyPassword('older-password', older)).toBe(true)
   })
 })

@@ -9,7 +9,11 @@ const fixture = (name: string) => JSON.parse(readFileSync(new URL(`../../fixture
 
 describe('requireAuth', () => {
   it('reads the user from a REST event, where API Gateway stringifies context values', () => {
-    const event = restEvent({ method: 'GET', path: '/auth/me', authorizer: { principalId: '42', identityId: '42', login: 'alice', sessionId: SID } })
+    const event = restEvent({
+      method: 'GET',
+      path: '/auth/me',
+      authorizer: { principalId: '42', identityId: '42', login: 'alice', sessionId: SID },
+    })
     expect(requireAuth(event)).toEqual({ identityId: 42, login: 'alice', sessionId: SID })
   })
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { TokenError } from '../../../lib/tokens.js'
-import { AUDIENCE, ISSUER, NOW, SESSION_ID, TEST_SECRET, accessClaims, forge, pairFor, testTokens, unsigned } from '../../support/tokens.js'
+import { AUDIENCE, accessClaims, forge, ISSUER, NOW, pairFor, SESSION_ID, TEST_SECRET, testTokens, unsigned } from '../../support/tokens.js'
 
 const alice = { identityId: 42, login: 'alice' }
 
@@ -33,7 +33,16 @@ describe('token pair', () => {
     const pair = await pairFor(testTokens(), alice)
     const iat = Math.floor(NOW / 1000)
     const access = decode(pair.access_token, 1)
-    expect(access).toEqual({ sub: '42', login: 'alice', sid: SESSION_ID, iss: ISSUER, aud: AUDIENCE, iat, exp: iat + 3600, jti: expect.any(String) })
+    expect(access).toEqual({
+      sub: '42',
+      login: 'alice',
+      sid: SESSION_ID,
+      iss: ISSUER,
+      aud: AUDIENCE,
+      iat,
+      exp: iat + 3600,
+      jti: expect.any(String),
+    })
     expect(decode(pair.refresh_token, 1)).toMatchObject({ sub: '42', exp: iat + 604800 })
     expect(decode(pair.refresh_token, 1)['jti']).not.toBe(access['jti'])
   })
@@ -93,7 +102,11 @@ describe('token verification refuses', () => {
   it('a token without exp, or with exp as a string', async () => {
     const { exp: _exp, ...noExp } = accessClaims()
     expect(await failure(testTokens().verifyAccessToken(await forge(noExp)))).toBe('invalid')
-    expect(await failure(testTokens().verifyAccessToken(await forge(accessClaims({ exp: String(Math.floor(NOW / 1000) + 60) as unknown as number }))))).toBe('invalid')
+    expect(
+      await failure(
+        testTokens().verifyAccessToken(await forge(accessClaims({ exp: String(Math.floor(NOW / 1000) + 60) as unknown as number }))),
+      ),
+    ).toBe('invalid')
   })
 
   it('a wrong issuer or audience', async () => {
