@@ -263,7 +263,12 @@ describe('database faults', () => {
       await start()
     }
 
-    // The same app, the same postgres.js client: it reconnects on the next request.
+    // The same app, the same postgres.js client: it reconnects on the next request. As after a shutdown
+    // under a request (below), that first request may still get the error the shutdown left behind
+    // (57P01, seen with PostgreSQL 15's pg_ctl stop): a 503, never a 500; from the next one on it serves.
+    lastCause = ''
+    const first = await timed(http.login, loginEvent(login))
+    if (first.status !== 200) expect({ status: first.status, cause: lastCause }).toEqual({ status: 503, cause: '57P01' })
     expect((await timed(http.login, loginEvent(login))).status).toBe(200)
     expect((await timed(http.me, meEvent(identityId, login, sessionId))).status).toBe(200)
     const event = requestAuthorizerEvent({ Authorization: `Bearer ${registered.body.data.access_token}` })
