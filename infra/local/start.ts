@@ -66,6 +66,10 @@ async function main(): Promise<void> {
 
   const lambdaPort = process.env['LAMBDA_PORT'] ? parsePort('LAMBDA_PORT', 3002) : await freePort()
   buildFolder = join('.esbuild', `offline-${port}`)
+  // serverless-offline copies each handler into a folder of the temp directory and never removes it: give
+  // it a temp directory of its own, removed on stop.
+  offlineTmp = join(ROOT, '.build', `offline-tmp-${port}`)
+  await mkdir(offlineTmp, { recursive: true })
   offline = spawn(
     process.execPath,
     [
@@ -87,7 +91,7 @@ async function main(): Promise<void> {
     ],
     {
       cwd: ROOT,
-      env: { ...process.env, STAGE: 'local', DATABASE_URL: database.url },
+      env: { ...process.env, STAGE: 'local', DATABASE_URL: database.url, TMPDIR: offlineTmp },
       // Own process group: Ctrl-C reaches us, and we stop it in order. The IPC channel tells it when we are gone.
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
@@ -117,6 +121,7 @@ async function main(): Promise<void> {
 let database: Database | undefined
 let offline: ChildProcess | undefined
 let buildFolder: string | undefined
+let offlineTmp: string | undefined
 let stopping = false
 
 async function openDatabase(): Promise<Database> {
@@ -166,6 +171,7 @@ async function stop(signal?: NodeJS.Signals, exitCode = 0): Promise<void> {
     }
   }
   if (buildFolder) await rm(join(ROOT, buildFolder), { recursive: true, force: true })
+  if (offlineTmp) await rm(offlineTmp, { recursive: true, force: true })
   await stopDatabase()
   log('stopped')
   process.exit(exitCode)
