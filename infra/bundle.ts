@@ -75,7 +75,7 @@ export function functionBuildOptions(entry: string, outdir: string): BuildOption
   }
 }
 
-/** Bytes of the bundle contributed by each npm package (`jose`, `@aws-lambda-powertools/logger`, ...) or `(project)`. */
+/** Bytes of the bundle contributed by each npm package (`jose`, `postgres`, ...) or `(project)`. */
 export function bytesByPackage(metafile: Metafile): Map<string, number> {
   const sizes = new Map<string, number>()
   for (const output of Object.values(metafile.outputs)) {

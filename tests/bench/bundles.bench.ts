@@ -1,8 +1,7 @@
 /**
  * Every function's bundle, built with esbuild exactly as serverless.yml builds it (infra/bundle.ts):
  * minified and gzip size against its budget, the npm packages that make it up (esbuild metafile), and its
- * cold `import()` time in fresh Node processes. Then what each main dependency costs alone, and the
- * authorizer without Powertools Logger (a stand-in console logger) to show what a lighter logger saves.
+ * cold `import()` time in fresh Node processes. Then what each main dependency costs alone.
  * tests/unit/infra/bundles.test.ts holds the same sizes to their budgets in CI.
  */
 
