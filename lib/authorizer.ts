@@ -19,6 +19,7 @@ import type {
 } from 'aws-lambda'
 import type { SessionRepository } from './db/sessions.js'
 import { MESSAGES } from './errors.js'
+import { headerValue } from './headers.js'
 import type { TokenService, VerifiedToken } from './tokens.js'
 import { TokenError } from './tokens.js'
 
@@ -45,15 +46,9 @@ const BEARER = /^Bearer +([^\s]+) *$/i
 
 /** The bearer token of an authorizer event; undefined when absent or not a Bearer credential. */
 export function bearerToken(event: AuthorizerEvent): string | undefined {
-  const value = event.type === 'TOKEN' ? event.authorizationToken : authorizationHeader(event)
+  const value = event.type === 'TOKEN' ? event.authorizationToken : headerValue(event.headers, 'authorization')
   if (typeof value !== 'string') return undefined
   return BEARER.exec(value)?.[1]
-}
-
-function authorizationHeader(event: APIGatewayRequestAuthorizerEvent | APIGatewayRequestAuthorizerEventV2): string | undefined {
-  const headers = event.headers ?? {}
-  for (const [name, value] of Object.entries(headers)) if (name.toLowerCase() === 'authorization') return value
-  return undefined
 }
 
 export interface AuthorizerDependencies {

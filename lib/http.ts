@@ -9,6 +9,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import * as v from 'valibot'
 import type { ClientInfo } from './auth.js'
 import { ApiError, badRequest, toApiError } from './errors.js'
+import { headerValue } from './headers.js'
 import { logger } from './log.js'
 import type { AuthenticatedUser } from './require-auth.js'
 import { requireAuth } from './require-auth.js'
@@ -185,10 +186,5 @@ function describeIssue(issue: v.BaseIssue<unknown> | undefined): string {
 
 /** A request header by name, case-insensitively (headers are normalised to lower case by the middy stack). */
 export function header(event: Pick<APIGatewayProxyEvent, 'headers'>, name: string): string | undefined {
-  const headers = event.headers ?? {}
-  const wanted = name.toLowerCase()
-  const direct = headers[wanted]
-  if (direct !== undefined) return direct
-  for (const [key, value] of Object.entries(headers)) if (key.toLowerCase() === wanted) return value
-  return undefined
+  return headerValue(event.headers, name)
 }

@@ -4,6 +4,7 @@
  * by API Gateway) and HTTP API events (`requestContext.authorizer.lambda`). Answers 401 when absent.
  */
 import { bearerRefused, MESSAGES } from './errors.js'
+import { IDENTITY_ID } from './ids.js'
 
 export { BEARER_CHALLENGE } from './errors.js'
 
@@ -16,8 +17,6 @@ export interface AuthenticatedUser {
 interface EventWithAuthorizer {
   requestContext?: { authorizer?: unknown } | null
 }
-
-const IDENTITY_ID = /^[1-9]\d{0,15}$/
 
 export function requireAuth(event: EventWithAuthorizer): AuthenticatedUser {
   const user = readAuthorizerContext(event)

@@ -5,6 +5,7 @@
  */
 import * as v from 'valibot'
 import { ApiError, MESSAGES } from './errors.js'
+import { UUID } from './ids.js'
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, passwordLength } from './password-policy.js'
 import { MAX_TOKEN_LENGTH } from './tokens.js'
 
@@ -101,11 +102,9 @@ export const LogoutBody = v.object({
 
 export type LogoutInput = v.InferOutput<typeof LogoutBody>
 
-const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-
 /** The `{id}` of `/auth/sessions/{id}`: a session id, or a 404 (an id that cannot exist is simply not found). */
 export function sessionIdParameter(parameters: Record<string, string | undefined> | null): string {
   const id = parameters?.['id']
-  if (typeof id !== 'string' || !SESSION_ID.test(id)) throw new ApiError('NOT_FOUND', MESSAGES.sessionNotFound)
+  if (typeof id !== 'string' || !UUID.test(id.toLowerCase())) throw new ApiError('NOT_FOUND', MESSAGES.sessionNotFound)
   return id.toLowerCase()
 }

@@ -21,6 +21,7 @@ import { createPublicKey, randomUUID, webcrypto } from 'node:crypto'
 import type { JWK, JWTPayload } from 'jose'
 import { calculateJwkThumbprint, decodeProtectedHeader, errors, exportJWK, jwtVerify, SignJWT } from 'jose'
 import type { AsymmetricKeys } from './config.js'
+import { IDENTITY_ID, UUID } from './ids.js'
 
 export const ACCESS_TOKEN_TYPE = 'at+jwt'
 export const REFRESH_TOKEN_TYPE = 'refresh+jwt'
@@ -107,8 +108,6 @@ interface PublicKeyEntry {
 }
 
 const REQUIRED_CLAIMS = ['exp', 'iat', 'iss', 'aud', 'sub', 'sid', 'jti']
-const IDENTITY_ID = /^[1-9]\d{0,15}$/
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
 type Key = webcrypto.CryptoKey
 const importKey = (secret: Uint8Array): Promise<Key> =>

@@ -10,9 +10,7 @@
  * (vitest runs each benchmark file in a process of its own, so the environment changed here stays here.)
  */
 
-import { randomBytes } from 'node:crypto'
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda'
-import { argon2id } from 'hash-wasm'
 import { decodeJwt } from 'jose'
 import { bench, describe } from 'vitest'
 import { handler as authorizerHandler } from '../../functions/authorizer.js'
@@ -31,6 +29,7 @@ import { loadConfig } from '../../lib/config.js'
 import { passwordHashing } from '../../lib/passwords.js'
 import type { TokenPair } from '../../lib/tokens.js'
 import { invoke, requestAuthorizerEvent, restEvent, uniqueLogin } from '../support/events.js'
+import { formerDefaultHash } from '../support/passwords.js'
 import type { WireCounts } from '../support/pg-counting-proxy.js'
 import { startCountingProxy } from '../support/pg-counting-proxy.js'
 import { fixed, interleaved, markdownTable, median, ratio } from './support.js'
@@ -209,18 +208,10 @@ await handlers.register(loginUser, PASSWORD)
 // A user whose stored hash is still at the former default (19 MiB, t=2), as before rehash-on-login.
 const oldHashUser = uniqueLogin('bench-old-hash')
 await handlers.register(oldHashUser, PASSWORD)
-const formerDefaultHash = await argon2id({
-  password: PASSWORD,
-  salt: randomBytes(16),
-  memorySize: 19456,
-  iterations: 2,
-  parallelism: 1,
-  hashLength: 32,
-  outputType: 'encoded',
-})
+const oldHash = await formerDefaultHash(PASSWORD)
 const oldHashIdentity = await getApp().identities.findByLogin(oldHashUser)
 if (!oldHashIdentity) throw new Error('bench user missing')
-await getApp().identities.updatePasswordHash(oldHashIdentity.id, formerDefaultHash)
+await getApp().identities.updatePasswordHash(oldHashIdentity.id, oldHash)
 
 const NAMES = {
   unknown: 'login, unknown login (401)',

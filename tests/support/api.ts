@@ -1,5 +1,7 @@
 /** Calls the real handlers with real API Gateway REST events, as API Gateway would after our authorizer. */
+
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda'
+import { expect } from 'vitest'
 import { handler as changePasswordHandler } from '../../functions/change-password.js'
 import { handler as endSessionHandler } from '../../functions/end-session.js'
 import { handler as jwksHandler } from '../../functions/jwks.js'
@@ -68,6 +70,9 @@ async function callProtected(
   expectMatchesOpenApi(method, documentedPath, res.status, res.body)
   return res
 }
+
+/** The seed's token pair, as every token-issuing route answers it. */
+export const TOKEN_PAIR = { access_token: expect.any(String), refresh_token: expect.any(String), token_type: 'Bearer', expires_in: 3600 }
 
 export const api = {
   register: (body: unknown) => call(registerHandler, 'POST', '/auth/register', body),

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { getApp } from '../../../lib/app.js'
-import { api, registerUser } from '../../support/api.js'
+import { api, registerUser, TOKEN_PAIR } from '../../support/api.js'
 import { uniqueLogin } from '../../support/events.js'
+import { formerDefaultHash } from '../../support/passwords.js'
 
 const INVALID = { error: 'Invalid login or password', code: 'UNAUTHORIZED' }
 
@@ -10,12 +11,7 @@ describe('POST /auth/login', () => {
     const { login, password, identityId } = await registerUser()
     const res = await api.login({ login, password })
     expect(res.status).toBe(200)
-    expect(res.body.data).toEqual({
-      access_token: expect.any(String),
-      refresh_token: expect.any(String),
-      token_type: 'Bearer',
-      expires_in: 3600,
-    })
+    expect(res.body.data).toEqual(TOKEN_PAIR)
     await expect(getApp().tokens.verifyAccessToken(res.body.data.access_token)).resolves.toMatchObject({ identityId, login })
   })
 
@@ -60,18 +56,8 @@ describe('POST /auth/login', () => {
   })
 
   it('rehashes a password stored with older Argon2 parameters at the current ones on a successful login', async () => {
-    const { argon2id } = await import('hash-wasm')
-    const { randomBytes } = await import('node:crypto')
     const login = uniqueLogin('legacy')
-    const legacy = await argon2id({
-      password: 'legacy-password-1',
-      salt: randomBytes(16),
-      memorySize: 19456,
-      iterations: 2,
-      parallelism: 1,
-      hashLength: 32,
-      outputType: 'encoded',
-    })
+    const legacy = await formerDefaultHash('legacy-password-1')
     await getApp().sql`insert into attune.identity (login, password_hash) values (${login}, ${legacy})`
     expect((await api.login({ login, password: 'wrong-password-1' })).status).toBe(401)
     const [unchanged] = await getApp().sql`select password_hash from attune.identity where login = ${login}`

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { getApp } from '../../../lib/app.js'
-import { api, registerUser } from '../../support/api.js'
+import { api, registerUser, TOKEN_PAIR } from '../../support/api.js'
 import { accessClaims, forge } from '../../support/tokens.js'
 
 describe('POST /auth/refresh', () => {
@@ -8,12 +8,7 @@ describe('POST /auth/refresh', () => {
     const { tokens, identityId, login } = await registerUser()
     const res = await api.refresh({ refresh_token: tokens.refresh_token })
     expect(res.status).toBe(200)
-    expect(res.body.data).toEqual({
-      access_token: expect.any(String),
-      refresh_token: expect.any(String),
-      token_type: 'Bearer',
-      expires_in: 3600,
-    })
+    expect(res.body.data).toEqual(TOKEN_PAIR)
     expect(res.body.data.access_token).not.toBe(tokens.access_token)
     await expect(getApp().tokens.verifyAccessToken(res.body.data.access_token)).resolves.toMatchObject({ identityId, login })
   })
