@@ -42,14 +42,14 @@ let asked: string[]
 
 /**
  * Packages a copy laid out as in the repository (osls deletes `.serverless/` and serverless-esbuild its work
- * folder in the service folder): the service, and the two files of lib/ the README tells teams to copy.
+ * folder in the service folder): the service, and the three files of lib/ the README tells teams to copy.
  */
 beforeAll(async () => {
   packaged = await packageStage({
     root: ROOT,
     files: ['serverless.yml', 'package.json', 'functions']
       .map((entry) => `examples/orders-service/${entry}`)
-      .concat(['lib/require-auth.ts', 'lib/errors.ts']),
+      .concat(['lib/require-auth.ts', 'lib/errors.ts', 'lib/ids.ts']),
     service: 'examples/orders-service',
     stage: STAGE,
     parameters: { [parameterName]: AUTHORIZER_ARN },

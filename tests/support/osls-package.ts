@@ -78,7 +78,7 @@ export async function packageStage({ root, files, service = '.', stage, paramete
     await promisify(execFile)(
       process.execPath,
       ['--disable-warning=NodeVersionSupportWarning', join(root, 'node_modules/osls/bin/serverless.js'), 'package', '--stage', stage],
-      { cwd: join(work, service), env, timeout: 90_000 },
+      { cwd: join(work, service), env, timeout: 60_000 }, // under the callers' 90 s hooks, so a hang reports osls's own output
     )
     const out = join(work, service, '.serverless')
     const template = JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8'))
