@@ -14,6 +14,8 @@
  *   RFC 7638 thumbprint), the public keys are published as a JWKS, and a token whose `kid` is not one of
  *   ours is refused — API Gateway's built-in JWT authorizers can verify our access tokens with no Lambda.
  * - Tokens longer than MAX_TOKEN_LENGTH are refused before any cryptography.
+ * - An access token that verified is remembered (lib/verified-tokens.ts) until it expires or its key stops
+ *   verifying, whichever is first: a warm authorizer answers it again without the signature check.
  */
 
 import type { KeyObject } from 'node:crypto'
@@ -22,6 +24,8 @@ import type { JWK, JWTPayload } from 'jose'
 import { calculateJwkThumbprint, decodeProtectedHeader, errors, exportJWK, jwtVerify, SignJWT } from 'jose'
 import type { AsymmetricKeys } from './config.js'
 import { IDENTITY_ID, UUID } from './ids.js'
+import type { VerifiedTokenCache } from './verified-tokens.js'
+import { createVerifiedTokenCache, VERIFIED_TOKEN_CACHE_SIZE } from './verified-tokens.js'
 
 export const ACCESS_TOKEN_TYPE = 'at+jwt'
 export const REFRESH_TOKEN_TYPE = 'refresh+jwt'
@@ -80,6 +84,8 @@ export interface TokenOptions {
   audience: string
   /** The clock, in milliseconds since the epoch (tests freeze it). */
   now?: () => number
+  /** Verified access tokens kept by this service (default: VERIFIED_TOKEN_CACHE_SIZE of them, on this service's clock). */
+  accessTokenCache?: VerifiedTokenCache<VerifiedToken> | undefined
 }
 
 export interface TokenService {
@@ -176,9 +182,10 @@ export function createTokenService(options: TokenOptions): TokenService {
     return payload
   }
 
-  async function verify(token: string, typ: string): Promise<VerifiedToken> {
-    if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) throw new TokenError('invalid')
+  /** The token's claims, and until when (milliseconds since the epoch) the key that verified it still verifies. */
+  async function verify(token: string, typ: string): Promise<{ claims: VerifiedToken; keyUntil: number }> {
     let payload: JWTPayload
+    let keyUntil = Number.POSITIVE_INFINITY
     try {
       if (asymmetric) {
         // The kid selects one of our own keys; anything else (another kid, jku, x5u, jwk) is never followed.
@@ -186,6 +193,7 @@ export function createTokenService(options: TokenOptions): TokenService {
         const entry = (await asymmetricKeys()).find((k) => k.kid === kid && now() < k.until)
         if (!entry) throw new TokenError('invalid')
         payload = await verifyWith(entry.key, token, typ)
+        keyUntil = entry.until
       } else {
         try {
           payload = await verifyWith(await currentHmacKey(), token, typ)
@@ -193,13 +201,30 @@ export function createTokenService(options: TokenOptions): TokenService {
           const fallback = error instanceof errors.JWSSignatureVerificationFailed ? previousHmacKey() : undefined
           if (!fallback) throw error
           payload = await verifyWith(await fallback, token, typ)
+          keyUntil = options.previousSecretUntil ?? 0
         }
       }
     } catch (error) {
       if (error instanceof TokenError) throw error
       throw new TokenError(error instanceof errors.JWTExpired ? 'expired' : 'invalid', { cause: error })
     }
-    return readClaims(payload)
+    return { claims: readClaims(payload), keyUntil }
+  }
+
+  const checkLength = (token: string): void => {
+    if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) throw new TokenError('invalid')
+  }
+
+  const accessTokens = options.accessTokenCache ?? createVerifiedTokenCache<VerifiedToken>({ maxEntries: VERIFIED_TOKEN_CACHE_SIZE, now })
+
+  async function verifyAccessToken(token: string): Promise<VerifiedToken> {
+    checkLength(token)
+    const cached = accessTokens.get(token)
+    if (cached) return cached
+    const { claims, keyUntil } = await verify(token, ACCESS_TOKEN_TYPE)
+    // jose accepts a token while now < exp (seconds): the entry ends at the same instant, or when its key does.
+    accessTokens.set(token, Object.freeze(claims), Math.min(claims.expiresAt * 1000, keyUntil))
+    return claims
   }
 
   return {
@@ -211,8 +236,11 @@ export function createTokenService(options: TokenOptions): TokenService {
       ])
       return { access_token, refresh_token, token_type: 'Bearer', expires_in: options.accessExpiration }
     },
-    verifyAccessToken: (token) => verify(token, ACCESS_TOKEN_TYPE),
-    verifyRefreshToken: (token) => verify(token, REFRESH_TOKEN_TYPE),
+    verifyAccessToken,
+    async verifyRefreshToken(token) {
+      checkLength(token)
+      return (await verify(token, REFRESH_TOKEN_TYPE)).claims
+    },
     async jwks() {
       return { keys: (await asymmetricKeys()).filter((k) => now() < k.until).map((k) => k.jwk) }
     },

@@ -1,8 +1,13 @@
 /**
- * The authorizer's warm per-call cost: the whole decision (verify + one indexed session lookup on a
- * real PostgreSQL), the decision without the lookup, and a bare jose jwtVerify with the key imported once.
- * Also a prototype (tests/bench/decision-cache.ts) of a bounded in-container cache of Allow decisions:
- * a hit (the same token again) and a miss (a token it has not seen). Prints the ratios to jwtVerify.
+ * The authorizer's warm per-call cost against a bare jose jwtVerify with the key imported once:
+ * - the token check alone, in full and answered by the service's cache of verified access tokens
+ *   (lib/verified-tokens.ts, on by default);
+ * - the session lookup alone (one indexed query on a real PostgreSQL), which every call makes;
+ * - the whole handler with the token remembered (a client calling again with its token: the usual case),
+ *   with a token it has not seen (a miss: full verify, then remembered), and with the cache off;
+ * - for comparison, a prototype (tests/bench/decision-cache.ts) that also caches the session's state, for
+ *   up to 60 s: not adopted, because a logout would reach access tokens up to 60 s late.
+ * Prints the ratios to jwtVerify.
  */
 
 import { webcrypto } from 'node:crypto'
@@ -12,6 +17,8 @@ import { handler } from '../../functions/authorizer.js'
 import { getApp } from '../../lib/app.js'
 import type { AuthorizerEvent } from '../../lib/authorizer.js'
 import { decide, toAuthorizerResult } from '../../lib/authorizer.js'
+import { createTokenService } from '../../lib/tokens.js'
+import { createVerifiedTokenCache } from '../../lib/verified-tokens.js'
 import { registerUser } from '../support/api.js'
 import { requestAuthorizerEvent } from '../support/events.js'
 import { cachedDecide, createDecisionCache } from './decision-cache.js'
@@ -19,18 +26,20 @@ import { createRecorder, fixed, markdownTable, ratio } from './support.js'
 
 const app = getApp()
 const user = await registerUser()
-const event = requestAuthorizerEvent({ Authorization: `Bearer ${user.tokens.access_token}` })
+const token = user.tokens.access_token
+const event = requestAuthorizerEvent({ Authorization: `Bearer ${token}` })
 const key = await webcrypto.subtle.importKey('raw', app.config.jwt.secret, { name: 'HMAC', hash: 'SHA-256' }, false, ['verify'])
 const alwaysActive = { isActive: async () => true }
-const { sessionId } = await app.tokens.verifyAccessToken(user.tokens.access_token)
-const deps = { tokens: app.tokens, sessions: app.sessions }
+const { sessionId } = await app.tokens.verifyAccessToken(token)
 const simpleResponses = app.config.authorizerSimpleResponses
 
-// The cache prototype, wrapped as functions/authorizer.ts wraps `decide`.
-const cache = createDecisionCache({ maxEntries: 1000, maxAgeSeconds: 60 })
-const cachedHandler = async (e: AuthorizerEvent) => toAuthorizerResult(await cachedDecide(cache, e, deps), e, { simpleResponses })
-// Misses: more distinct valid tokens (same session) than a small cache holds, used in turn.
-const missCache = createDecisionCache({ maxEntries: 100, maxAgeSeconds: 60 })
+// The same token service with its cache off: every call verifies in full.
+const uncached = createTokenService({ ...app.config.jwt, accessTokenCache: createVerifiedTokenCache({ maxEntries: 0, now: Date.now }) })
+const uncachedHandler = async (e: AuthorizerEvent) =>
+  toAuthorizerResult(await decide(e, { tokens: uncached, sessions: app.sessions }), e, { simpleResponses })
+
+// Misses: more distinct valid tokens (same session) than the cache holds, used in turn.
+const small = createTokenService({ ...app.config.jwt, accessTokenCache: createVerifiedTokenCache({ maxEntries: 100, now: Date.now }) })
 const missEvents: AuthorizerEvent[] = []
 for (let i = 0; i < 400; i++) {
   const pair = await app.tokens.issuePair({ identityId: user.identityId, login: user.login, sessionId }, app.tokens.newRefreshTokenId())
@@ -39,26 +48,37 @@ for (let i = 0; i < 400; i++) {
 let next = 0
 const missHandler = async () => {
   const e = missEvents[next++ % missEvents.length] as AuthorizerEvent
-  return toAuthorizerResult(await cachedDecide(missCache, e, deps), e, { simpleResponses })
+  return toAuthorizerResult(await decide(e, { tokens: small, sessions: app.sessions }), e, { simpleResponses })
 }
+
+// The prototype that also caches the session's state (not adopted).
+const decisions = createDecisionCache({ maxEntries: 1000, maxAgeSeconds: 60 })
+const decisionCachedHandler = async (e: AuthorizerEvent) =>
+  toAuthorizerResult(await cachedDecide(decisions, e, { tokens: uncached, sessions: app.sessions }), e, { simpleResponses })
 
 const NAMES = {
   bare: 'jose jwtVerify alone (key imported once)',
-  noLookup: 'decision without the session lookup',
+  verify: 'token check in full (verifyAccessToken, cache off)',
+  remembered: 'token check, token remembered (verifyAccessToken, cache hit)',
+  noLookup: 'decision without the session lookup, token remembered',
   lookup: 'session lookup alone (one indexed query)',
-  handler: 'whole authorizer handler (verify + session lookup + policy)',
-  hit: 'handler + decision cache (prototype), hit',
-  miss: 'handler + decision cache (prototype), miss',
+  handler: 'whole handler, token remembered (the default; a client calling again)',
+  miss: 'whole handler, a token not seen before (verify, then remember)',
+  off: 'whole handler, cache off',
+  decisions: 'whole handler, session state cached too for 60 s (prototype, not adopted), hit',
 }
 
 const recorder = createRecorder()
 describe('authorizer, warm, per call', () => {
-  recorder.bench(NAMES.bare, () => jwtVerify(user.tokens.access_token, key, { algorithms: ['HS256'] }))
+  recorder.bench(NAMES.bare, () => jwtVerify(token, key, { algorithms: ['HS256'] }))
+  recorder.bench(NAMES.verify, () => uncached.verifyAccessToken(token))
+  recorder.bench(NAMES.remembered, () => app.tokens.verifyAccessToken(token))
   recorder.bench(NAMES.noLookup, () => decide(event, { tokens: app.tokens, sessions: alwaysActive }))
   recorder.bench(NAMES.lookup, () => app.sessions.isActive(sessionId))
   recorder.bench(NAMES.handler, () => handler(event))
-  recorder.bench(NAMES.hit, () => cachedHandler(event))
   recorder.bench(NAMES.miss, missHandler)
+  recorder.bench(NAMES.off, () => uncachedHandler(event))
+  recorder.bench(NAMES.decisions, () => decisionCachedHandler(event))
 })
 
 recorder.whenDone(() => {

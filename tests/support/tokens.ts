@@ -2,8 +2,9 @@
 import { randomUUID } from 'node:crypto'
 import type { JWTHeaderParameters, JWTPayload } from 'jose'
 import { SignJWT } from 'jose'
-import type { TokenService } from '../../lib/tokens.js'
+import type { TokenService, VerifiedToken } from '../../lib/tokens.js'
 import { createTokenService } from '../../lib/tokens.js'
+import type { VerifiedTokenCache } from '../../lib/verified-tokens.js'
 
 export const TEST_SECRET = new TextEncoder().encode('unit-test-secret-with-at-least-32-bytes!!')
 export const ISSUER = 'attune-auth'
@@ -11,7 +12,13 @@ export const AUDIENCE = 'attune-api'
 export const NOW = Date.UTC(2026, 10, 29, 12, 0, 0)
 
 export function testTokens(
-  options: { now?: () => number; secret?: Uint8Array; previousSecret?: Uint8Array; previousSecretUntil?: number } = {},
+  options: {
+    now?: () => number
+    secret?: Uint8Array
+    previousSecret?: Uint8Array
+    previousSecretUntil?: number
+    accessTokenCache?: VerifiedTokenCache<VerifiedToken>
+  } = {},
 ): TokenService {
   return createTokenService({
     secret: options.secret ?? TEST_SECRET,
@@ -22,6 +29,7 @@ export function testTokens(
     issuer: ISSUER,
     audience: AUDIENCE,
     now: options.now ?? (() => NOW),
+    accessTokenCache: options.accessTokenCache,
   })
 }
 

@@ -14,7 +14,7 @@ const rsa = () => generateKeyPairSync('rsa', { modulusLength: 2048 })
 function service(
   algorithm: 'ES256' | 'RS256',
   privateKey: KeyObject,
-  options: { previousPublicKey?: KeyObject; until?: number; now?: number } = {},
+  options: { previousPublicKey?: KeyObject; until?: number; now?: number; clock?: () => number } = {},
 ) {
   return createTokenService({
     secret: TEST_SECRET,
@@ -24,7 +24,7 @@ function service(
     refreshExpiration: 604800,
     issuer: ISSUER,
     audience: AUDIENCE,
-    now: () => options.now ?? NOW,
+    now: options.clock ?? (() => options.now ?? NOW),
   })
 }
 
@@ -117,6 +117,20 @@ describe.each([
     const after = service(algorithm, keyPair().privateKey, { previousPublicKey: old.publicKey, until, now: until })
     expect((await after.jwks()).keys).toHaveLength(1)
     expect(await reason(after.verifyAccessToken(oldPair.access_token))).toBe('invalid')
+  })
+
+  it('stops answering a remembered token of the previous key when the rotation ends, though the token lives on', async () => {
+    const old = keyPair()
+    const until = NOW + 600_000
+    const before = service(algorithm, old.privateKey)
+    const oldPair = await before.issuePair(alice, before.newRefreshTokenId())
+    const clock = { now: NOW }
+    const tokens = service(algorithm, keyPair().privateKey, { previousPublicKey: old.publicKey, until, clock: () => clock.now })
+    await expect(tokens.verifyAccessToken(oldPair.access_token)).resolves.toMatchObject({ identityId: 42 })
+    clock.now = until - 1
+    await expect(tokens.verifyAccessToken(oldPair.access_token)).resolves.toMatchObject({ identityId: 42 })
+    clock.now = until
+    expect(await reason(tokens.verifyAccessToken(oldPair.access_token))).toBe('invalid')
   })
 })
 

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
+import type { VerifiedToken } from '../../../lib/tokens.js'
 import { TokenError } from '../../../lib/tokens.js'
+import { createVerifiedTokenCache } from '../../../lib/verified-tokens.js'
 import { AUDIENCE, accessClaims, forge, ISSUER, NOW, pairFor, SESSION_ID, TEST_SECRET, testTokens, unsigned } from '../../support/tokens.js'
 
 const alice = { identityId: 42, login: 'alice' }
@@ -168,5 +170,99 @@ describe('secret rotation', () => {
     const old = await pairFor(testTokens({ secret: previousSecret }), alice)
     const rotatedLater = testTokens({ secret: current, previousSecret, previousSecretUntil: until, now: () => NOW + 3601_000 })
     expect(await failure(rotatedLater.verifyAccessToken(old.access_token))).toBe('expired')
+  })
+})
+
+describe('verified access tokens, remembered by the service (issue 8)', () => {
+  const previousSecret = new TextEncoder().encode('the-previous-secret-of-at-least-32-bytes')
+  const current = new TextEncoder().encode('the-current-secret-of-at-least-32-bytes!')
+
+  /** A service on a clock the test moves, with its cache in view. */
+  function remembering(options: { secret?: Uint8Array; previousSecret?: Uint8Array; previousSecretUntil?: number } = {}) {
+    const clock = { now: NOW }
+    const cache = createVerifiedTokenCache<VerifiedToken>({ maxEntries: 10, now: () => clock.now })
+    const tokens = testTokens({ ...options, now: () => clock.now, accessTokenCache: cache })
+    return { tokens, cache, clock }
+  }
+
+  const flip = (token: string, segment: number, at = 5): string => {
+    const parts = token.split('.')
+    const bytes = Buffer.from(parts[segment] as string, 'base64url')
+    bytes[at] = (bytes[at] as number) ^ 0x01
+    parts[segment] = bytes.toString('base64url')
+    return parts.join('.')
+  }
+
+  it('answers a verified access token again with the same claims, from one entry', async () => {
+    const { tokens, cache } = remembering()
+    const pair = await pairFor(tokens, alice)
+    const first = await tokens.verifyAccessToken(pair.access_token)
+    expect(cache.size).toBe(1)
+    expect(await tokens.verifyAccessToken(pair.access_token)).toEqual(first)
+    expect(cache.size).toBe(1)
+  })
+
+  it('refuses a remembered token as expired from its exp on', async () => {
+    const { tokens, clock } = remembering()
+    const pair = await pairFor(tokens, alice)
+    await tokens.verifyAccessToken(pair.access_token)
+    clock.now = NOW + 3599_999
+    await expect(tokens.verifyAccessToken(pair.access_token)).resolves.toMatchObject({ identityId: 42 })
+    clock.now = NOW + 3600_000
+    expect(await failure(tokens.verifyAccessToken(pair.access_token))).toBe('expired')
+  })
+
+  it('refuses a remembered token of the previous secret once the overlap ends, before the token expires', async () => {
+    const until = NOW + 600_000
+    const old = await pairFor(testTokens({ secret: previousSecret }), alice)
+    const { tokens, clock } = remembering({ secret: current, previousSecret, previousSecretUntil: until })
+    await expect(tokens.verifyAccessToken(old.access_token)).resolves.toMatchObject({ identityId: 42 })
+    clock.now = until - 1
+    await expect(tokens.verifyAccessToken(old.access_token)).resolves.toMatchObject({ identityId: 42 })
+    clock.now = until
+    expect(await failure(tokens.verifyAccessToken(old.access_token))).toBe('invalid')
+  })
+
+  it('refuses every tampered copy of a remembered token, and remembers none of them', async () => {
+    const { tokens, cache } = remembering()
+    const pair = await pairFor(tokens, alice)
+    await tokens.verifyAccessToken(pair.access_token)
+    const payload = JSON.parse(Buffer.from(pair.access_token.split('.')[1] as string, 'base64url').toString('utf8'))
+    const attacks = [
+      flip(pair.access_token, 0),
+      flip(pair.access_token, 1),
+      flip(pair.access_token, 2),
+      `${pair.access_token}A`,
+      ` ${pair.access_token}`,
+      pair.access_token.replace(/\.[^.]+$/, '.'),
+      unsigned(payload),
+      await forge({ ...payload, sub: '1' }, {}, new TextEncoder().encode('an-attacker-chosen-secret-of-32-bytes!!')),
+    ]
+    for (const attack of attacks)
+      expect({ attack, result: await failure(tokens.verifyAccessToken(attack)) }).toEqual({ attack, result: 'invalid' })
+    expect(cache.size).toBe(1)
+    await expect(tokens.verifyAccessToken(pair.access_token)).resolves.toMatchObject({ identityId: 42 })
+  })
+
+  it('never answers across secrets: a token one service remembers is refused by a service with another secret', async () => {
+    const first = testTokens()
+    const pair = await pairFor(first, alice)
+    await first.verifyAccessToken(pair.access_token)
+    const other = testTokens({ secret: current })
+    expect(await failure(other.verifyAccessToken(pair.access_token))).toBe('invalid')
+  })
+
+  it('does not remember refresh tokens, which are verified in full at every use', async () => {
+    const { tokens, cache } = remembering()
+    const pair = await pairFor(tokens, alice)
+    await tokens.verifyRefreshToken(pair.refresh_token)
+    expect(cache.size).toBe(0)
+    expect(await failure(tokens.verifyAccessToken(pair.refresh_token))).toBe('invalid')
+    expect(cache.size).toBe(0)
+  })
+
+  it('still refuses an oversized token before looking it up', async () => {
+    const { tokens } = remembering()
+    expect(await failure(tokens.verifyAccessToken('x'.repeat(5000)))).toBe('invalid')
   })
 })
