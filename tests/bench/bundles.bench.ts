@@ -23,7 +23,7 @@ import {
   goalKb,
   ROOT,
 } from '../../infra/bundle.js'
-import { fixed, markdownTable, median, runNode } from './support.js'
+import { fixed, markdownTable, median, recordGoals, runNode } from './support.js'
 
 const out = mkdtempSync(join(tmpdir(), 'attune-auth-bundles-'))
 const PROCESSES = 7
@@ -39,6 +39,7 @@ async function coldImportMs(file: string): Promise<number> {
 
 // ---- Each function, as deployed.
 const rows: string[][] = []
+const measured: { name: string; kb: number; goal: number; importMs: number }[] = []
 for (const { name, entry } of functionEntries()) {
   const result = await build(functionBuildOptions(entry, out))
   const file = join(out, `${name}.mjs`)
@@ -50,6 +51,7 @@ for (const { name, entry } of functionEntries()) {
     .map(([pkg, size]) => `${pkg} ${kb(size)}`)
     .join(', ')
   const importMs = await coldImportMs(file)
+  measured.push({ name, kb: bytes.length / 1024, goal, importMs })
   rows.push([
     name,
     kb(bytes.length),
@@ -77,6 +79,30 @@ console.log(
     rows,
   ),
 )
+
+const authorizer = measured.find((m) => m.name === 'authorizer')
+const others = measured.filter((m) => m.name !== 'authorizer')
+const over = others.filter((m) => m.kb > m.goal)
+const slowest = measured.reduce((a, b) => (b.importMs > a.importMs ? b : a))
+recordGoals('bundles', [
+  {
+    goal: `authorizer bundle ≤ ${authorizer?.goal} KB minified`,
+    measured: `${authorizer?.kb.toFixed(1)} KB`,
+    met: authorizer !== undefined && authorizer.kb <= authorizer.goal,
+  },
+  {
+    goal: 'every other function ≤ 100 KB minified',
+    measured: over.length
+      ? `over: ${over.map((m) => `${m.name} ${m.kb.toFixed(1)}`).join(', ')}`
+      : `largest ${Math.max(...others.map((m) => m.kb)).toFixed(1)} KB`,
+    met: over.length === 0,
+  },
+  {
+    goal: `cold import() ≤ ${COLD_IMPORT_GOAL_MS} ms, every function`,
+    measured: `${Math.min(...measured.map((m) => m.importMs)).toFixed(1)}–${slowest.importMs.toFixed(1)} ms (slowest: ${slowest.name})`,
+    met: slowest.importMs <= COLD_IMPORT_GOAL_MS,
+  },
+])
 
 // ---- Each main dependency alone, bundled the same way.
 const ALONE: Record<string, string> = {

@@ -4,6 +4,9 @@
  * (vitest's benchmark runner runs no afterAll hooks), and markdown tables that paste into docs/PERFORMANCE.md.
  */
 import { spawn } from 'node:child_process'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import type { BenchOptions } from 'vitest'
 import { bench } from 'vitest'
 
@@ -104,4 +107,21 @@ export function runNode(args: readonly string[], options: { cwd?: string; env?: 
     child.on('error', reject)
     child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`node ${args.join(' ')} exited ${code}: ${err}`))))
   })
+}
+
+/** One of issue 8's goals as one benchmark file measured it: a line of the table `npm run bench` prints last. */
+export interface GoalResult {
+  goal: string
+  measured: string
+  /** undefined when the run could not tell (e.g. the native Argon2 is not installed). */
+  met: boolean | undefined
+}
+
+/** Where each benchmark file leaves its goal results for tests/bench/run.ts (one JSON file per benchmark file). */
+export const GOALS_DIR = fileURLToPath(new URL('../../.bench/goals', import.meta.url))
+
+/** Records `results` under `file` (e.g. `argon2`); tests/bench/run.ts prints them after the run, in file order. */
+export function recordGoals(file: string, results: readonly GoalResult[]): void {
+  mkdirSync(GOALS_DIR, { recursive: true })
+  writeFileSync(join(GOALS_DIR, `${file}.json`), JSON.stringify(results))
 }
