@@ -1,19 +1,22 @@
 /**
- * Password hashing: Argon2id (hash-wasm, WebAssembly) with OWASP's parameters, stored as a PHC string.
- * Verification recomputes the hash and compares in constant time. An unknown login is verified
- * against a dummy hash of the same cost, so response time does not reveal which logins exist.
+ * Password hashing: Argon2id (hash-wasm's WebAssembly, lib/argon2id.ts) with OWASP's parameters, stored as a
+ * PHC string. At ARGON2_PARAMS it runs on one Argon2 instance reused for the life of the process; a stored hash
+ * with other parameters gets an instance of its own for that one verification. Verification recomputes the hash
+ * and compares in constant time. An unknown login is verified against a dummy hash of the same cost, on the
+ * same instance, so response time does not reveal which logins exist.
  */
 
 import { randomBytes, timingSafeEqual } from 'node:crypto'
-import { argon2id } from 'hash-wasm'
+import { type Argon2id, createArgon2id } from './argon2id.js'
 import { normalizePassword } from './password-policy.js'
 
 export { normalizePassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, passwordLength } from './password-policy.js'
 
 /**
  * OWASP Password Storage Cheat Sheet: Argon2id, 7 MiB, 5 iterations, 1 lane — one of its rows of equal
- * strength (46 MiB/t=1 … 7 MiB/t=5), and the fastest of them for hash-wasm, which pays for every fresh MiB
- * of WebAssembly memory on each call (docs/PERFORMANCE.md). Hashes made with other parameters (the former
+ * strength (46 MiB/t=1 … 7 MiB/t=5), and the fastest of them here: hash-wasm's `argon2id()` pays for every
+ * fresh MiB of WebAssembly memory on each call, and on the reused instance (lib/argon2id.ts) the smallest
+ * memory still hashes fastest (docs/PERFORMANCE.md). Hashes made with other parameters (the former
  * default was 19 MiB, t=2) still verify: see needsRehash.
  */
 export const ARGON2_PARAMS = { memorySize: 7168, iterations: 5, parallelism: 1, hashLength: 32, saltLength: 16 } as const
@@ -32,16 +35,43 @@ export interface Argon2Hash {
   hash: Uint8Array
 }
 
-export async function hashPassword(password: string): Promise<string> {
-  return argon2id({
-    password: normalizePassword(password),
-    salt: randomBytes(ARGON2_PARAMS.saltLength),
-    memorySize: ARGON2_PARAMS.memorySize,
-    iterations: ARGON2_PARAMS.iterations,
-    parallelism: ARGON2_PARAMS.parallelism,
-    hashLength: ARGON2_PARAMS.hashLength,
-    outputType: 'encoded',
+let reusable: Promise<Argon2id> | undefined
+
+/** Argon2id at ARGON2_PARAMS on one reused instance, created on first use (a failed creation is retried next time). */
+function argon2idAtParams(): Promise<Argon2id> {
+  reusable ??= createArgon2id(ARGON2_PARAMS).catch((error: unknown) => {
+    reusable = undefined
+    throw error
   })
+  return reusable
+}
+
+type Argon2Parameters = Pick<Argon2Hash, 'memorySize' | 'iterations' | 'parallelism' | 'salt'> & { hashLength: number }
+
+/**
+ * Raw Argon2id of `password` (UTF-8, as hash-wasm encodes strings): on the reused instance when `p` is
+ * ARGON2_PARAMS, else on a throwaway instance (older hashes, until rehash-on-login replaces them).
+ */
+async function argon2idRaw(password: string, p: Argon2Parameters): Promise<Uint8Array> {
+  const { memorySize, iterations, parallelism, salt, hashLength } = p
+  const current =
+    memorySize === ARGON2_PARAMS.memorySize &&
+    iterations === ARGON2_PARAMS.iterations &&
+    parallelism === ARGON2_PARAMS.parallelism &&
+    hashLength === ARGON2_PARAMS.hashLength
+  const argon2 = current ? await argon2idAtParams() : await createArgon2id({ memorySize, iterations, parallelism, hashLength })
+  return argon2.hash(Buffer.from(password, 'utf8'), salt)
+}
+
+const base64NoPadding = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64').replace(/=+$/, '')
+
+/** PHC string, exactly as hash-wasm's `argon2id({ ..., outputType: 'encoded' })` writes it. */
+const encodeArgon2Hash = ({ memorySize, iterations, parallelism, salt, hash }: Argon2Hash): string =>
+  `$argon2id$v=19$m=${memorySize},t=${iterations},p=${parallelism}$${base64NoPadding(salt)}$${base64NoPadding(hash)}`
+
+export async function hashPassword(password: string): Promise<string> {
+  const params = { ...ARGON2_PARAMS, salt: randomBytes(ARGON2_PARAMS.saltLength) }
+  return encodeArgon2Hash({ ...params, hash: await argon2idRaw(normalizePassword(password), params) })
 }
 
 /**
@@ -52,16 +82,8 @@ export async function verifyPassword(password: string, storedHash: string | null
   const parsed = storedHash ? parseArgon2Hash(storedHash) : undefined
   const target = parsed ?? (parseArgon2Hash(DUMMY_HASH) as Argon2Hash)
   const candidate = normalizePassword(password)
-  const computed = await argon2id({
-    // hash-wasm refuses an empty password; it can never match, but still costs one full verification.
-    password: candidate.length > 0 ? candidate : '\u0000',
-    salt: target.salt,
-    memorySize: target.memorySize,
-    iterations: target.iterations,
-    parallelism: target.parallelism,
-    hashLength: target.hash.length,
-    outputType: 'binary',
-  })
+  // Argon2id refuses an empty password; it can never match, but still costs one full verification.
+  const computed = await argon2idRaw(candidate.length > 0 ? candidate : '\u0000', { ...target, hashLength: target.hash.length })
   const equal = timingSafeEqual(computed, target.hash)
   return parsed !== undefined && candidate.length > 0 && equal
 }

@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { BenchOptions } from 'vitest'
 import { bench } from 'vitest'
+import type { WasmMemory } from '../../lib/argon2id.js'
 
 export function median(values: readonly number[]): number {
   if (values.length === 0) return Number.NaN
@@ -108,6 +109,11 @@ export function runNode(args: readonly string[], options: { cwd?: string; env?: 
     child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`node ${args.join(' ')} exited ${code}: ${err}`))))
   })
 }
+
+/** `WebAssembly.Memory` (the project's TypeScript lib has no DOM, hence no WebAssembly types). */
+export const WasmMemoryJs = (
+  globalThis as unknown as { WebAssembly: { Memory: new (descriptor: { initial: number; maximum?: number }) => WasmMemory } }
+).WebAssembly.Memory
 
 /** One of issue 8's goals as one benchmark file measured it: a line of the table `npm run bench` prints last. */
 export interface GoalResult {

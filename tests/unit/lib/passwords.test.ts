@@ -1,5 +1,14 @@
-import { describe, expect, it } from 'vitest'
+import { hash as nativeHash, verify as nativeVerify } from '@node-rs/argon2'
+import { argon2id } from 'hash-wasm'
+import { describe, expect, it, vi } from 'vitest'
+import { createArgon2id } from '../../../lib/argon2id.js'
 import { ARGON2_PARAMS, DUMMY_HASH, hashPassword, needsRehash, parseArgon2Hash, verifyPassword } from '../../../lib/passwords.js'
+
+// lib/argon2id.ts as it is, with instance creations counted: ARGON2_PARAMS must reuse one instance.
+vi.mock('../../../lib/argon2id.js', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../../../lib/argon2id.js')>()
+  return { ...original, createArgon2id: vi.fn(original.createArgon2id) }
+})
 
 describe('passwords', () => {
   it('hashes to an Argon2id PHC string with OWASP parameters and a random salt', async () => {
@@ -58,7 +67,6 @@ describe('passwords', () => {
   })
 
   it('verifies hashes made with other Argon2id parameters (older rows keep working)', async () => {
-    const { argon2id } = await import('hash-wasm')
     const older = await argon2id({
       password: 'older-password',
       salt: new Uint8Array(16).fill(7),
@@ -69,5 +77,70 @@ describe('passwords', () => {
       outputType: 'encoded',
     })
     expect(await verifyPassword('older-password', older)).toBe(true)
+  })
+
+  it('writes the PHC string hash-wasm’s argon2id() writes (outputType encoded) for the same password and salt', async () => {
+    const phc = await hashPassword('securepassword123')
+    const { salt } = parseArgon2Hash(phc)!
+    const { saltLength: _, ...params } = ARGON2_PARAMS
+    expect(phc).toBe(await argon2id({ ...params, password: 'securepassword123', salt, outputType: 'encoded' }))
+  })
+
+  it('makes hashes the reference implementation (@node-rs/argon2) verifies, and verifies the ones it makes', async () => {
+    const ours = await hashPassword('interoperable-password')
+    expect(await nativeVerify(ours, 'interoperable-password')).toBe(true)
+    expect(await nativeVerify(ours, 'interoperable-passworD')).toBe(false)
+    const theirs = await nativeHash('interoperable-password', {
+      algorithm: 2, // Algorithm.Argon2id (a const enum: not importable with isolatedModules)
+      memoryCost: ARGON2_PARAMS.memorySize,
+      timeCost: ARGON2_PARAMS.iterations,
+      parallelism: ARGON2_PARAMS.parallelism,
+      outputLen: ARGON2_PARAMS.hashLength,
+    })
+    expect(needsRehash(theirs)).toBe(false)
+    expect(await verifyPassword('interoperable-password', theirs)).toBe(true)
+    expect(await verifyPassword('interoperable-passworD', theirs)).toBe(false)
+  })
+
+  it('hashes and verifies at ARGON2_PARAMS, unknown logins included, on one reused instance; other parameters on one of their own', async () => {
+    const creations = vi.mocked(createArgon2id)
+    await hashPassword('warm-up') // the shared instance exists from here on
+    creations.mockClear()
+    const current = await hashPassword('securepassword123')
+    expect(await verifyPassword('securepassword123', current)).toBe(true)
+    expect(await verifyPassword('wrong-password', current)).toBe(false)
+    // An unknown login and an unreadable hash (the dummy verification), and an empty password: full verifications too.
+    expect(await verifyPassword('securepassword123', null)).toBe(false)
+    expect(await verifyPassword('securepassword123', 'not-a-hash')).toBe(false)
+    expect(await verifyPassword('', current)).toBe(false)
+    expect(creations).not.toHaveBeenCalled()
+
+    const longerHash = await argon2id({
+      password: 'securepassword123',
+      salt: new Uint8Array(16).fill(5),
+      memorySize: ARGON2_PARAMS.memorySize,
+      iterations: ARGON2_PARAMS.iterations,
+      parallelism: 1,
+      hashLength: 64,
+      outputType: 'encoded',
+    })
+    const twoLanes = await argon2id({
+      password: 'securepassword123',
+      salt: new Uint8Array(16).fill(6),
+      memorySize: ARGON2_PARAMS.memorySize,
+      iterations: ARGON2_PARAMS.iterations,
+      parallelism: 2,
+      hashLength: 32,
+      outputType: 'encoded',
+    })
+    creations.mockClear()
+    expect(await verifyPassword('securepassword123', longerHash)).toBe(true)
+    expect(await verifyPassword('securepassword123', twoLanes)).toBe(true)
+    expect(await verifyPassword('wrong-password', twoLanes)).toBe(false)
+    expect(creations.mock.calls.map(([options]) => [options.hashLength, options.parallelism])).toEqual([
+      [64, 1],
+      [32, 2],
+      [32, 2],
+    ])
   })
 })
