@@ -1,9 +1,10 @@
 /**
  * Limits (issue 6, item 2), on the real endpoints: an oversized body answers 413; a login or display
  * name past its bound 400; a password past its maximum 400 — before any hashing. "Before any hashing"
- * is shown structurally: hash-wasm's argon2id (the only Argon2 the service calls, through
- * lib/passwords.ts) is wrapped to count its calls, and those answers come with zero calls, while a
- * request that gets through validation makes exactly one.
+ * is shown structurally: every Argon2 computation of the service goes through an instance made by
+ * lib/argon2id.ts `createArgon2id` (lib/passwords.ts is its only caller), whose instances are wrapped here
+ * to count their hashes; those answers come with zero, while a request that gets through validation
+ * makes exactly one.
  */
 import { beforeAll, describe, expect, it, vi } from 'vitest'
 import { handler as loginHandler } from '../../../functions/login.js'
@@ -16,13 +17,18 @@ import { invoke, restEvent, uniqueLogin } from '../../support/events.js'
 
 const argon2 = vi.hoisted(() => ({ calls: 0 }))
 
-vi.mock('hash-wasm', async (importOriginal) => {
-  const actual = await importOriginal<typeof import('hash-wasm')>()
+vi.mock('../../../lib/argon2id.js', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('../../../lib/argon2id.js')>()
   return {
     ...actual,
-    argon2id: (...args: Parameters<typeof actual.argon2id>) => {
-      argon2.calls += 1
-      return actual.argon2id(...args)
+    createArgon2id: async (...args: Parameters<typeof actual.createArgon2id>) => {
+      const instance = await actual.createArgon2id(...args)
+      return {
+        hash: (...hashArgs: Parameters<typeof instance.hash>) => {
+          argon2.calls += 1
+          return instance.hash(...hashArgs)
+        },
+      }
     },
   }
 })
