@@ -79,16 +79,30 @@ export function createRecorder(): Recorder {
 }
 
 /**
- * Runs every case once per round, `rounds` times after one warm-up round, rotating the order each round:
- * on a shared, noisy machine a burst of load then hits all cases alike, so their ratios stay meaningful.
+ * Runs every case once per round, `rounds` times after one warm-up round, in a new shuffled order each round
+ * (a fixed-seed shuffle, so runs are comparable): on a shared, noisy machine a burst of load then hits all
+ * cases alike, and no case always follows the same one (a case that leaves garbage behind, such as a
+ * throwaway 19 MiB Argon2 memory, would otherwise slow whichever case always comes next).
  * Answers each case's durations in milliseconds.
  */
 export async function interleaved(cases: Record<string, () => unknown>, rounds: number): Promise<Map<string, number[]>> {
   const names = Object.keys(cases)
   const times = new Map<string, number[]>(names.map((name) => [name, []]))
+  let seed = 20_261_129
+  const random = (): number => {
+    // mulberry32
+    seed = (seed + 0x6d2b79f5) | 0
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
+  }
   for (let round = -1; round < rounds; round++) {
-    for (let i = 0; i < names.length; i++) {
-      const name = names[(i + Math.max(round, 0)) % names.length] as string
+    const order = [...names]
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1))
+      ;[order[i], order[j]] = [order[j] as string, order[i] as string]
+    }
+    for (const name of order) {
       const started = performance.now()
       await (cases[name] as () => unknown)()
       if (round >= 0) times.get(name)?.push(performance.now() - started)
