@@ -26,31 +26,45 @@ import {
 import { fixed, markdownTable, median, recordGoals, runNode } from './support.js'
 
 const out = mkdtempSync(join(tmpdir(), 'attune-auth-bundles-'))
-const PROCESSES = 7
+const PROCESSES = 9
 const kb = (bytes: number): string => (bytes / 1024).toFixed(1)
 
-/** Median `import()` time of an ES module in fresh Node processes (the process start itself not included). */
-async function coldImportMs(file: string): Promise<number> {
+/** One cold `import()` of an ES module in a fresh Node process (the process start itself not included), in ms. */
+async function importOnceMs(file: string): Promise<number> {
   const script = `const t = performance.now(); await import(${JSON.stringify(pathToFileURL(file).href)}); console.log(performance.now() - t)`
-  const times: number[] = []
-  for (let i = 0; i < PROCESSES; i++) times.push(Number(await runNode(['--input-type=module', '-e', script], { cwd: out })))
-  return median(times)
+  return Number(await runNode(['--input-type=module', '-e', script], { cwd: out }))
+}
+
+/**
+ * Median cold `import()` of each file over PROCESSES fresh processes, the files taking turns (one process
+ * each per round), so a burst of load from elsewhere slows all of them alike rather than one.
+ */
+async function coldImportMs(files: readonly string[]): Promise<number[]> {
+  const times = files.map((): number[] => [])
+  for (let round = 0; round < PROCESSES; round++) {
+    for (const [i, file] of files.entries()) times[i]?.push(await importOnceMs(file))
+  }
+  return times.map((t) => median(t))
 }
 
 // ---- Each function, as deployed.
-const rows: string[][] = []
-const measured: { name: string; kb: number; goal: number; importMs: number }[] = []
+const built: { name: string; file: string; bytes: Buffer; top: string }[] = []
 for (const { name, entry } of functionEntries()) {
   const result = await build(functionBuildOptions(entry, out))
   const file = join(out, `${name}.mjs`)
-  const bytes = readFileSync(file)
-  const budget = budgetKb(name)
-  const goal = goalKb(name)
   const top = [...bytesByPackage(result.metafile)]
     .slice(0, 6)
     .map(([pkg, size]) => `${pkg} ${kb(size)}`)
     .join(', ')
-  const importMs = await coldImportMs(file)
+  built.push({ name, file, bytes: readFileSync(file), top })
+}
+const importTimes = await coldImportMs(built.map((b) => b.file))
+const rows: string[][] = []
+const measured: { name: string; kb: number; goal: number; importMs: number }[] = []
+for (const [i, { name, bytes, top }] of built.entries()) {
+  const budget = budgetKb(name)
+  const goal = goalKb(name)
+  const importMs = importTimes[i] as number
   measured.push({ name, kb: bytes.length / 1024, goal, importMs })
   rows.push([
     name,
@@ -117,18 +131,23 @@ const ALONE: Record<string, string> = {
   '@middy/core + header-normalizer':
     "export { default as middy } from '@middy/core'; export { default as normalizer } from '@middy/http-header-normalizer'",
 }
-const aloneRows: string[][] = []
-for (const [label, contents] of Object.entries(ALONE)) {
-  const name = `alone-${aloneRows.length}`
+const aloneFiles: string[] = []
+for (const contents of Object.values(ALONE)) {
+  const file = join(out, `alone-${aloneFiles.length}.mjs`)
   await build({
     ...functionBundleOptions(),
-    stdin: { contents, resolveDir: ROOT, loader: 'ts', sourcefile: `${name}.ts` },
-    outfile: join(out, `${name}.mjs`),
+    stdin: { contents, resolveDir: ROOT, loader: 'ts', sourcefile: `alone-${aloneFiles.length}.ts` },
+    outfile: file,
     logLevel: 'silent',
   })
-  const file = join(out, `${name}.mjs`)
-  aloneRows.push([label, kb(readFileSync(file).length), fixed(await coldImportMs(file))])
+  aloneFiles.push(file)
 }
+const aloneTimes = await coldImportMs(aloneFiles)
+const aloneRows = Object.keys(ALONE).map((label, i) => [
+  label,
+  kb(readFileSync(aloneFiles[i] as string).length),
+  fixed(aloneTimes[i] as number),
+])
 
 console.log(
   markdownTable('What the dependencies cost, each bundled alone the same way', ['bundle', 'minified KB', 'cold import ms'], aloneRows),
