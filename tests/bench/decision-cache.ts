@@ -1,18 +1,19 @@
 /**
- * A benchmark-only prototype of a bounded in-container cache of the authorizer's Allow decisions,
- * to measure what it would save before anything changes in lib/ (issue 8).
+ * A benchmark-only prototype of a bounded in-container cache of the authorizer's Allow decisions — the
+ * session's state included — to measure what it would save (issue 8). Not adopted: see docs/PERFORMANCE.md.
  *
- * - Key: the bearer token, exactly. One cache belongs to one set of authorizer dependencies (one token
- *   service, one secret and its rotation partner), so a decision never outlives or crosses a secret.
+ * - Built on lib/verified-tokens.ts: keyed by the token's SHA-256, bounded (least recently used out first),
+ *   one cache per set of authorizer dependencies (one token service, one secret and its rotation partner),
+ *   so a decision never crosses a secret.
  * - Value: the Allow decision, kept until the token expires or `maxAgeSeconds` pass, whichever is first.
- *   `maxAgeSeconds` bounds how late this container notices a logout or a revoked session; API Gateway's
- *   own authorizer cache (serverless.yml `authorizerCacheTtl`, 300 s) already allows that much on our routes.
+ *   `maxAgeSeconds` bounds how late this container notices a logout or a revoked session: the same trade
+ *   as API Gateway's own authorizer cache (serverless.yml `authorizerCacheTtl`, 0 by default).
  * - Only Allow is cached: a refused token costs a full decision each time, so junk tokens cannot fill the cache.
- * - At most `maxEntries` decisions; the least recently used goes first (Map keeps insertion order).
  */
 import { decodeJwt } from 'jose'
 import type { AuthorizerDependencies, AuthorizerEvent, Decision } from '../../lib/authorizer.js'
 import { bearerToken, decide } from '../../lib/authorizer.js'
+import { createVerifiedTokenCache } from '../../lib/verified-tokens.js'
 
 type Allow = Extract<Decision, { effect: 'Allow' }>
 
@@ -30,27 +31,11 @@ export interface DecisionCache {
 }
 
 export function createDecisionCache({ maxEntries, maxAgeSeconds, now = Date.now }: DecisionCacheOptions): DecisionCache {
-  const entries = new Map<string, { decision: Allow; until: number }>()
+  // lib/verified-tokens.ts's bounded, expiring store, holding decisions instead of claims.
+  const entries = createVerifiedTokenCache<Allow>({ maxEntries, now })
   return {
-    get(token) {
-      const entry = entries.get(token)
-      if (!entry) return undefined
-      entries.delete(token)
-      if (now() >= entry.until) return undefined
-      entries.set(token, entry) // most recently used last
-      return entry.decision
-    },
-    set(token, decision, expiresAt) {
-      const until = Math.min(expiresAt * 1000, now() + maxAgeSeconds * 1000)
-      if (until <= now()) return
-      entries.delete(token)
-      while (entries.size >= maxEntries) {
-        const oldest = entries.keys().next()
-        if (oldest.done) break
-        entries.delete(oldest.value)
-      }
-      entries.set(token, { decision, until })
-    },
+    get: (token) => entries.get(token),
+    set: (token, decision, expiresAt) => entries.set(token, decision, Math.min(expiresAt * 1000, now() + maxAgeSeconds * 1000)),
     get size() {
       return entries.size
     },
