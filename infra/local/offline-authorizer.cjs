@@ -20,6 +20,7 @@ const { createHash } = require('node:crypto')
 const { existsSync, mkdirSync, renameSync, writeFileSync } = require('node:fs')
 const { join } = require('node:path')
 const { pathToFileURL } = require('node:url')
+const { installGateway } = require('./offline-gateway.cjs')
 
 const [bundle] = buildSync({
   entryPoints: [join(__dirname, 'offline-authorizer.ts')],
@@ -51,12 +52,17 @@ module.exports = function attuneAuthenticationProvider(endpoint, functionKey, me
   return {
     name,
     scheme: name,
-    getAuthenticateFunction: () => ({
-      async authenticate(request, h) {
-        loaded ??= import(pathToFileURL(outfile).href)
-        const { authenticate } = await loaded
-        return authenticate(endpoint, request, h)
-      },
-    }),
+    // hapi calls the scheme with its server, before serverless-offline adds the routes: the one place we
+    // reach that server, to answer unknown routes and pass bodies on as API Gateway does (offline-gateway.cjs).
+    getAuthenticateFunction: (server) => {
+      installGateway(server)
+      return {
+        async authenticate(request, h) {
+          loaded ??= import(pathToFileURL(outfile).href)
+          const { authenticate } = await loaded
+          return authenticate(endpoint, request, h)
+        },
+      }
+    },
   }
 }

