@@ -2,9 +2,15 @@
  * HTTP framing for API Gateway REST (v1) proxy events: the middy stack every handler shares.
  * It parses and validates the JSON body, answers `{"data": ...}` on success and `{"error", "code"}`
  * on failure, and never lets a client error become a 500 or a 500 reveal anything internal.
+ *
+ * The stack, in order: header names to lower case; one log line per request; the caller from the
+ * authorizer's context (protected routes: a 401 before the body is looked at); the body's limits (required,
+ * at most MAX_BODY_BYTES, a JSON content type, UTF-8); @middy/http-json-body-parser; then the handler, which
+ * validates the parsed body against the route's schema.
  */
 import middy from '@middy/core'
 import httpHeaderNormalizer from '@middy/http-header-normalizer'
+import httpJsonBodyParser from '@middy/http-json-body-parser'
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda'
 import * as v from 'valibot'
 import type { ClientInfo } from './auth.js'
@@ -71,16 +77,19 @@ export function jsonRoute<S extends AnySchema | undefined = undefined, A extends
   handle: (request: HttpRequest<BodyOf<S>, UserOf<A>>) => Promise<unknown>,
 ): middy.MiddyfiedHandler<APIGatewayProxyEvent, APIGatewayProxyResult> {
   const status = options.status ?? 200
+  const users = new WeakMap<APIGatewayProxyEvent, AuthenticatedUser>()
   // Answer (503, and its log line) half a second before Lambda would stop the function mid-wait.
-  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>({ timeoutEarlyInMillis: 500 })
+  const route = middy<APIGatewayProxyEvent, APIGatewayProxyResult>({ timeoutEarlyInMillis: 500 })
     .use(httpHeaderNormalizer())
     .use(requestLog())
-    .handler(async (event, context) => {
-      const user = (options.authenticated ? requireAuth(event) : undefined) as UserOf<A>
-      const body = (options.body ? parseBody(event, options.body, options.bodyOptional) : undefined) as BodyOf<S>
-      const data = await handle({ event, context, body, user, client: clientInfo(event) })
-      return jsonResponse(status, options.unwrapped ? data : { data }, options.headers)
-    })
+  if (options.authenticated) route.use({ before: (request) => void users.set(request.event, requireAuth(request.event)) })
+  if (options.body) route.use(jsonBodyLimits(options.bodyOptional ?? false)).use(httpJsonBodyParser(PARSER_OPTIONS))
+  return route.handler(async (event, context) => {
+    const user = users.get(event) as UserOf<A>
+    const body = (options.body ? validateBody(options.body, event.body as unknown) : undefined) as BodyOf<S>
+    const data = await handle({ event, context, body, user, client: clientInfo(event) })
+    return jsonResponse(status, options.unwrapped ? data : { data }, options.headers)
+  })
 }
 
 /** Logs one structured line per request with its ids, route and outcome; maps any error to the API's error body. */
@@ -116,38 +125,59 @@ function requestLog(): middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxy
 
 const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i
 
-/** Reads the body as API Gateway delivers it (text or base64) and validates it against `schema`. */
-export function parseBody<S extends AnySchema>(event: APIGatewayProxyEvent, schema: S, optional = false): v.InferOutput<S> {
-  const contentType = header(event, 'content-type')
-  const raw = event.body
-  if (raw === null || raw === undefined || raw.length === 0) {
-    if (!optional) throw badRequest('Request body is required')
-    return validate(schema, {})
+/**
+ * The content type is checked before the parser, case-insensitively as RFC 9110 wants (the parser's own
+ * check is case-sensitive). `disableContentTypeCheck` is in 6.4.5's code but missing from its types.
+ */
+const PARSER_OPTIONS = { disableContentTypeCheck: true } as Parameters<typeof httpJsonBodyParser>[0]
+
+/** The parser's two refusals (both 415 in @middy/http-json-body-parser 6): only malformed JSON is the client's 400. */
+const MALFORMED_JSON = 'Invalid or malformed JSON was provided'
+
+/**
+ * What @middy/http-json-body-parser does not check, before it runs: a body is present (or, for an optional
+ * body, read as `{}`), at most MAX_BODY_BYTES, sent as JSON (any `+json` type, any letter case), and UTF-8
+ * when base64-encoded (the parser would decode invalid bytes to U+FFFD). After it, its malformed-JSON 415
+ * becomes our 400.
+ */
+function jsonBodyLimits(optional: boolean): middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
+  return {
+    before: ({ event }) => {
+      const raw = event.body
+      if (raw === null || raw === undefined || raw.length === 0) {
+        if (!optional) throw badRequest('Request body is required')
+        event.body = '{}'
+        event.isBase64Encoded = false
+        return
+      }
+      const size = event.isBase64Encoded ? Math.floor((raw.length * 3) / 4) : Buffer.byteLength(raw, 'utf8')
+      if (size > MAX_BODY_BYTES) throw new ApiError('PAYLOAD_TOO_LARGE', `Request body must be at most ${MAX_BODY_BYTES} bytes`)
+      const contentType = header(event, 'content-type')
+      if (contentType === undefined || !JSON_MEDIA_TYPE.test(contentType)) {
+        throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json')
+      }
+      if (event.isBase64Encoded) {
+        try {
+          new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(raw, 'base64'))
+        } catch {
+          throw badRequest('Request body is not valid UTF-8')
+        }
+      }
+    },
+    onError: (request) => {
+      const error = request.error as { message?: unknown; cause?: { package?: unknown } } | null
+      if (error?.cause?.package !== '@middy/http-json-body-parser') return
+      request.error =
+        error.message === MALFORMED_JSON
+          ? badRequest('Request body is not valid JSON')
+          : new ApiError('UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json')
+    },
   }
-  const size = event.isBase64Encoded ? Math.floor((raw.length * 3) / 4) : Buffer.byteLength(raw, 'utf8')
-  if (size > MAX_BODY_BYTES) throw new ApiError('PAYLOAD_TOO_LARGE', `Request body must be at most ${MAX_BODY_BYTES} bytes`)
-  if (contentType === undefined || !JSON_MEDIA_TYPE.test(contentType)) {
-    throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json')
-  }
-  let text = raw
-  if (event.isBase64Encoded) {
-    try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(raw, 'base64'))
-    } catch {
-      throw badRequest('Request body is not valid UTF-8')
-    }
-  }
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch {
-    throw badRequest('Request body is not valid JSON')
-  }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw badRequest('Request body must be a JSON object')
-  return validate(schema, json)
 }
 
-function validate<S extends AnySchema>(schema: S, json: unknown): v.InferOutput<S> {
+/** The parsed body, checked against the route's schema. */
+function validateBody<S extends AnySchema>(schema: S, json: unknown): v.InferOutput<S> {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw badRequest('Request body must be a JSON object')
   const result = v.safeParse(schema, json)
   if (!result.success) throw badRequest(describeIssue(result.issues[0]))
   return result.output

@@ -61,6 +61,14 @@ describe('function bundles', () => {
 
   const entries = functionEntries()
 
+  it('parse JSON bodies with @middy/http-json-body-parser, the parser the specification names', async () => {
+    for (const name of ['register', 'login', 'refresh', 'change-password', 'logout']) {
+      const entry = entries.find((f) => f.name === name)?.entry as string
+      const result = await build({ ...functionBuildOptions(entry, join(ROOT, '.esbuild', 'budget')), write: false })
+      expect([...bytesByPackage(result.metafile).keys()], name).toContain('@middy/http-json-body-parser')
+    }
+  }, 60_000)
+
   it('exist for every function', () => {
     expect(entries.map((f) => f.name)).toContain('authorizer')
     expect(entries.length).toBeGreaterThan(1)
