@@ -20,7 +20,7 @@ function dependencies(): AuthorizerDependencies & { simpleResponses: boolean } {
     configureLogging(config)
     deps = {
       tokens: createTokenService(config.jwt),
-      sessions: createSessionRepository(createSql(config.database)),
+      sessions: createSessionRepository(createSql(config.database), config.sessions),
       simpleResponses: config.authorizerSimpleResponses,
     }
   }

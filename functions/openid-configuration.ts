@@ -4,9 +4,9 @@ import { openIdConfiguration } from '../lib/discovery.js'
 import { jsonRoute } from '../lib/http.js'
 import { configureLogging } from '../lib/log.js'
 
-// Only the configuration: this function never touches the database or a key.
-export const handler = jsonRoute({ unwrapped: true, headers: { 'Cache-Control': 'public, max-age=300' } }, async ({ event }) => {
+// Only the configuration: this function never touches the database, a key or the request's headers.
+export const handler = jsonRoute({ unwrapped: true, headers: { 'Cache-Control': 'public, max-age=300' } }, async () => {
   const config = getConfig()
   configureLogging(config)
-  return openIdConfiguration(config, event)
+  return openIdConfiguration(config)
 })

@@ -19,16 +19,20 @@ export const BUNDLE_GOALS_KB = { authorizer: 60, other: 100 } as const
 
 /**
  * What tests/unit/infra/bundles.test.ts enforces, in KiB: today's sizes rounded up to the next 5 KiB where
- * they are above the goal, so the suite passes now and fails on any growth. Lower these as bundles shrink.
+ * they are above the goal, so the suite passes now and fails on any growth. Lower these as bundles shrink;
+ * raise one only with the reason beside it.
+ * The hardening raised them: @middy/http-json-body-parser (2.5 KiB with @middy/util, the body parser the
+ * specification names), the session rules written in SQL (ownership, maximum age, the per-identity cap), the
+ * fail-closed secret checks, the password-change transaction and the canonical token form (about 6 KiB).
  */
 export const BUNDLE_BUDGETS_KB: Readonly<Record<string, number>> = {
-  authorizer: 80, // issue 8 goal: 60 KB (77.5 KiB: postgres.js alone is 37)
-  register: 125, // issue 8 goal: 100 KB (121 KiB: hash-wasm is 28 of it)
-  login: 125, // issue 8 goal: 100 KB
-  'change-password': 125, // issue 8 goal: 100 KB
+  authorizer: 85, // issue 8 goal: 60 KB (81.7 KiB: postgres.js alone is 37)
+  register: 135, // issue 8 goal: 100 KB (130 KiB: hash-wasm is 28 of it)
+  login: 135, // issue 8 goal: 100 KB
+  'change-password': 135, // issue 8 goal: 100 KB
   jwks: 50, // only the token service: 43 KiB
   'openid-configuration': 25, // only the configuration: 20 KiB
-  '*': 100, // the goal: every other function that does not hash is at 90-93 KiB
+  '*': 105, // the goal is 100: every other function that does not hash is at 101-102 KiB
 }
 
 export const budgetKb = (name: string): number => BUNDLE_BUDGETS_KB[name] ?? (BUNDLE_BUDGETS_KB['*'] as number)

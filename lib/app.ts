@@ -9,12 +9,14 @@ import type { Config } from './config.js'
 import { getConfig } from './config.js'
 import type { Sql } from './db/client.js'
 import { createSql } from './db/client.js'
+import { createCredentialRepository } from './db/credentials.js'
 import type { IdentityRepository } from './db/identities.js'
 import { createIdentityRepository } from './db/identities.js'
 import type { SessionRepository } from './db/sessions.js'
 import { createSessionRepository } from './db/sessions.js'
 import { configureLogging, logger } from './log.js'
 import type { PasswordHashing } from './passwords.js'
+import { createPseudonymizer } from './pseudonyms.js'
 import type { TokenService } from './tokens.js'
 import { createTokenService } from './tokens.js'
 
@@ -29,13 +31,14 @@ export interface App {
 
 type Parts = Omit<App, 'auth'>
 
-function authFor({ config, identities, sessions, tokens }: Parts, passwords: PasswordHashing | undefined): AuthService {
+function authFor({ config, sql, identities, sessions, tokens }: Parts, passwords: PasswordHashing | undefined): AuthService {
   return createAuthService({
     identities,
     sessions,
+    credentials: createCredentialRepository(sql, config.sessions),
     tokens,
     logger,
-    sessionLifetime: config.jwt.refreshExpiration,
+    pseudonymize: createPseudonymizer(config.pseudonymKey),
     refreshReuseGrace: config.jwt.refreshReuseGrace,
     passwords,
   })
@@ -47,8 +50,8 @@ export function createApp(config: Config, passwords?: PasswordHashing): App {
   const parts: Parts = {
     config,
     sql,
-    identities: createIdentityRepository(sql),
-    sessions: createSessionRepository(sql),
+    identities: createIdentityRepository(sql, config.sessions),
+    sessions: createSessionRepository(sql, config.sessions),
     tokens: createTokenService(config.jwt),
   }
   return { ...parts, auth: authFor(parts, passwords) }

@@ -4,12 +4,14 @@
  * Storage and tokens are passed in, so tests use the real database and real tokens.
  */
 import { randomUUID } from 'node:crypto'
+import type { CredentialRepository } from './db/credentials.js'
 import type { Identity, IdentityRepository } from './db/identities.js'
 import { LoginTakenError } from './db/identities.js'
 import type { SessionRepository } from './db/sessions.js'
 import { ApiError, bearerRefused, conflict, MESSAGES, unauthorized } from './errors.js'
 import type { Logger } from './log.js'
 import type { PasswordHashing } from './passwords.js'
+import type { Pseudonymize } from './pseudonyms.js'
 import type { ChangePasswordInput, LoginInput, LogoutInput, RefreshInput, RegisterInput } from './schemas.js'
 import type { TokenPair, TokenService, VerifiedToken } from './tokens.js'
 import { TokenError } from './tokens.js'
@@ -21,8 +23,11 @@ export interface Profile {
   display_name: string | null
 }
 
-/** `POST /auth/change-password`'s body. */
-export interface PasswordChanged {
+/**
+ * `POST /auth/change-password`'s body: the seed's two fields, and the session's new token pair (its
+ * refresh token from before the change no longer works).
+ */
+export interface PasswordChanged extends TokenPair {
   success: true
   message: 'Password changed successfully'
 }
@@ -68,10 +73,11 @@ export interface AuthService {
 export interface AuthDependencies {
   identities: IdentityRepository
   sessions: SessionRepository
+  credentials: CredentialRepository
   tokens: TokenService
   logger: Logger
-  /** Seconds a session lives without a refresh (the refresh token's lifetime). */
-  sessionLifetime: number
+  /** Keyed hashes of typed logins for the logs (a login field sometimes holds a password). */
+  pseudonymize: Pseudonymize
   /** Seconds during which a just-retired refresh token gets the same successor instead of counting as a replay. */
   refreshReuseGrace: number
   /**
@@ -82,7 +88,7 @@ export interface AuthDependencies {
 }
 
 export function createAuthService(deps: AuthDependencies): AuthService {
-  const { identities, sessions, tokens, logger } = deps
+  const { identities, sessions, credentials, tokens, logger, pseudonymize } = deps
   const passwords = (): PasswordHashing => {
     if (!deps.passwords) throw new Error('password hashing is not wired into this function (pass passwordHashing to getApp)')
     return deps.passwords
@@ -95,23 +101,33 @@ export function createAuthService(deps: AuthDependencies): AuthService {
       id: randomUUID(),
       refreshTokenId: refresh.tokenId,
       refreshIssuedAt: refresh.issuedAt,
-      lifetime: deps.sessionLifetime,
       userAgent: client.userAgent,
       sourceIp: client.sourceIp,
     }
     return { session, refresh }
   }
 
-  async function openSession(identity: Identity, client: ClientInfo): Promise<TokenPair> {
+  /** Opens a session for a login whose password verified at `identity.credentialsVersion`; 401 if it changed since. */
+  async function openSession(identity: Identity, client: ClientInfo, loginHash: string): Promise<TokenPair> {
     const { session, refresh } = newSession(client)
-    await sessions.create({ ...session, identityId: identity.id })
-    return tokens.issuePair({ identityId: identity.id, login: identity.login, sessionId: session.id }, refresh)
+    if (!(await sessions.open({ ...session, identityId: identity.id, credentialsVersion: identity.credentialsVersion }))) {
+      logger.info('login refused', {
+        event: 'auth.login',
+        outcome: 'failure',
+        reason: 'credentials_changed',
+        identityId: identity.id,
+        loginHash,
+      })
+      throw unauthorized(MESSAGES.invalidCredentials)
+    }
+    logger.info('login succeeded', { event: 'auth.login', outcome: 'success', identityId: identity.id, sessionId: session.id, loginHash })
+    return tokens.issuePair({ identityId: identity.id, sessionId: session.id }, refresh)
   }
 
   /** The password just proved right, hashed again at today's parameters; a failure is logged, the login goes on. */
   async function rehash(identity: Identity, password: string): Promise<void> {
     try {
-      await identities.updatePasswordHash(identity.id, await passwords().hashPassword(password))
+      await identities.rehashPassword(identity.id, identity.credentialsVersion, await passwords().hashPassword(password))
       logger.info('password rehashed', { event: 'auth.rehash', outcome: 'success', identityId: identity.id })
     } catch (error) {
       logger.warn('password rehash failed', { event: 'auth.rehash', outcome: 'failure', identityId: identity.id, error })
@@ -128,26 +144,31 @@ export function createAuthService(deps: AuthDependencies): AuthService {
         identity = await identities.create({ login, displayName: display_name || null, passwordHash }, session)
       } catch (error) {
         if (error instanceof LoginTakenError) {
-          logger.info('registration refused', { event: 'auth.register', outcome: 'failure', reason: 'login_taken', login })
+          logger.info('registration refused', {
+            event: 'auth.register',
+            outcome: 'failure',
+            reason: 'login_taken',
+            loginHash: pseudonymize(login),
+          })
           throw conflict(MESSAGES.loginTaken)
         }
         throw error
       }
-      logger.info('identity registered', { event: 'auth.register', outcome: 'success', identityId: identity.id, login: identity.login })
-      return tokens.issuePair({ identityId: identity.id, login: identity.login, sessionId: session.id }, refresh)
+      logger.info('identity registered', { event: 'auth.register', outcome: 'success', identityId: identity.id, sessionId: session.id })
+      return tokens.issuePair({ identityId: identity.id, sessionId: session.id }, refresh)
     },
 
     async login({ login, password }, client) {
+      const loginHash = pseudonymize(login)
       const identity = await identities.findByLogin(login)
       // Always one Argon2 verification: an unknown login is checked against a dummy hash of equal cost.
       const valid = await passwords().verifyPassword(password, identity?.passwordHash)
       if (!identity || !valid) {
-        logger.info('login refused', { event: 'auth.login', outcome: 'failure', reason: 'invalid_credentials', login })
+        logger.info('login refused', { event: 'auth.login', outcome: 'failure', reason: 'invalid_credentials', loginHash })
         throw unauthorized(MESSAGES.invalidCredentials)
       }
-      logger.info('login succeeded', { event: 'auth.login', outcome: 'success', identityId: identity.id, login: identity.login })
       if (identity.passwordHash && passwords().needsRehash(identity.passwordHash)) await rehash(identity, password)
-      return openSession(identity, client)
+      return openSession(identity, client, loginHash)
     },
 
     async refresh({ refresh_token }) {
@@ -161,10 +182,10 @@ export function createAuthService(deps: AuthDependencies): AuthService {
       }
       const next = tokens.newRefreshTokenId()
       const result = await sessions.rotate({
+        identityId: presented.identityId,
         sessionId: presented.sessionId,
         presentedTokenId: presented.tokenId,
         next: { refreshTokenId: next.tokenId, refreshIssuedAt: next.issuedAt },
-        lifetime: deps.sessionLifetime,
         graceSeconds: deps.refreshReuseGrace,
       })
       const log = { event: 'auth.refresh', identityId: presented.identityId, sessionId: presented.sessionId }
@@ -177,9 +198,16 @@ export function createAuthService(deps: AuthDependencies): AuthService {
           throw new ApiError('REFRESH_TOKEN_REUSED', MESSAGES.refreshTokenReused)
         case 'rotated':
         case 'grace':
-          logger.info('tokens refreshed', { ...log, outcome: 'success', grace: result.outcome === 'grace' })
+          if (result.outcome === 'grace') {
+            // An honest retry, or a thief who was first: either way only the same pair is answered again.
+            logger.warn('retired refresh token presented within the grace window: the same pair answered again', {
+              ...log,
+              outcome: 'success',
+              reason: 'refresh_grace',
+            })
+          } else logger.info('tokens refreshed', { ...log, outcome: 'success' })
           return tokens.issuePair(
-            { identityId: result.identityId, login: result.login, sessionId: presented.sessionId },
+            { identityId: presented.identityId, sessionId: presented.sessionId },
             { tokenId: result.refreshTokenId, issuedAt: result.refreshIssuedAt },
           )
       }
@@ -195,19 +223,31 @@ export function createAuthService(deps: AuthDependencies): AuthService {
       const identity = await identities.findById(identityId)
       const valid = await passwords().verifyPassword(current_password, identity?.passwordHash)
       if (!identity) throw bearerRefused(MESSAGES.invalidToken)
+      const log = { event: 'auth.change_password', identityId, sessionId }
       if (!valid) {
-        logger.info('password change refused', {
-          event: 'auth.change_password',
-          outcome: 'failure',
-          reason: 'invalid_current_password',
-          identityId,
-        })
+        logger.info('password change refused', { ...log, outcome: 'failure', reason: 'invalid_current_password' })
         throw new ApiError('UNAUTHORIZED', MESSAGES.invalidCurrentPassword)
       }
-      await identities.updatePasswordHash(identity.id, await passwords().hashPassword(new_password))
-      const ended = await sessions.revokeAll(identity.id, 'password_changed', sessionId)
-      logger.info('password changed', { event: 'auth.change_password', outcome: 'success', identityId, otherSessionsEnded: ended })
-      return { success: true, message: 'Password changed successfully' }
+      const next = tokens.newRefreshTokenId()
+      const result = await credentials.changePassword({
+        identityId,
+        verifiedVersion: identity.credentialsVersion,
+        passwordHash: await passwords().hashPassword(new_password),
+        sessionId,
+        next: { refreshTokenId: next.tokenId, refreshIssuedAt: next.issuedAt },
+      })
+      switch (result.outcome) {
+        case 'stale':
+          // Another change committed after this one verified the password: the one verified is no longer current.
+          logger.info('password change refused', { ...log, outcome: 'failure', reason: 'credentials_changed' })
+          throw new ApiError('UNAUTHORIZED', MESSAGES.invalidCurrentPassword)
+        case 'session_ended':
+          logger.info('password change refused', { ...log, outcome: 'failure', reason: 'session_ended' })
+          throw bearerRefused(MESSAGES.sessionEnded)
+        case 'changed':
+          logger.info('password changed', { ...log, outcome: 'success', otherSessionsEnded: result.otherSessionsEnded })
+          return { success: true, message: 'Password changed successfully', ...(await tokens.issuePair({ identityId, sessionId }, next)) }
+      }
     },
 
     async logout({ identityId, sessionId }, { scope }) {

@@ -5,7 +5,9 @@
  * name) or the token of a REST TOKEN event, verifies it as an access token, and answers an IAM policy
  * (or, for HTTP API payload 2.0 with simple responses, `{isAuthorized, context}`):
  * - Allow, with context `{identityId, login, sessionId}` for the handlers (`requireAuth`), when the token
- *   verifies and its session is still active (one indexed lookup: logout and replay reach access tokens);
+ *   verifies and its session is still active AND belongs to the token's subject (one indexed lookup: logout
+ *   and replay reach access tokens, and a token pairing one identity with another's session is refused).
+ *   `login` comes from the identity's row: it is display text chosen by the user, never an authority.
  * - Deny, with context `{error, code}` holding the seed's message, which the ACCESS_DENIED Gateway
  *   Response turns into `401 {"error", "code": "UNAUTHORIZED"}`.
  * The policy covers every method and path of the stage, so a decision cached by API Gateway for one
@@ -53,7 +55,7 @@ export function bearerToken(event: AuthorizerEvent): string | undefined {
 
 export interface AuthorizerDependencies {
   tokens: TokenService
-  sessions: Pick<SessionRepository, 'isActive'>
+  sessions: Pick<SessionRepository, 'find'>
 }
 
 export async function decide(event: AuthorizerEvent, { tokens, sessions }: AuthorizerDependencies): Promise<Decision> {
@@ -66,10 +68,11 @@ export async function decide(event: AuthorizerEvent, { tokens, sessions }: Autho
     if (!(error instanceof TokenError)) throw error
     return { effect: 'Deny', error: error.reason === 'expired' ? MESSAGES.expiredToken : MESSAGES.invalidToken, code: 'UNAUTHORIZED' }
   }
-  if (!(await sessions.isActive(verified.sessionId))) {
-    return { effect: 'Deny', error: MESSAGES.sessionEnded, code: 'UNAUTHORIZED' }
-  }
-  return { effect: 'Allow', identityId: verified.identityId, login: verified.login, sessionId: verified.sessionId }
+  const session = await sessions.find(verified.identityId, verified.sessionId)
+  // No session of this identity by that id: the token pairs an identity with someone else's (or no) session.
+  if (!session) return { effect: 'Deny', error: MESSAGES.invalidToken, code: 'UNAUTHORIZED' }
+  if (!session.active) return { effect: 'Deny', error: MESSAGES.sessionEnded, code: 'UNAUTHORIZED' }
+  return { effect: 'Allow', identityId: verified.identityId, login: session.login, sessionId: verified.sessionId }
 }
 
 /** `arn:aws:execute-api:region:account:api/stage/*\/*` from the method ARN of the request. */

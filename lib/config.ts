@@ -9,11 +9,17 @@ import * as v from 'valibot'
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const
 export type LogLevel = (typeof LOG_LEVELS)[number]
 
-/** Stages where a missing JWT_SECRET falls back to an insecure development value. Every other stage is production. */
-export const DEVELOPMENT_STAGES: readonly string[] = ['local', 'test']
+/**
+ * The one stage where missing secrets fall back to public development values (`npm start` sets it). Every
+ * other stage, and an unset STAGE, is production: its secrets must be set, long and not guessable.
+ */
+export const DEVELOPMENT_STAGE = 'local'
 
 export const INSECURE_DEVELOPMENT_SECRET = 'attune-insecure-development-secret-do-not-use-in-production'
+export const INSECURE_DEVELOPMENT_PSEUDONYM_KEY = 'attune-insecure-development-pseudonym-key-do-not-use'
 export const MIN_SECRET_BYTES = 32
+/** A secret with fewer distinct bytes than this is refused outside development (e.g. `'a' * 32`, a short word repeated). */
+export const MIN_SECRET_DISTINCT_BYTES = 16
 
 export const SIGNING_ALGORITHMS = ['HS256', 'ES256', 'RS256'] as const
 export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number]
@@ -27,12 +33,11 @@ export interface AsymmetricKeys {
 }
 
 export interface Config {
+  /** STAGE, or `(unset)`: an unset stage is production. */
   stage: string
   production: boolean
   jwt: {
     secret: Uint8Array
-    /** True when JWT_SECRET was not set and the development default is in use. */
-    insecureSecret: boolean
     /** The secret being rotated out: verifies (never signs) until previousSecretUntil. */
     previousSecret: Uint8Array | undefined
     /** Milliseconds since the epoch. */
@@ -46,6 +51,9 @@ export interface Config {
     issuer: string
     audience: string
   }
+  sessions: SessionPolicy
+  /** HMAC key for the pseudonyms of logins (and, later, source addresses) in logs and counters. */
+  pseudonymKey: Uint8Array
   database: {
     url: string
     poolMax: number
@@ -58,6 +66,18 @@ export interface Config {
   logLevel: LogLevel
   /** Non-fatal findings to log once the logger exists (e.g. "JWT_SECRET not set"). */
   warnings: string[]
+}
+
+/** How long sessions live and how many an identity keeps; enforced in SQL by lib/db/sessions.ts. */
+export interface SessionPolicy {
+  /** Seconds a session lives without a refresh (the refresh token's lifetime). */
+  idleLifetime: number
+  /** Seconds a session lives at most from its creation, however often it is refreshed. */
+  maxAge: number
+  /** Active sessions an identity keeps at most: opening one more ends the oldest. */
+  maxPerIdentity: number
+  /** Days an ended or expired session is kept (for GET /auth/sessions history and investigations) before deletion. */
+  retentionDays: number
 }
 
 export class ConfigError extends Error {
@@ -90,11 +110,11 @@ const timestamp = v.optional(
 const nonEmpty = (fallback: string) => v.optional(v.pipe(v.string(), v.trim(), v.nonEmpty('must not be empty')), fallback)
 
 const EnvSchema = v.object({
-  STAGE: nonEmpty('local'),
+  STAGE: v.optional(v.pipe(v.string(), v.trim(), v.nonEmpty('must not be empty'))),
   JWT_SECRET: v.optional(v.string()),
   JWT_ACCESS_EXPIRATION: positiveInt(3600),
   JWT_REFRESH_EXPIRATION: positiveInt(604800),
-  JWT_REFRESH_REUSE_GRACE: wholeNumber(10),
+  JWT_REFRESH_REUSE_GRACE: wholeNumber(5),
   JWT_PREVIOUS_SECRET: v.optional(v.string()),
   JWT_ALGORITHM: v.optional(v.picklist(SIGNING_ALGORITHMS, `must be one of ${SIGNING_ALGORITHMS.join(', ')}`), 'HS256'),
   JWT_PRIVATE_KEY: v.optional(v.string()),
@@ -102,6 +122,10 @@ const EnvSchema = v.object({
   JWT_PREVIOUS_SECRET_UNTIL: timestamp,
   JWT_ISSUER: nonEmpty('attune-auth'),
   JWT_AUDIENCE: nonEmpty('attune-api'),
+  SESSION_MAX_AGE: positiveInt(30 * 24 * 3600),
+  SESSION_RETENTION_DAYS: positiveInt(30),
+  MAX_SESSIONS_PER_IDENTITY: positiveInt(100),
+  PSEUDONYM_KEY: v.optional(v.string()),
   DATABASE_URL: v.pipe(v.string('is required'), v.trim(), v.nonEmpty('is required')),
   DATABASE_POOL_MAX: positiveInt(1),
   DATABASE_CONNECT_TIMEOUT: positiveInt(3),
@@ -120,42 +144,37 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     throw new ConfigError(parsed.issues.map((issue) => `${v.getDotPath(issue) ?? 'environment'} ${issue.message}`))
   }
   const e = parsed.output
-  const production = !DEVELOPMENT_STAGES.includes(e.STAGE)
+  const stage = e.STAGE ?? '(unset)'
+  const production = stage !== DEVELOPMENT_STAGE
   const warnings: string[] = []
   const problems: string[] = []
+  const secret = (name: string, text: string | undefined, developmentValue: string): Uint8Array | undefined =>
+    readSecret({ name, text, developmentValue, stage, production, problems, warnings })
 
-  const secretText = e.JWT_SECRET === undefined || e.JWT_SECRET === '' ? undefined : e.JWT_SECRET
-  if (e.JWT_ALGORITHM !== 'HS256') {
-    // Tokens are signed with JWT_PRIVATE_KEY; JWT_SECRET is not used.
-  } else if (secretText === undefined) {
-    if (production) problems.push(`JWT_SECRET is required in stage "${e.STAGE}"`)
-    else warnings.push('JWT_SECRET not set: using an insecure development secret')
-  } else if (Buffer.byteLength(secretText, 'utf8') < MIN_SECRET_BYTES) {
-    const message = `JWT_SECRET must be at least ${MIN_SECRET_BYTES} bytes (256 bits)`
-    if (production) problems.push(message)
-    else warnings.push(`${message}; accepted only because stage "${e.STAGE}" is for development`)
-  }
-  const previousText = e.JWT_PREVIOUS_SECRET === undefined || e.JWT_PREVIOUS_SECRET === '' ? undefined : e.JWT_PREVIOUS_SECRET
-  if (previousText !== undefined && e.JWT_PREVIOUS_SECRET_UNTIL === undefined) {
+  // With ES256/RS256, tokens are signed with JWT_PRIVATE_KEY and JWT_SECRET is not read.
+  const jwtSecret = e.JWT_ALGORITHM === 'HS256' ? secret('JWT_SECRET', e.JWT_SECRET, INSECURE_DEVELOPMENT_SECRET) : undefined
+  const previousSecret = e.JWT_PREVIOUS_SECRET ? secret('JWT_PREVIOUS_SECRET', e.JWT_PREVIOUS_SECRET, '') : undefined
+  if (e.JWT_PREVIOUS_SECRET && e.JWT_PREVIOUS_SECRET_UNTIL === undefined) {
     problems.push('JWT_PREVIOUS_SECRET_UNTIL is required with JWT_PREVIOUS_SECRET (when the rotation overlap ends)')
   }
-  if (previousText !== undefined && production && Buffer.byteLength(previousText, 'utf8') < MIN_SECRET_BYTES) {
-    problems.push(`JWT_PREVIOUS_SECRET must be at least ${MIN_SECRET_BYTES} bytes (256 bits)`)
-  }
+  const pseudonymKey = secret('PSEUDONYM_KEY', e.PSEUDONYM_KEY, INSECURE_DEVELOPMENT_PSEUDONYM_KEY)
   const asymmetric = readAsymmetricKeys(e.JWT_ALGORITHM, e.JWT_PRIVATE_KEY, e.JWT_PREVIOUS_PUBLIC_KEY, problems)
   if (e.JWT_PREVIOUS_PUBLIC_KEY && e.JWT_PREVIOUS_SECRET_UNTIL === undefined) {
     problems.push('JWT_PREVIOUS_SECRET_UNTIL is required with JWT_PREVIOUS_PUBLIC_KEY (when the rotation overlap ends)')
   }
+  if (e.SESSION_MAX_AGE < e.JWT_REFRESH_EXPIRATION) {
+    warnings.push('SESSION_MAX_AGE is shorter than JWT_REFRESH_EXPIRATION: sessions end at SESSION_MAX_AGE whatever the refresh token says')
+  }
   if (problems.length > 0) throw new ConfigError(problems)
 
   return {
-    stage: e.STAGE,
+    stage,
     production,
     jwt: {
-      secret: new TextEncoder().encode(secretText ?? INSECURE_DEVELOPMENT_SECRET),
-      insecureSecret: secretText === undefined,
-      previousSecret: previousText === undefined ? undefined : new TextEncoder().encode(previousText),
-      previousSecretUntil: previousText === undefined && !asymmetric?.previousPublicKey ? undefined : e.JWT_PREVIOUS_SECRET_UNTIL,
+      // With ES256/RS256 the HMAC secret is never used; an empty key keeps the type simple and signs nothing.
+      secret: jwtSecret ?? new Uint8Array(),
+      previousSecret,
+      previousSecretUntil: previousSecret === undefined && !asymmetric?.previousPublicKey ? undefined : e.JWT_PREVIOUS_SECRET_UNTIL,
       asymmetric,
       accessExpiration: e.JWT_ACCESS_EXPIRATION,
       refreshExpiration: e.JWT_REFRESH_EXPIRATION,
@@ -163,6 +182,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       issuer: e.JWT_ISSUER,
       audience: e.JWT_AUDIENCE,
     },
+    sessions: {
+      idleLifetime: e.JWT_REFRESH_EXPIRATION,
+      maxAge: e.SESSION_MAX_AGE,
+      maxPerIdentity: e.MAX_SESSIONS_PER_IDENTITY,
+      retentionDays: e.SESSION_RETENTION_DAYS,
+    },
+    pseudonymKey: pseudonymKey ?? new Uint8Array(),
     database: {
       url: e.DATABASE_URL,
       poolMax: e.DATABASE_POOL_MAX,
@@ -174,6 +200,43 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     logLevel: e.LOG_LEVEL,
     warnings,
   }
+}
+
+interface SecretRule {
+  name: string
+  text: string | undefined
+  /** What stage `local` uses when the variable is unset ('' for none: then it stays unset). */
+  developmentValue: string
+  stage: string
+  production: boolean
+  problems: string[]
+  warnings: string[]
+}
+
+/**
+ * A secret from the environment. Outside stage `local` it fails closed: it must be set, at least
+ * MIN_SECRET_BYTES long, have MIN_SECRET_DISTINCT_BYTES distinct bytes, and not be a public development
+ * value. On `local` a missing one becomes the development value, with a warning. Problems name the
+ * variable and the rule, never the value.
+ */
+function readSecret({ name, text, developmentValue, stage, production, problems, warnings }: SecretRule): Uint8Array | undefined {
+  if (text === undefined) {
+    if (production) problems.push(`${name} is required in stage "${stage}"`)
+    else if (developmentValue) warnings.push(`${name} not set: using an insecure development value (stage "${DEVELOPMENT_STAGE}" only)`)
+    return developmentValue ? new TextEncoder().encode(developmentValue) : undefined
+  }
+  const bytes = new TextEncoder().encode(text)
+  const weakness =
+    text === INSECURE_DEVELOPMENT_SECRET || text === INSECURE_DEVELOPMENT_PSEUDONYM_KEY
+      ? 'must not be the public development value'
+      : bytes.length < MIN_SECRET_BYTES
+        ? `must be at least ${MIN_SECRET_BYTES} bytes (256 bits)`
+        : new Set(bytes).size < MIN_SECRET_DISTINCT_BYTES
+          ? `must have at least ${MIN_SECRET_DISTINCT_BYTES} distinct bytes (it looks like a repeated pattern, not a random value)`
+          : undefined
+  if (weakness && production) problems.push(`${name} ${weakness}; generate one with \`openssl rand -base64 48\``)
+  else if (weakness) warnings.push(`${name} ${weakness}; accepted only because stage "${DEVELOPMENT_STAGE}" is for development`)
+  return bytes
 }
 
 /** PEM from the environment; `\n` escapes are accepted, as single-line secrets often carry them. */

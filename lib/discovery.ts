@@ -2,9 +2,14 @@
  * Discovery documents for verifiers that hold no secret of ours: the JWK Set of our public signing keys
  * and a minimal OpenID Provider configuration (`issuer`, `jwks_uri`), which is what API Gateway's
  * built-in JWT authorizers read. Only meaningful with JWT_ALGORITHM=ES256 or RS256.
+ *
+ * The document is publicly cacheable, so its URLs never come from what a client sent (`Host`,
+ * `X-Forwarded-Proto`): they are built from JWT_ISSUER when it is an https URL (API Gateway's JWT authorizer
+ * fetches `<issuer>/.well-known/openid-configuration`, so it must be one), or, on stage `local` only, from an
+ * http(s) JWT_ISSUER (`npm start` sets `http://localhost:<port>`). Otherwise there is no document.
  */
-import type { APIGatewayProxyEvent } from 'aws-lambda'
 import type { Config } from './config.js'
+import { ApiError } from './errors.js'
 
 export const JWKS_PATH = '/.well-known/jwks.json'
 
@@ -17,20 +22,18 @@ export interface OpenIdConfiguration {
   subject_types_supported: string[]
 }
 
-/**
- * Where this API is reached: JWT_ISSUER when it is an https URL (it must be, for API Gateway's JWT
- * authorizer, which fetches `<issuer>/.well-known/openid-configuration`), else the request's host and stage.
- */
-export function baseUrl(config: Config, event: APIGatewayProxyEvent): string {
-  if (/^https?:\/\//.test(config.jwt.issuer)) return config.jwt.issuer.replace(/\/+$/, '')
-  const host = event.headers?.['host'] ?? event.requestContext?.domainName ?? 'localhost'
-  const proto = event.headers?.['x-forwarded-proto'] ?? 'https'
-  const stagePrefix = event.requestContext?.path?.endsWith(event.path) ? event.requestContext.path.slice(0, -event.path.length) : ''
-  return `${proto}://${host}${stagePrefix}`
+/** Where this API is reached, from configuration only; undefined when the issuer is not a URL we may publish. */
+export function baseUrl(config: Pick<Config, 'production' | 'jwt'>): string | undefined {
+  const issuer = config.jwt.issuer
+  const allowed = config.production ? /^https:\/\/[^/?#\s]+(\/[^?#\s]*)?$/ : /^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/
+  return allowed.test(issuer) ? issuer.replace(/\/+$/, '') : undefined
 }
 
-export function openIdConfiguration(config: Config, event: APIGatewayProxyEvent): OpenIdConfiguration {
-  const base = baseUrl(config, event)
+export function openIdConfiguration(config: Pick<Config, 'production' | 'jwt'>): OpenIdConfiguration {
+  const base = baseUrl(config)
+  if (base === undefined) {
+    throw new ApiError('NOT_FOUND', 'OpenID configuration is not published: JWT_ISSUER is not this API’s https URL')
+  }
   return {
     issuer: config.jwt.issuer,
     jwks_uri: `${base}${JWKS_PATH}`,

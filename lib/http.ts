@@ -101,9 +101,13 @@ function requestLog(): middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxy
     before: (request) => {
       started.set(request.context, performance.now())
       logger.addContext(request.context)
+      const { sourceIp, userAgent } = clientInfo(request.event)
+      // On every line of the request, so each authentication event says where it came from.
       logger.appendKeys({
         apiRequestId: request.event.requestContext?.requestId,
         route: `${request.event.httpMethod} ${request.event.resource ?? request.event.path}`,
+        sourceIp,
+        userAgent,
       })
     },
     after: (request) => {

@@ -29,10 +29,20 @@ const login = v.pipe(
   v.check((s) => !LONE_SURROGATE.test(s), 'login must be valid Unicode'),
 )
 
+/**
+ * Any password, set or presented: valid Unicode. A lone surrogate is not a character; UTF-8 encoding (and so
+ * Argon2's input) would turn every one of them into U+FFFD, so `\udc00` and `\ud800` would be one password.
+ */
+const passwordText = (field: string) =>
+  v.pipe(
+    text(field),
+    v.check((s) => !LONE_SURROGATE.test(s), `${field} must be valid Unicode`),
+  )
+
 /** A new password: the policy applies (length only: no composition rules, per NIST SP 800-63B and OWASP ASVS). */
 const newPassword = (field: string) =>
   v.pipe(
-    text(field),
+    passwordText(field),
     v.check(
       (s) => s.length <= PASSWORD_MAX_LENGTH * 2 && passwordLength(s) <= PASSWORD_MAX_LENGTH,
       `${field} must be at most ${PASSWORD_MAX_LENGTH} characters`,
@@ -43,7 +53,7 @@ const newPassword = (field: string) =>
 /** A password being checked, not set: only bounded, so the policy does not leak and old passwords still work. */
 const presentedPassword = (field: string) =>
   v.pipe(
-    text(field),
+    passwordText(field),
     v.check((s) => s.length > 0, `${field} is required`),
     v.check(
       (s) => s.length <= PASSWORD_MAX_LENGTH * 2 && passwordLength(s) <= PASSWORD_MAX_LENGTH,

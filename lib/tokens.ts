@@ -1,15 +1,22 @@
 /**
- * JWT access and refresh tokens (jose, HS256).
+ * JWT access and refresh tokens (jose): HS256 with JWT_SECRET, or ES256/RS256 with a key pair.
  *
  * - The header `typ` separates the two kinds (RFC 8725 §3.11): an access token (`at+jwt`, RFC 9068)
  *   is never accepted as a refresh token, nor the reverse.
- * - Only HS256 is accepted; `exp`, `iat`, `iss`, `aud`, `sub`, `sid` and `jti` are required and `iss`/`aud`
- *   checked; claim types are validated after the signature. Header fields that name other keys
- *   (`kid`, `jku`, `x5u`, `jwk`) are never followed: the keys are fixed by configuration.
+ * - Only the configured algorithm is accepted; `exp`, `iat`, `iss`, `aud`, `sub`, `sid` and `jti` are
+ *   required and `iss`/`aud` checked; claim types are validated after the signature. A token older than
+ *   its kind's lifetime, issued in the future, or whose `exp - iat` exceeds that lifetime is refused even
+ *   when correctly signed. Header fields that name other keys (`kid`, `jku`, `x5u`, `jwk`) are never
+ *   followed: the keys are fixed by configuration.
+ * - Only the canonical compact form is accepted (lib/compact-jws.ts): one spelling per token, so a
+ *   token cannot be varied into look-alikes that verify (and miss the verified-token cache or a deny list).
+ * - Tokens carry ids, never display data: `sub` (the identity), `sid` (the session), `jti`. The login a
+ *   verifier shows comes from the database row, so a token signed with a leaked key cannot name one.
  * - Key rotation: tokens are signed with the current secret; a previous secret still verifies until
  *   its configured end, so tokens issued before a rotation keep working for the overlap.
- * - A refresh token is fully determined by its session, id and issue time, so the same successor can be
- *   handed out again (the refresh grace window) without minting a second one.
+ * - A token pair is fully determined by its session, the refresh token's id and issue time: the access
+ *   token's id is derived from the refresh token's and both share `iat`. The refresh grace window can so
+ *   answer the very same pair again, never mint a second access token.
  * - Asymmetric signing (ES256 or RS256) is an option: every token then names its key (`kid`, the key's
  *   RFC 7638 thumbprint), the public keys are published as a JWKS, and a token whose `kid` is not one of
  *   ours is refused — API Gateway's built-in JWT authorizers can verify our access tokens with no Lambda.
@@ -19,9 +26,10 @@
  */
 
 import type { KeyObject } from 'node:crypto'
-import { createPublicKey, randomUUID, webcrypto } from 'node:crypto'
+import { createHash, createPublicKey, randomUUID, webcrypto } from 'node:crypto'
 import type { JWK, JWTPayload } from 'jose'
 import { calculateJwkThumbprint, decodeProtectedHeader, errors, exportJWK, jwtVerify, SignJWT } from 'jose'
+import { isCanonicalCompactJws, toLowS } from './compact-jws.js'
 import type { AsymmetricKeys } from './config.js'
 import { IDENTITY_ID, UUID } from './ids.js'
 import type { VerifiedTokenCache } from './verified-tokens.js'
@@ -35,7 +43,6 @@ export const MAX_TOKEN_LENGTH = 4096
 
 export interface TokenSubject {
   identityId: number
-  login: string
   sessionId: string
 }
 
@@ -159,7 +166,7 @@ export function createTokenService(options: TokenOptions): TokenService {
 
   async function sign(subject: TokenSubject, typ: string, tokenId: string, iat: number, lifetime: number): Promise<string> {
     const { alg, kid, key } = await signer()
-    return new SignJWT({ login: subject.login, sid: subject.sessionId })
+    const token = await new SignJWT({ sid: subject.sessionId })
       .setProtectedHeader(kid === undefined ? { alg, typ } : { alg, typ, kid })
       .setSubject(String(subject.identityId))
       .setIssuer(options.issuer)
@@ -168,17 +175,27 @@ export function createTokenService(options: TokenOptions): TokenService {
       .setExpirationTime(iat + lifetime)
       .setJti(tokenId)
       .sign(key)
+    // ECDSA signatures come out with either S; only the low one is accepted, so ours are made low too.
+    return alg === 'ES256' ? toLowS(token) : token
   }
 
+  const lifetimeOf = (typ: string): number => (typ === ACCESS_TOKEN_TYPE ? options.accessExpiration : options.refreshExpiration)
+
   async function verifyWith(key: Key | KeyObject, token: string, typ: string): Promise<JWTPayload> {
+    const lifetime = lifetimeOf(typ)
     const { payload } = await jwtVerify(token, key, {
       algorithms: [algorithm],
       typ,
       issuer: options.issuer,
       audience: options.audience,
       requiredClaims: REQUIRED_CLAIMS,
+      // Refuses an `iat` in the future or older than the lifetime; `exp` beyond iat + lifetime is checked below.
+      maxTokenAge: lifetime,
       currentDate: new Date(now()),
     })
+    if (typeof payload.exp === 'number' && typeof payload.iat === 'number' && payload.exp - payload.iat > lifetime) {
+      throw new TokenError('invalid')
+    }
     return payload
   }
 
@@ -211,14 +228,16 @@ export function createTokenService(options: TokenOptions): TokenService {
     return { claims: readClaims(payload), keyUntil }
   }
 
-  const checkLength = (token: string): void => {
+  /** Cheap refusals before any cryptography: the length, and anything but the canonical compact form. */
+  const checkForm = (token: string): void => {
     if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) throw new TokenError('invalid')
+    if (!isCanonicalCompactJws(token, algorithm)) throw new TokenError('invalid')
   }
 
   const accessTokens = options.accessTokenCache ?? createVerifiedTokenCache<VerifiedToken>({ maxEntries: VERIFIED_TOKEN_CACHE_SIZE, now })
 
   async function verifyAccessToken(token: string): Promise<VerifiedToken> {
-    checkLength(token)
+    checkForm(token)
     const cached = accessTokens.get(token)
     if (cached) return cached
     const { claims, keyUntil } = await verify(token, ACCESS_TOKEN_TYPE)
@@ -231,14 +250,14 @@ export function createTokenService(options: TokenOptions): TokenService {
     newRefreshTokenId: () => ({ tokenId: randomUUID(), issuedAt: seconds() }),
     async issuePair(subject, refresh) {
       const [access_token, refresh_token] = await Promise.all([
-        sign(subject, ACCESS_TOKEN_TYPE, randomUUID(), seconds(), options.accessExpiration),
+        sign(subject, ACCESS_TOKEN_TYPE, accessTokenId(refresh.tokenId), refresh.issuedAt, options.accessExpiration),
         sign(subject, REFRESH_TOKEN_TYPE, refresh.tokenId, refresh.issuedAt, options.refreshExpiration),
       ])
       return { access_token, refresh_token, token_type: 'Bearer', expires_in: options.accessExpiration }
     },
     verifyAccessToken,
     async verifyRefreshToken(token) {
-      checkLength(token)
+      checkForm(token)
       return (await verify(token, REFRESH_TOKEN_TYPE)).claims
     },
     async jwks() {
@@ -247,17 +266,27 @@ export function createTokenService(options: TokenOptions): TokenService {
   }
 }
 
+/**
+ * The access token's id, derived from its refresh token's (a UUID of the version-8 "custom" kind, from
+ * SHA-256): the pair is issued, and re-issued within the grace window, as the same two tokens.
+ */
+export function accessTokenId(refreshTokenId: string): string {
+  const bytes = createHash('sha256').update(`at+jwt:${refreshTokenId}`).digest().subarray(0, 16)
+  bytes[6] = ((bytes[6] as number) & 0x0f) | 0x80
+  bytes[8] = ((bytes[8] as number) & 0x3f) | 0x80
+  const hex = bytes.toString('hex')
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
+}
+
 /** Claim types are checked after the signature: a validly signed token with odd claims is still refused. */
 function readClaims(payload: JWTPayload): VerifiedToken {
   const { sub, jti, iat, exp } = payload
-  const login: unknown = payload['login']
   const sid: unknown = payload['sid']
   if (typeof sub !== 'string' || !IDENTITY_ID.test(sub)) throw new TokenError('invalid')
-  if (typeof login !== 'string' || login.length === 0) throw new TokenError('invalid')
   if (typeof sid !== 'string' || !UUID.test(sid)) throw new TokenError('invalid')
   if (typeof jti !== 'string' || !UUID.test(jti)) throw new TokenError('invalid')
   if (typeof iat !== 'number' || typeof exp !== 'number') throw new TokenError('invalid')
   const identityId = Number(sub)
   if (!Number.isSafeInteger(identityId)) throw new TokenError('invalid')
-  return { identityId, login, sessionId: sid, tokenId: jti, issuedAt: iat, expiresAt: exp }
+  return { identityId, sessionId: sid, tokenId: jti, issuedAt: iat, expiresAt: exp }
 }

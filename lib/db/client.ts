@@ -6,6 +6,8 @@ import postgres from 'postgres'
 import type { Config } from '../config.js'
 
 export type Sql = postgres.Sql
+/** The pool or a transaction: what a SQL fragment builder may be called with. */
+export type Queryable = postgres.Sql | postgres.TransactionSql
 
 export function createSql(database: Config['database']): Sql {
   return postgres(database.url, {

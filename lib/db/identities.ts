@@ -2,15 +2,20 @@
  * The identity repository: the seed's `attune.identity` table.
  * A taken login is detected by the unique index on lower(login), never by check-then-insert.
  */
+
+import type { SessionPolicy } from '../config.js'
 import type { Sql } from './client.js'
 import { isUniqueViolation } from './client.js'
 import type { NewSession } from './sessions.js'
+import { openedExpiry } from './sessions.js'
 
 export interface Identity {
   id: number
   login: string
   displayName: string | null
   passwordHash: string | null
+  /** Incremented by every password change; a session opens only at the version its login verified. */
+  credentialsVersion: number
 }
 
 export interface NewIdentity {
@@ -31,11 +36,14 @@ export interface IdentityRepository {
    * Inserts an identity and its first session in one statement (both or neither); throws
    * LoginTakenError when the login exists in any letter case.
    */
-  create(identity: NewIdentity, session: Omit<NewSession, 'identityId'>): Promise<Identity>
+  create(identity: NewIdentity, session: Omit<NewSession, 'identityId' | 'credentialsVersion'>): Promise<Identity>
   findByLogin(login: string): Promise<Identity | undefined>
   findById(id: number): Promise<Identity | undefined>
-  /** Replaces the password hash; false when the identity no longer exists. */
-  updatePasswordHash(id: number, passwordHash: string): Promise<boolean>
+  /**
+   * Replaces the hash of the same password (new Argon2 parameters), only while the credentials are still at
+   * `credentialsVersion`: a rehash never overwrites a password changed in the meantime. False otherwise.
+   */
+  rehashPassword(id: number, credentialsVersion: number, passwordHash: string): Promise<boolean>
 }
 
 interface IdentityRow {
@@ -43,6 +51,7 @@ interface IdentityRow {
   login: string
   display_name: string | null
   password_hash: string | null
+  credentials_version: string
 }
 
 const toIdentity = (row: IdentityRow): Identity => ({
@@ -51,9 +60,12 @@ const toIdentity = (row: IdentityRow): Identity => ({
   login: row.login,
   displayName: row.display_name,
   passwordHash: row.password_hash,
+  credentialsVersion: Number(row.credentials_version),
 })
 
-export function createIdentityRepository(sql: Sql): IdentityRepository {
+const COLUMNS = ['id', 'login', 'display_name', 'password_hash', 'credentials_version']
+
+export function createIdentityRepository(sql: Sql, policy: SessionPolicy): IdentityRepository {
   return {
     async create(identity, session) {
       try {
@@ -61,14 +73,14 @@ export function createIdentityRepository(sql: Sql): IdentityRepository {
           with created as (
             insert into attune.identity (login, display_name, password_hash)
             values (${identity.login}, ${identity.displayName}, ${identity.passwordHash})
-            returning id, login, display_name, password_hash
+            returning ${sql(COLUMNS)}
           ), opened as (
             insert into attune.session (id, identity_id, refresh_jti, refresh_iat, user_agent, source_ip, expires)
             select ${session.id}, created.id, ${session.refreshTokenId}, ${session.refreshIssuedAt}, ${session.userAgent},
-                   ${session.sourceIp}, now() + make_interval(secs => ${session.lifetime})
+                   ${session.sourceIp}, ${openedExpiry(sql, policy)}
             from created
           )
-          select id, login, display_name, password_hash from created`
+          select ${sql(COLUMNS)} from created`
         return toIdentity(row as IdentityRow)
       } catch (error) {
         if (isUniqueViolation(error)) throw new LoginTakenError({ cause: error })
@@ -78,7 +90,7 @@ export function createIdentityRepository(sql: Sql): IdentityRepository {
 
     async findByLogin(login) {
       const [row] = await sql<IdentityRow[]>`
-        select id, login, display_name, password_hash
+        select ${sql(COLUMNS)}
         from attune.identity
         where lower(login) = lower(${login})`
       return row && toIdentity(row)
@@ -86,17 +98,17 @@ export function createIdentityRepository(sql: Sql): IdentityRepository {
 
     async findById(id) {
       const [row] = await sql<IdentityRow[]>`
-        select id, login, display_name, password_hash
+        select ${sql(COLUMNS)}
         from attune.identity
         where id = ${id}`
       return row && toIdentity(row)
     },
 
-    async updatePasswordHash(id, passwordHash) {
+    async rehashPassword(id, credentialsVersion, passwordHash) {
       const result = await sql`
         update attune.identity
         set password_hash = ${passwordHash}, updated = now()
-        where id = ${id}`
+        where id = ${id} and credentials_version = ${credentialsVersion}`
       return result.count === 1
     },
   }

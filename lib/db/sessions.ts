@@ -2,19 +2,27 @@
  * The session repository: `attune.session`. Every register/login opens a session; its refresh token is
  * single-use, and redeeming it is one atomic statement (row lock, then exactly one of: rotate, answer
  * the same successor within the grace window, or revoke the session as a replay).
+ *
+ * What "active" means is written once (`activeSession`): not revoked, not past its idle expiry, and
+ * younger than the policy's maximum age. A session's `expires` is also capped at `created + maxAge` when
+ * it is opened or refreshed, so refreshing every few seconds cannot keep one alive for ever.
  */
-import type { Sql } from './client.js'
+import type { SessionPolicy } from '../config.js'
+import type { Queryable, Sql } from './client.js'
 
 /** GET /auth/sessions lists at most this many (the most recently used). */
 export const MAX_LISTED_SESSIONS = 100
 
+/** Rows deleted per statement by `purgeEnded`, so one cleanup never holds a long lock or a huge WAL burst. */
+export const PURGE_BATCH = 5000
+
 export interface NewSession {
   id: string
   identityId: number
+  /** The identity's `credentials_version` that the login verified: the session opens only if it is still current. */
+  credentialsVersion: number
   refreshTokenId: string
   refreshIssuedAt: number
-  /** Seconds until the session ends unless refreshed (the refresh token's lifetime). */
-  lifetime: number
   userAgent: string | null
   sourceIp: string | null
 }
@@ -29,69 +37,127 @@ export interface SessionInfo {
 
 export type RotateOutcome =
   /** The presented token was current: it is retired and `refreshTokenId` is its successor. */
-  | { outcome: 'rotated'; identityId: number; login: string; refreshTokenId: string; refreshIssuedAt: number }
+  | { outcome: 'rotated'; refreshTokenId: string; refreshIssuedAt: number }
   /** The presented token was retired moments ago: the same successor is answered again. */
-  | { outcome: 'grace'; identityId: number; login: string; refreshTokenId: string; refreshIssuedAt: number }
+  | { outcome: 'grace'; refreshTokenId: string; refreshIssuedAt: number }
   /** An older token of the session was replayed: the whole session is now revoked. */
   | { outcome: 'reused' }
-  /** No such session, or it has ended. */
+  /** No such active session of this identity. */
   | { outcome: 'ended' }
 
 export interface RotateRequest {
+  identityId: number
   sessionId: string
   presentedTokenId: string
   next: { refreshTokenId: string; refreshIssuedAt: number }
-  lifetime: number
   graceSeconds: number
 }
 
-export type RevokeReason = 'logout' | 'logout_all' | 'logout_others' | 'ended_by_user' | 'password_changed' | 'refresh_token_reused'
+export type RevokeReason =
+  | 'logout'
+  | 'logout_all'
+  | 'logout_others'
+  | 'ended_by_user'
+  | 'password_changed'
+  | 'refresh_token_reused'
+  | 'session_limit'
+
+/** What the authorizer learns from the session lookup: whether it is active, and the identity's login from its row (never from the token). */
+export interface SessionState {
+  active: boolean
+  login: string
+}
 
 export interface SessionRepository {
-  create(session: NewSession): Promise<void>
+  /**
+   * Opens a session, in one statement: only while the identity's credentials are still at
+   * `credentialsVersion` (false otherwise: the password changed after it was verified); ends the oldest
+   * active sessions beyond the policy's `maxPerIdentity`.
+   */
+  open(session: NewSession): Promise<boolean>
   rotate(request: RotateRequest): Promise<RotateOutcome>
-  /** True when the session exists, is not revoked and has not expired: the authorizer's one indexed lookup. */
-  isActive(sessionId: string): Promise<boolean>
+  /**
+   * The session `sessionId` if it belongs to `identityId` (undefined otherwise, even when it exists): the
+   * authorizer's one indexed lookup.
+   */
+  find(identityId: number, sessionId: string): Promise<SessionState | undefined>
   listActive(identityId: number): Promise<SessionInfo[]>
-  /** Revokes one session of the identity; false when there was no such active session. */
+  /** Revokes one active session of the identity; false when there was no such active session. */
   revoke(identityId: number, sessionId: string, reason: RevokeReason): Promise<boolean>
   /** Revokes the identity's active sessions, except `keep`; answers how many ended. */
   revokeAll(identityId: number, reason: RevokeReason, keep?: string): Promise<number>
+  /** Deletes sessions that ended or expired more than the policy's `retentionDays` ago; answers how many. */
+  purgeEnded(): Promise<number>
+}
+
+/** SQL: the session row aliased `alias` is active under `policy`. The one definition of "active". */
+export function activeSession(sql: Queryable, policy: SessionPolicy, alias: string) {
+  const t = sql(alias)
+  return sql`${t}.revoked is null and ${t}.expires > now() and ${t}.created > now() - make_interval(secs => ${policy.maxAge})`
+}
+
+/** SQL: the expiry of a session of alias `alias` refreshed now: the idle lifetime, but never past its maximum age. */
+export function refreshedExpiry(sql: Queryable, policy: SessionPolicy, alias: string) {
+  return sql`least(now() + make_interval(secs => ${policy.idleLifetime}), ${sql(alias)}.created + make_interval(secs => ${policy.maxAge}))`
+}
+
+/** SQL: the expiry of a session opened now. */
+export function openedExpiry(sql: Queryable, policy: SessionPolicy) {
+  return sql`now() + make_interval(secs => ${Math.min(policy.idleLifetime, policy.maxAge)})`
 }
 
 interface RotateRow {
   outcome: 'rotated' | 'grace' | 'reused' | 'ended'
-  identity_id: string | null
-  login: string | null
   refresh_jti: string | null
   refresh_iat: string | null
 }
 
-export function createSessionRepository(sql: Sql): SessionRepository {
+export function createSessionRepository(sql: Sql, policy: SessionPolicy): SessionRepository {
+  const active = (alias: string) => activeSession(sql, policy, alias)
+
   return {
-    async create(s) {
-      await sql`
-        insert into attune.session (id, identity_id, refresh_jti, refresh_iat, user_agent, source_ip, expires)
-        values (${s.id}, ${s.identityId}, ${s.refreshTokenId}, ${s.refreshIssuedAt}, ${s.userAgent}, ${s.sourceIp},
-                now() + make_interval(secs => ${s.lifetime}))`
+    async open(s) {
+      // The identity row is read FOR SHARE: a password change (which updates it) either committed before,
+      // and the version no longer matches, or waits until this session exists, and then ends it.
+      const [row] = await sql<{ opened: boolean }[]>`
+        with owner as (
+          select id from attune.identity
+          where id = ${s.identityId} and credentials_version = ${s.credentialsVersion}
+          for share
+        ), opened as (
+          insert into attune.session (id, identity_id, refresh_jti, refresh_iat, user_agent, source_ip, expires)
+          select ${s.id}, owner.id, ${s.refreshTokenId}, ${s.refreshIssuedAt}, ${s.userAgent}, ${s.sourceIp}, ${openedExpiry(sql, policy)}
+          from owner
+          returning id
+        ), capped as (
+          update attune.session t set revoked = now(), revoked_reason = 'session_limit'
+          where t.id in (
+            select o.id from attune.session o
+            where o.identity_id = ${s.identityId} and ${active('o')}
+            order by o.created desc, o.id desc
+            offset ${policy.maxPerIdentity - 1}
+          ) and exists (select 1 from opened)
+        )
+        select exists (select 1 from opened) as opened`
+      return row?.opened === true
     },
 
     async rotate(r) {
       // One statement: lock the session row, then at most one of the two updates applies.
       // Under READ COMMITTED a waiting request sees the row as the winner left it, so N parallel
       // refreshes of one token give one rotation and N-1 answers of the same successor.
+      // The session must belong to the token's subject: a token naming another identity's session finds none.
       const [row] = await sql<RotateRow[]>`
         with s as (
-          select s.id, s.refresh_jti, s.refresh_iat, s.previous_jti, s.rotated, s.identity_id, i.login,
-                 (s.revoked is null and s.expires > now()) as active
-          from attune.session s join attune.identity i on i.id = s.identity_id
-          where s.id = ${r.sessionId}
+          select s.id, s.refresh_jti, s.refresh_iat, s.previous_jti, s.rotated, (${active('s')}) as active
+          from attune.session s
+          where s.id = ${r.sessionId} and s.identity_id = ${r.identityId}
           for update of s
         ),
         rotated as (
           update attune.session t
           set previous_jti = t.refresh_jti, refresh_jti = ${r.next.refreshTokenId}, refresh_iat = ${r.next.refreshIssuedAt},
-              rotated = now(), last_used = now(), expires = now() + make_interval(secs => ${r.lifetime})
+              rotated = now(), last_used = now(), expires = ${refreshedExpiry(sql, policy, 't')}
           from s
           where t.id = s.id and s.active and s.refresh_jti = ${r.presentedTokenId}
           returning t.refresh_jti, t.refresh_iat
@@ -112,49 +178,58 @@ export function createSessionRepository(sql: Sql): SessionRepository {
             when exists (select 1 from reused) then 'reused'
             else 'grace'
           end as outcome,
-          s.identity_id, s.login,
           coalesce((select refresh_jti from rotated), s.refresh_jti) as refresh_jti,
           coalesce((select refresh_iat from rotated), s.refresh_iat) as refresh_iat
         from (select 1) one left join s on true`
       if (!row || row.outcome === 'ended') return { outcome: 'ended' }
       if (row.outcome === 'reused') return { outcome: 'reused' }
-      return {
-        outcome: row.outcome,
-        identityId: Number(row.identity_id),
-        login: row.login as string,
-        refreshTokenId: row.refresh_jti as string,
-        refreshIssuedAt: Number(row.refresh_iat),
-      }
+      return { outcome: row.outcome, refreshTokenId: row.refresh_jti as string, refreshIssuedAt: Number(row.refresh_iat) }
     },
 
-    async isActive(sessionId) {
-      const [row] = await sql`
-        select 1 from attune.session where id = ${sessionId} and revoked is null and expires > now()`
-      return row !== undefined
+    async find(identityId, sessionId) {
+      const [row] = await sql<SessionState[]>`
+        select i.login, (${active('s')}) as active from attune.session s join attune.identity i on i.id = s.identity_id
+        where s.id = ${sessionId} and s.identity_id = ${identityId}`
+      return row && { login: row.login, active: row.active }
     },
 
     async listActive(identityId) {
       const rows = await sql<{ id: string; created: Date; last_used: Date; user_agent: string | null; source_ip: string | null }[]>`
-        select id, created, last_used, user_agent, source_ip from attune.session
-        where identity_id = ${identityId} and revoked is null and expires > now()
-        order by last_used desc, created desc
+        select s.id, s.created, s.last_used, s.user_agent, s.source_ip from attune.session s
+        where s.identity_id = ${identityId} and ${active('s')}
+        order by s.last_used desc, s.created desc
         limit ${MAX_LISTED_SESSIONS}`
       return rows.map((r) => ({ id: r.id, created: r.created, lastUsed: r.last_used, userAgent: r.user_agent, sourceIp: r.source_ip }))
     },
 
     async revoke(identityId, sessionId, reason) {
       const result = await sql`
-        update attune.session set revoked = now(), revoked_reason = ${reason}
-        where id = ${sessionId} and identity_id = ${identityId} and revoked is null and expires > now()`
+        update attune.session s set revoked = now(), revoked_reason = ${reason}
+        where s.id = ${sessionId} and s.identity_id = ${identityId} and ${active('s')}`
       return result.count === 1
     },
 
     async revokeAll(identityId, reason, keep) {
       const result = await sql`
-        update attune.session set revoked = now(), revoked_reason = ${reason}
-        where identity_id = ${identityId} and revoked is null
-          ${keep === undefined ? sql`` : sql`and id <> ${keep}`}`
+        update attune.session s set revoked = now(), revoked_reason = ${reason}
+        where s.identity_id = ${identityId} and ${active('s')}
+          ${keep === undefined ? sql`` : sql`and s.id <> ${keep}`}`
       return result.count
+    },
+
+    async purgeEnded() {
+      let total = 0
+      for (;;) {
+        const result = await sql`
+          delete from attune.session where id in (
+            select id from attune.session
+            where revoked < now() - make_interval(days => ${policy.retentionDays})
+               or expires < now() - make_interval(days => ${policy.retentionDays})
+            limit ${PURGE_BATCH}
+          )`
+        total += result.count
+        if (result.count < PURGE_BATCH) return total
+      }
     },
   }
 }

@@ -29,7 +29,7 @@ const user = await registerUser()
 const token = user.tokens.access_token
 const event = requestAuthorizerEvent({ Authorization: `Bearer ${token}` })
 const key = await webcrypto.subtle.importKey('raw', app.config.jwt.secret, { name: 'HMAC', hash: 'SHA-256' }, false, ['verify'])
-const alwaysActive = { isActive: async () => true }
+const alwaysActive = { find: async () => ({ login: user.login, active: true }) }
 const { sessionId } = await app.tokens.verifyAccessToken(token)
 const simpleResponses = app.config.authorizerSimpleResponses
 
@@ -42,7 +42,7 @@ const uncachedHandler = async (e: AuthorizerEvent) =>
 const small = createTokenService({ ...app.config.jwt, accessTokenCache: createVerifiedTokenCache({ maxEntries: 100, now: Date.now }) })
 const missEvents: AuthorizerEvent[] = []
 for (let i = 0; i < 400; i++) {
-  const pair = await app.tokens.issuePair({ identityId: user.identityId, login: user.login, sessionId }, app.tokens.newRefreshTokenId())
+  const pair = await app.tokens.issuePair({ identityId: user.identityId, sessionId }, app.tokens.newRefreshTokenId())
   missEvents.push(requestAuthorizerEvent({ Authorization: `Bearer ${pair.access_token}` }))
 }
 let next = 0
@@ -74,7 +74,7 @@ describe('authorizer, warm, per call', () => {
   recorder.bench(NAMES.verify, () => uncached.verifyAccessToken(token))
   recorder.bench(NAMES.remembered, () => app.tokens.verifyAccessToken(token))
   recorder.bench(NAMES.noLookup, () => decide(event, { tokens: app.tokens, sessions: alwaysActive }))
-  recorder.bench(NAMES.lookup, () => app.sessions.isActive(sessionId))
+  recorder.bench(NAMES.lookup, () => app.sessions.find(user.identityId, sessionId))
   recorder.bench(NAMES.handler, () => handler(event))
   recorder.bench(NAMES.miss, missHandler)
   recorder.bench(NAMES.off, () => uncachedHandler(event))

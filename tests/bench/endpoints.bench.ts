@@ -211,7 +211,7 @@ await handlers.register(oldHashUser, PASSWORD)
 const oldHash = await formerDefaultHash(PASSWORD)
 const oldHashIdentity = await getApp().identities.findByLogin(oldHashUser)
 if (!oldHashIdentity) throw new Error('bench user missing')
-await getApp().identities.updatePasswordHash(oldHashIdentity.id, oldHash)
+await getApp().identities.rehashPassword(oldHashIdentity.id, oldHashIdentity.credentialsVersion, oldHash)
 
 const NAMES = {
   unknown: 'login, unknown login (401)',

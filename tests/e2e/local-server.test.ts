@@ -232,7 +232,7 @@ describe("npm start: the seed's cURL flow", () => {
       const config = loadConfig({ ...process.env, JWT_SECRET })
       const twoHoursAgo = Date.now() - 2 * 3600_000
       const tokens = createTokenService({ ...config.jwt, now: () => twoHoursAgo })
-      const { access_token } = await tokens.issuePair({ identityId, login, sessionId: randomUUID() }, tokens.newRefreshTokenId())
+      const { access_token } = await tokens.issuePair({ identityId, sessionId: randomUUID() }, tokens.newRefreshTokenId())
       expectBearerRefusal(await request('GET', '/auth/me', { token: access_token }), MESSAGES.expiredToken)
     })
   })

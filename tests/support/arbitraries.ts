@@ -557,16 +557,19 @@ export async function openSession(user: FuzzUser): Promise<OpenedSession> {
   const app = getApp()
   const sessionId = randomUUID()
   const refresh = app.tokens.newRefreshTokenId()
-  await app.sessions.create({
+  const identity = await app.identities.findById(user.identityId)
+  if (!identity) throw new Error(`fuzz user ${user.identityId} is gone`)
+  const opened = await app.sessions.open({
     id: sessionId,
     identityId: user.identityId,
+    credentialsVersion: identity.credentialsVersion,
     refreshTokenId: refresh.tokenId,
     refreshIssuedAt: refresh.issuedAt,
-    lifetime: app.config.jwt.refreshExpiration,
     userAgent: 'fuzz',
     sourceIp: null,
   })
-  return { sessionId, pair: await app.tokens.issuePair({ identityId: user.identityId, login: user.login, sessionId }, refresh) }
+  if (!opened) throw new Error('the session did not open')
+  return { sessionId, pair: await app.tokens.issuePair({ identityId: user.identityId, sessionId }, refresh) }
 }
 
 /** Ends every session the case left open, so the user's session list stays short across thousands of cases. */

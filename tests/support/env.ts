@@ -6,6 +6,7 @@ import { setLogLevel } from '../../lib/log.js'
 process.env['DATABASE_URL'] = inject('databaseUrl')
 process.env['STAGE'] ??= 'test'
 process.env['JWT_SECRET'] ??= 'test-secret-that-is-at-least-32-bytes-long!'
+process.env['PSEUDONYM_KEY'] ??= 'test-pseudonym-key-of-at-least-32-bytes, random enough'
 process.env['LOG_LEVEL'] ??= 'silent'
 // Parallel requests in one test process get connections of their own, as separate Lambda containers would.
 process.env['DATABASE_POOL_MAX'] ??= '10'

@@ -35,6 +35,18 @@ export interface PackageOptions {
 }
 
 /** Packages a copy of `files` for `stage`; call cleanup() when done with `out`. */
+/** Variables the tests set for the application (tests/support/env.ts): a packaged stage must not pick them up. */
+const TEST_APPLICATION_VARIABLES = ['JWT_SECRET', 'PSEUDONYM_KEY', 'DATABASE_URL', 'LOG_LEVEL', 'STAGE']
+
+/** This process's environment for an osls child: no AWS credentials, and none of the tests' application settings. */
+export function packagingEnvironment(): Record<string, string> {
+  const env: Record<string, string> = {}
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value !== undefined && !key.startsWith('AWS_') && !TEST_APPLICATION_VARIABLES.includes(key)) env[key] = value
+  }
+  return env
+}
+
 export async function packageStage({ root, files, service = '.', stage, parameters }: PackageOptions): Promise<PackagedStage> {
   const asked: string[] = []
   const ssm = createServer((req, res) => {
@@ -61,11 +73,7 @@ export async function packageStage({ root, files, service = '.', stage, paramete
   try {
     for (const file of files) await cp(join(root, file), join(work, file), { recursive: true })
     await symlink(join(root, 'node_modules'), join(work, 'node_modules'), 'dir')
-    const env: Record<string, string> = {}
-    for (const [key, value] of Object.entries(process.env)) {
-      if (value !== undefined && !key.startsWith('AWS_') && !['JWT_SECRET', 'DATABASE_URL', 'LOG_LEVEL', 'STAGE'].includes(key))
-        env[key] = value
-    }
+    const env = packagingEnvironment()
     Object.assign(env, {
       AWS_ACCESS_KEY_ID: 'test',
       AWS_SECRET_ACCESS_KEY: 'test',

@@ -3,6 +3,8 @@
  * (a "turn" is what the client sends before the next server answer on that connection) and its
  * protocol messages (Sync and simple Query end a statement). It counts whatever client library or
  * configuration is used (prepared or not), so it measures what an endpoint really costs in round trips.
+ * It can also delay what the client sends (`latencyMs`), as a far-away database would: a race test uses
+ * that to hold one side's statements back while the other side's run.
  */
 
 import type { AddressInfo, Socket } from 'node:net'
@@ -30,7 +32,13 @@ export interface CountingProxy {
 
 const empty = (): WireCounts => ({ roundTrips: 0, statements: 0, connections: 0, messages: {} })
 
-export async function startCountingProxy(upstream: string): Promise<CountingProxy> {
+export interface ProxyOptions {
+  /** Milliseconds each client send waits before it is passed on (order kept). Default 0. */
+  latencyMs?: number
+}
+
+export async function startCountingProxy(upstream: string, options: ProxyOptions = {}): Promise<CountingProxy> {
+  const latency = options.latencyMs ?? 0
   const target = new URL(upstream)
   const upstreamPort = Number(target.port || 5432)
   let counts = empty()
@@ -72,7 +80,8 @@ export async function startCountingProxy(upstream: string): Promise<CountingProx
       if (!lastFromClient) counts.roundTrips += 1
       lastFromClient = true
       parse(chunk)
-      database.write(chunk)
+      if (latency > 0) setTimeout(() => database.write(chunk), latency)
+      else database.write(chunk)
     })
     database.on('data', (chunk: Buffer) => {
       lastFromClient = false

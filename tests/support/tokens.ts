@@ -38,7 +38,7 @@ export const SESSION_ID = '0b5e6c1e-3f0a-4c47-9a53-5d1f2b7c9e10'
 /** A correctly shaped access-token payload at NOW, to be altered by an attack case. */
 export function accessClaims(overrides: JWTPayload = {}): JWTPayload {
   const iat = Math.floor(NOW / 1000)
-  return { sub: '42', login: 'alice', sid: SESSION_ID, iss: ISSUER, aud: AUDIENCE, iat, exp: iat + 3600, jti: randomUUID(), ...overrides }
+  return { sub: '42', sid: SESSION_ID, iss: ISSUER, aud: AUDIENCE, iat, exp: iat + 3600, jti: randomUUID(), ...overrides }
 }
 
 /** Signs any payload and header with HS* and `secret` — including ones our service would never issue. */
@@ -54,6 +54,6 @@ export function unsigned(payload: JWTPayload, alg = 'none'): string {
 }
 
 /** A token pair for a session that exists only in this test (for token-level tests with no database). */
-export function pairFor(tokens: TokenService, subject: { identityId: number; login: string; sessionId?: string }) {
+export function pairFor(tokens: TokenService, subject: { identityId: number; sessionId?: string }) {
   return tokens.issuePair({ sessionId: SESSION_ID, ...subject }, tokens.newRefreshTokenId())
 }

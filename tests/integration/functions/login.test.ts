@@ -12,7 +12,7 @@ describe('POST /auth/login', () => {
     const res = await api.login({ login, password })
     expect(res.status).toBe(200)
     expect(res.body.data).toEqual(TOKEN_PAIR)
-    await expect(getApp().tokens.verifyAccessToken(res.body.data.access_token)).resolves.toMatchObject({ identityId, login })
+    await expect(getApp().tokens.verifyAccessToken(res.body.data.access_token)).resolves.toMatchObject({ identityId })
   })
 
   it('accepts the login in another letter case and with surrounding spaces', async () => {

@@ -23,9 +23,12 @@ describe('GET /auth/me', () => {
     expect(res.headers['WWW-Authenticate']).toBe('Bearer realm="attune-auth"')
   })
 
-  it('answers 401 once the identity is deleted: its sessions go with it', async () => {
+  it('answers 401 "Invalid authentication token" once the identity is deleted: its sessions go with it', async () => {
     const { tokens, identityId } = await registerUser()
     await getApp().sql`delete from attune.identity where id = ${identityId}`
-    expect(await api.me(tokens.access_token)).toMatchObject({ status: 401, body: { error: 'Session has ended', code: 'UNAUTHORIZED' } })
+    expect(await api.me(tokens.access_token)).toMatchObject({
+      status: 401,
+      body: { error: 'Invalid authentication token', code: 'UNAUTHORIZED' },
+    })
   })
 })

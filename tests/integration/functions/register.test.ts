@@ -83,4 +83,16 @@ describe('POST /auth/register', () => {
     expect(statuses.filter((s) => s === 200)).toHaveLength(1)
     expect(statuses.filter((s) => s === 409)).toHaveLength(19)
   })
+
+  it('refuses a password with a lone UTF-16 surrogate (400), so \\udc00 and \\ud800 can never be one password', async () => {
+    const login = uniqueLogin('surrogate')
+    expect(await api.register({ login, password: '\udc00'.repeat(8) })).toMatchObject({
+      status: 400,
+      body: { error: 'password must be valid Unicode', code: 'BAD_REQUEST' },
+    })
+    const user = await registerUser()
+    expect(await api.login({ login: user.login, password: '\ud800'.repeat(8) })).toMatchObject({ status: 400 })
+    const change = await api.changePassword(user.tokens.access_token, { current_password: user.password, new_password: 'ok-but-\ud800-x' })
+    expect(change).toMatchObject({ status: 400, body: { error: 'new_password must be valid Unicode' } })
+  })
 })

@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { getApp } from '../../../lib/app.js'
-import { api, registerUser } from '../../support/api.js'
+import { createSessionRepository } from '../../../lib/db/sessions.js'
+import { api, registerUser, TOKEN_PAIR } from '../../support/api.js'
 
 const REUSED = { error: 'Refresh token already used: the session has been revoked', code: 'REFRESH_TOKEN_REUSED' }
 const INVALID_REFRESH = { error: 'Invalid refresh token', code: 'UNAUTHORIZED' }
@@ -18,19 +20,20 @@ describe('refresh token rotation', () => {
     expect((await api.refresh({ refresh_token: first.body.data.refresh_token })).status).toBe(200)
   })
 
-  it('answers a replay within the grace window with the same successor, never a second one', async () => {
+  it('answers a replay within the grace window with the same pair (both tokens), never a second one', async () => {
     const { tokens } = await registerUser()
     const first = await api.refresh({ refresh_token: tokens.refresh_token })
     const retry = await api.refresh({ refresh_token: tokens.refresh_token })
     expect(retry.status).toBe(200)
-    expect(retry.body.data.refresh_token).toBe(first.body.data.refresh_token)
+    expect(retry.body.data).toEqual(first.body.data)
   })
 
-  it('gives N parallel refreshes of one token exactly one successor', async () => {
+  it('gives 12 parallel refreshes of one token exactly one successor pair: one access token, not twelve', async () => {
     const { tokens } = await registerUser()
-    const results = await Promise.all(Array.from({ length: 8 }, () => api.refresh({ refresh_token: tokens.refresh_token })))
-    expect(results.map((r) => r.status)).toEqual(Array(8).fill(200))
+    const results = await Promise.all(Array.from({ length: 12 }, () => api.refresh({ refresh_token: tokens.refresh_token })))
+    expect(results.map((r) => r.status)).toEqual(Array(12).fill(200))
     expect(new Set(results.map((r) => r.body.data.refresh_token)).size).toBe(1)
+    expect(new Set(results.map((r) => r.body.data.access_token)).size).toBe(1)
     const [row] = await getApp()
       .sql`select count(*)::int as n from attune.session where id = ${await sessionOf(tokens.access_token)} and revoked is null`
     expect(row?.['n']).toBe(1)
@@ -156,8 +159,77 @@ describe('password change and sessions', () => {
     })
     expect(res).toMatchObject({ status: 200, body: { data: { success: true, message: 'Password changed successfully' } } })
     expect((await api.me(user.tokens.access_token)).status).toBe(200)
-    expect((await api.refresh({ refresh_token: user.tokens.refresh_token })).status).toBe(200)
+    expect((await api.refresh({ refresh_token: res.body.data.refresh_token })).status).toBe(200)
     expect(await api.me(other.access_token)).toMatchObject({ status: 401, body: ENDED })
     expect(await api.refresh({ refresh_token: other.refresh_token })).toMatchObject({ status: 401, body: INVALID_REFRESH })
+  })
+
+  it('answers the current session’s new pair; its refresh token from before the change is retired, with no grace', async () => {
+    const user = await registerUser()
+    const res = await api.changePassword(user.tokens.access_token, {
+      current_password: user.password,
+      new_password: 'a-brand-new-password',
+    })
+    expect(res.body.data).toEqual({ success: true, message: 'Password changed successfully', ...TOKEN_PAIR })
+    expect(await sessionOf(res.body.data.access_token)).toBe(await sessionOf(user.tokens.access_token))
+    // Presenting the old refresh token is a replay: whoever holds it, the session is revoked.
+    expect(await api.refresh({ refresh_token: user.tokens.refresh_token })).toMatchObject({ status: 401, body: REUSED })
+    expect(await api.me(res.body.data.access_token)).toMatchObject({ status: 401, body: ENDED })
+    expect(await api.refresh({ refresh_token: res.body.data.refresh_token })).toMatchObject({ status: 401, body: INVALID_REFRESH })
+  })
+})
+
+describe('session lifetime and number', () => {
+  it('ends a session at SESSION_MAX_AGE from its creation, however often it was refreshed', async () => {
+    const user = await registerUser()
+    const sessionId = await sessionOf(user.tokens.access_token)
+    const maxAge = getApp().config.sessions.maxAge
+    // A session created just over the maximum age ago, refreshed a moment ago (its idle expiry is days away).
+    await getApp().sql`
+      update attune.session set created = now() - make_interval(secs => ${maxAge + 1}), expires = now() + interval '5 days'
+      where id = ${sessionId}`
+    expect(await api.me(user.tokens.access_token)).toMatchObject({ status: 401, body: ENDED })
+    expect(await api.refresh({ refresh_token: user.tokens.refresh_token })).toMatchObject({ status: 401, body: INVALID_REFRESH })
+  })
+
+  it('never extends a session past SESSION_MAX_AGE when refreshing it', async () => {
+    const user = await registerUser()
+    const sessionId = await sessionOf(user.tokens.access_token)
+    const maxAge = getApp().config.sessions.maxAge
+    await getApp().sql`update attune.session set created = now() - make_interval(secs => ${maxAge - 3600}) where id = ${sessionId}`
+    expect((await api.refresh({ refresh_token: user.tokens.refresh_token })).status).toBe(200)
+    const [row] = await getApp()
+      .sql`select extract(epoch from expires - created)::int as lifetime from attune.session where id = ${sessionId}`
+    expect(row?.['lifetime']).toBe(maxAge)
+  })
+
+  it('keeps at most MAX_SESSIONS_PER_IDENTITY active sessions: opening one more ends the oldest', async () => {
+    const user = await registerUser()
+    const app = getApp()
+    const sessions = createSessionRepository(app.sql, { ...app.config.sessions, maxPerIdentity: 3 })
+    const [identity] = await app.sql`select credentials_version from attune.identity where id = ${user.identityId}`
+    const opened: string[] = [await sessionOf(user.tokens.access_token)]
+    for (let i = 0; i < 4; i++) {
+      const id = randomUUID()
+      const refresh = app.tokens.newRefreshTokenId()
+      await app.sql`select pg_sleep(0.01)` // distinct creation times, so "oldest" is well defined
+      expect(
+        await sessions.open({
+          id,
+          identityId: user.identityId,
+          credentialsVersion: Number(identity?.['credentials_version']),
+          refreshTokenId: refresh.tokenId,
+          refreshIssuedAt: refresh.issuedAt,
+          userAgent: null,
+          sourceIp: null,
+        }),
+      ).toBe(true)
+      opened.push(id)
+    }
+    const rows =
+      await app.sql`select id, revoked is null as active, revoked_reason from attune.session where identity_id = ${user.identityId}`
+    const state = Object.fromEntries(rows.map((row) => [row['id'], row['active'] ? 'active' : row['revoked_reason']]))
+    expect(opened.map((id) => state[id])).toEqual(['session_limit', 'session_limit', 'active', 'active', 'active'])
+    expect(await api.me(user.tokens.access_token)).toMatchObject({ status: 401, body: ENDED })
   })
 })

@@ -46,7 +46,7 @@ describe('migrate', () => {
     expect(await migrate(freshUrl)).toEqual([])
   })
 
-  it('creates the seed’s identity columns, with a case-insensitive unique login', async () => {
+  it('creates the seed’s identity columns (and ours after them), with a case-insensitive unique login', async () => {
     const sql = postgres(freshUrl, { max: 1, onnotice: () => {} })
     try {
       const columns = await sql`
@@ -60,6 +60,7 @@ describe('migrate', () => {
         ['password_hash', 'text', 'YES'],
         ['created', 'timestamp with time zone', 'NO'],
         ['updated', 'timestamp with time zone', 'NO'],
+        ['credentials_version', 'bigint', 'NO'],
       ])
       await sql`insert into attune.identity (login) values ('Alice')`
       await expect(sql`insert into attune.identity (login) values ('ALICE')`).rejects.toMatchObject({ code: '23505' })

@@ -43,6 +43,7 @@ function appFor(url: string): App {
     loadConfig({
       STAGE: 'test',
       JWT_SECRET: 'fault-injection-secret-of-at-least-32-bytes',
+      PSEUDONYM_KEY: process.env['PSEUDONYM_KEY'],
       DATABASE_URL: url,
       DATABASE_CONNECT_TIMEOUT: String(CONNECT_TIMEOUT_S),
       DATABASE_STATEMENT_TIMEOUT: String(STATEMENT_TIMEOUT_MS),

@@ -19,6 +19,7 @@ import { authorize } from '../../../infra/local/offline-authorizer.js'
 import { getApp } from '../../../lib/app.js'
 import type { LogLevel } from '../../../lib/config.js'
 import { logger, setLogLevel } from '../../../lib/log.js'
+import { createPseudonymizer } from '../../../lib/pseudonyms.js'
 import type { TokenPair } from '../../../lib/tokens.js'
 import type { CapturedLogs } from '../../support/capture-logs.js'
 import { captureLogs } from '../../support/capture-logs.js'
@@ -136,9 +137,13 @@ describe('log hygiene at LOG_LEVEL=debug', () => {
       const password = 'correct horse battery staple 1'
       const newPassword = 'Tr0ub4dor&3 is the new one'
       const wrongPassword = 'not-the-password-at-all-9'
+      const unknownLogin = uniqueLogin('nobody')
       keep('password', password)
       keep('new password', newPassword)
       keep('wrong password', wrongPassword)
+      // A login field sometimes holds a password typed into the wrong field: logins appear only as keyed hashes.
+      keep('login', login)
+      keep('unknown login typed', unknownLogin)
 
       const registered = await send(registerHandler, 'POST', '/auth/register', { body: { login, password, display_name: 'Hygiene' } })
       expect(registered.status).toBe(200)
@@ -153,7 +158,7 @@ describe('log hygiene at LOG_LEVEL=debug', () => {
       expect(wrong.status).toBe(401)
       attempts.push({ event: 'auth.login', outcome: 'failure', reason: 'invalid_credentials', sent: wrong })
 
-      const unknown = await send(loginHandler, 'POST', '/auth/login', { body: { login: uniqueLogin('nobody'), password } })
+      const unknown = await send(loginHandler, 'POST', '/auth/login', { body: { login: unknownLogin, password } })
       expect(unknown.status).toBe(401)
       attempts.push({ event: 'auth.login', outcome: 'failure', reason: 'invalid_credentials', sent: unknown })
 
@@ -207,6 +212,7 @@ describe('log hygiene at LOG_LEVEL=debug', () => {
         body: { current_password: password, new_password: newPassword },
       })
       expect(changed.status).toBe(200)
+      keepPair('password change', changed.body.data)
       attempts.push({ event: 'auth.change_password', outcome: 'success', sent: changed })
 
       const [after] = await app.sql<
@@ -291,6 +297,20 @@ describe('log hygiene at LOG_LEVEL=debug', () => {
     }
     expect(missing).toEqual([])
     expect(attempts.filter((a) => a.outcome === 'failure').length).toBeGreaterThanOrEqual(7)
+  })
+
+  it('names typed logins by their keyed hash only, and says where every authentication event came from', () => {
+    const pseudonymize = createPseudonymizer(getApp().config.pseudonymKey)
+    const events = logs.entries().filter((entry) => String(entry['event']).startsWith('auth.') && entry['event'] !== 'auth.authorize')
+    expect(events.length).toBeGreaterThanOrEqual(attempts.length)
+    for (const entry of events) {
+      expect(entry, String(entry['event'])).toMatchObject({ sourceIp: '192.168.196.186', userAgent: 'PostmanRuntime/2.4.5' })
+      expect(entry).not.toHaveProperty('login')
+    }
+    const refusedLogins = events.filter((entry) => entry['event'] === 'auth.login' && entry['outcome'] === 'failure')
+    expect(refusedLogins.length).toBeGreaterThanOrEqual(3)
+    for (const entry of refusedLogins) expect(entry['loginHash']).toMatch(/^[A-Za-z0-9_-]{22}$/)
+    expect(refusedLogins.map((entry) => entry['loginHash'])).toContain(pseudonymize(secrets.get('unknown login typed') as string))
   })
 
   it('logs every authorizer decision, Allow and Deny, with the ids of the request it decided', () => {

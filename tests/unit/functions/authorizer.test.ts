@@ -9,12 +9,23 @@ import { forge, SESSION_ID } from '../../support/tokens.js'
 
 const tokens = createTokenService(getConfig().jwt)
 const secret = getConfig().jwt.secret
+/** Sessions in memory, `identityId:sessionId` → the identity's login (the real store is tested in integration). */
+const activeSessions = new Map<string, string>()
 const endedSessions = new Set<string>()
-/** The decision and policy of lib/authorizer with a session store in memory (the real one is tested in integration). */
-const handler = async (event: RestAuthorizerEvent) =>
-  toPolicy(await decide(event, { tokens, sessions: { isActive: async (id) => !endedSessions.has(id) } }), event.methodArn)
-const issue = (identityId: number, login: string, sessionId = SESSION_ID) =>
-  tokens.issuePair({ identityId, login, sessionId }, tokens.newRefreshTokenId())
+const sessions = {
+  find: async (identityId: number, sessionId: string) => {
+    const key = `${identityId}:${sessionId}`
+    const login = activeSessions.get(key)
+    return login === undefined ? undefined : { login, active: !endedSessions.has(key) }
+  },
+}
+/** The decision and policy of lib/authorizer with that session store. */
+const handler = async (event: RestAuthorizerEvent) => toPolicy(await decide(event, { tokens, sessions }), event.methodArn)
+/** A token pair of an active session of `identityId`, whose login (in the store, not the token) is `login`. */
+const issue = (identityId: number, login: string, sessionId = SESSION_ID) => {
+  activeSessions.set(`${identityId}:${sessionId}`, login)
+  return tokens.issuePair({ identityId, sessionId }, tokens.newRefreshTokenId())
+}
 const STAGE_WILDCARD = 'arn:aws:execute-api:us-east-1:123456789012:s4x3opwd6i/test/*/*'
 
 const statement = (result: APIGatewayAuthorizerResult) => result.policyDocument.Statement[0] as { Effect: string; Resource: string }
@@ -107,11 +118,30 @@ describe('authorizer decision (REST REQUEST event)', () => {
 describe('authorizer decision (sessions)', () => {
   it('denies a valid token whose session has ended, with "Session has ended"', async () => {
     const ended = crypto.randomUUID()
-    endedSessions.add(ended)
     const { access_token } = await issue(7, 'alice', ended)
+    endedSessions.add(`7:${ended}`)
     const result = await handler(requestAuthorizerEvent({ Authorization: `Bearer ${access_token}` }))
     expect(statement(result).Effect).toBe('Deny')
     expect(result.context).toEqual({ error: 'Session has ended', code: 'UNAUTHORIZED' })
+  })
+
+  it('asks for the session of the token’s own subject: a token naming another identity’s session is an invalid token', async () => {
+    const attackers = crypto.randomUUID()
+    await issue(8, 'mallory', attackers)
+    const forged = await tokens.issuePair({ identityId: 7, sessionId: attackers }, tokens.newRefreshTokenId())
+    const result = await handler(requestAuthorizerEvent({ Authorization: `Bearer ${forged.access_token}` }))
+    expect(statement(result).Effect).toBe('Deny')
+    expect(result.context).toEqual({ error: 'Invalid authentication token', code: 'UNAUTHORIZED' })
+  })
+
+  it('puts the login from the session store in the context, not anything the token says', async () => {
+    const sessionId = crypto.randomUUID()
+    activeSessions.set(`7:${sessionId}`, 'alice')
+    const claims = { sub: '7', sid: sessionId, iss: getConfig().jwt.issuer, aud: getConfig().jwt.audience, login: 'admin' }
+    const iat = Math.floor(Date.now() / 1000)
+    const token = await forge({ ...claims, iat, exp: iat + 60, jti: crypto.randomUUID() }, {}, secret)
+    const result = await handler(requestAuthorizerEvent({ Authorization: `Bearer ${token}` }))
+    expect(result.context).toEqual({ identityId: 7, login: 'alice', sessionId })
   })
 })
 

@@ -17,6 +17,7 @@ import { parse } from 'yaml'
 import { GATEWAY_RESPONSES, renderGatewayResponse } from '../../../infra/local/offline-authorizer.js'
 import { ERROR_STATUS, MESSAGES } from '../../../lib/errors.js'
 import { BEARER_CHALLENGE } from '../../../lib/require-auth.js'
+import { packagingEnvironment } from '../../support/osls-package.js'
 import { zipEntries, zipEntry } from './zip.js'
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
@@ -49,11 +50,7 @@ beforeAll(async () => {
   }
   await symlink(join(ROOT, 'node_modules'), join(service, 'node_modules'), 'dir')
   // No credentials anywhere: drop AWS_* and point the SDK at files that do not exist.
-  const env: Record<string, string> = {}
-  for (const [key, value] of Object.entries(process.env)) {
-    if (value !== undefined && !key.startsWith('AWS_') && !['JWT_SECRET', 'DATABASE_URL', 'LOG_LEVEL', 'STAGE'].includes(key))
-      env[key] = value
-  }
+  const env = packagingEnvironment()
   Object.assign(env, {
     AWS_SHARED_CREDENTIALS_FILE: join(work, 'none'),
     AWS_CONFIG_FILE: join(work, 'none'),
@@ -170,10 +167,12 @@ describe('npm run package (osls package --stage local)', () => {
     )
     for (const [handler, properties] of Object.entries(byHandler)) {
       expect(properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'] })
-      // Behind API Gateway: well under its 29 s. The migration function is invoked directly after a deploy.
-      if (handler !== 'functions/migrate.handler') expect(properties['Timeout'], handler).toBeLessThanOrEqual(10)
+      // Behind API Gateway: well under its 29 s. Migration (after a deploy) and maintenance (on a schedule) are not.
+      const direct = ['functions/migrate.handler', 'functions/maintenance.handler']
+      if (!direct.includes(handler)) expect(properties['Timeout'], handler).toBeLessThanOrEqual(10)
     }
     expect(byHandler['functions/migrate.handler']).toMatchObject({ Timeout: 300 })
+    expect(byHandler['functions/maintenance.handler']).toMatchObject({ Timeout: 120 })
     for (const name of ['register', 'login', 'change-password']) {
       expect(byHandler[`functions/${name}.handler`]).toMatchObject({ MemorySize: 1769, Timeout: 10 })
     }
@@ -187,9 +186,13 @@ describe('npm run package (osls package --stage local)', () => {
       expect(lambda.Properties['Environment'].Variables).toEqual({
         STAGE: 'local',
         LOG_LEVEL: 'info',
-        JWT_ACCESS_EXPIRATION: '3600',
-        JWT_REFRESH_EXPIRATION: '604800',
-        JWT_REFRESH_REUSE_GRACE: '10',
+        // Empty: lib/config.ts's defaults apply (one place for each default).
+        JWT_ACCESS_EXPIRATION: '',
+        JWT_REFRESH_EXPIRATION: '',
+        JWT_REFRESH_REUSE_GRACE: '',
+        SESSION_MAX_AGE: '',
+        SESSION_RETENTION_DAYS: '',
+        MAX_SESSIONS_PER_IDENTITY: '',
         JWT_ALGORITHM: 'HS256',
         DATABASE_PREPARE: 'true',
         JWT_ISSUER: 'attune-auth',
@@ -198,6 +201,7 @@ describe('npm run package (osls package --stage local)', () => {
         JWT_PREVIOUS_SECRET: '',
         JWT_PREVIOUS_PUBLIC_KEY: '',
         JWT_SECRET: '',
+        PSEUDONYM_KEY: '',
         DATABASE_URL: '',
       })
     }
@@ -210,6 +214,7 @@ describe('npm run package (osls package --stage local)', () => {
     expect(config.provider.environment['JWT_SECRET']).toContain('ssm:/attune-auth/${sls:stage}/jwt-secret')
     expect(config.provider.environment['DATABASE_URL']).toContain('ssm:/attune-auth/${sls:stage}/database-url')
     expect(config.provider.environment['JWT_PRIVATE_KEY']).toContain('ssm:/attune-auth/${sls:stage}/jwt-private-key')
+    expect(config.provider.environment['PSEUDONYM_KEY']).toContain('ssm:/attune-auth/${sls:stage}/pseudonym-key')
   })
 
   it('grants the functions nothing beyond writing their own logs', () => {
@@ -284,7 +289,11 @@ describe('npm run package (osls package --stage local)', () => {
         )
         expect(child.status, child.stderr).toBe(0)
         const applied = JSON.parse(child.stdout.trim().split('\n').pop() ?? '{}')
-        expect(applied).toEqual({ applied: ['identity.sql', 'session.sql'] })
+        const shipped = readdirSync(join(ROOT, 'infra', 'migrations'))
+          .filter((file) => /^\d{5}_.*\.sql$/.test(file))
+          .sort()
+          .map((file) => file.slice(6))
+        expect(applied).toEqual({ applied: shipped })
       } finally {
         await admin.unsafe(`drop database if exists ${database} with (force)`)
         await admin.end()

@@ -12,6 +12,7 @@ const FILES = ['serverless.yml', 'package.json', 'functions', 'lib', 'infra']
 const secretsFor = (stage: string): Record<string, string> => ({
   [`/attune-auth/${stage}/jwt-secret`]: `${stage}-jwt-secret-of-at-least-32-bytes!!!`,
   [`/attune-auth/${stage}/database-url`]: `postgres://app@${stage}.proxy.example:5432/attune`,
+  [`/attune-auth/${stage}/pseudonym-key`]: `${stage}-pseudonym-key-of-at-least-32-bytes!!`,
 })
 
 const stages: Record<string, PackagedStage> = {}
@@ -34,7 +35,7 @@ describe('deployed stages, packaged offline', () => {
     for (const stage of ['dev', 'prod']) {
       expect(new Set(stages[stage]?.asked)).toEqual(
         new Set(
-          ['jwt-secret', 'database-url', 'jwt-private-key', 'jwt-previous-secret', 'jwt-previous-public-key'].map(
+          ['jwt-secret', 'database-url', 'pseudonym-key', 'jwt-private-key', 'jwt-previous-secret', 'jwt-previous-public-key'].map(
             (name) => `/attune-auth/${stage}/${name}`,
           ),
         ),
@@ -44,6 +45,7 @@ describe('deployed stages, packaged offline', () => {
           STAGE: stage,
           JWT_SECRET: secretsFor(stage)[`/attune-auth/${stage}/jwt-secret`],
           DATABASE_URL: secretsFor(stage)[`/attune-auth/${stage}/database-url`],
+          PSEUDONYM_KEY: secretsFor(stage)[`/attune-auth/${stage}/pseudonym-key`],
           JWT_PRIVATE_KEY: '', // not set in SSM: HS256
         })
       }

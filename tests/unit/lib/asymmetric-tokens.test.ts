@@ -7,7 +7,7 @@ import { loadConfig } from '../../../lib/config.js'
 import { createTokenService, TokenError } from '../../../lib/tokens.js'
 import { AUDIENCE, accessClaims, forge, ISSUER, NOW, SESSION_ID, TEST_SECRET } from '../../support/tokens.js'
 
-const alice = { identityId: 42, login: 'alice', sessionId: SESSION_ID }
+const alice = { identityId: 42, sessionId: SESSION_ID }
 const ec = () => generateKeyPairSync('ec', { namedCurve: 'P-256' })
 const rsa = () => generateKeyPairSync('rsa', { modulusLength: 2048 })
 
@@ -56,7 +56,7 @@ describe.each([
       audience: AUDIENCE,
       currentDate: new Date(NOW),
     })
-    expect(payload).toMatchObject({ sub: '42', login: 'alice', sid: SESSION_ID })
+    expect(payload).toMatchObject({ sub: '42', sid: SESSION_ID })
   })
 
   it('issues access tokens that an independent JWT library (jsonwebtoken) verifies from the JWKS alone', async () => {
@@ -75,7 +75,7 @@ describe.each([
       audience: AUDIENCE,
       clockTimestamp: NOW / 1000,
     })
-    expect(claims).toMatchObject({ sub: '42', login: 'alice', sid: SESSION_ID })
+    expect(claims).toMatchObject({ sub: '42', sid: SESSION_ID })
   })
 
   it('issues access tokens whose signature Node’s own crypto verifies from the JWK alone (no JWT library)', async () => {
@@ -134,13 +134,58 @@ describe.each([
   })
 })
 
+describe('ES256 signature form', () => {
+  const P256_ORDER = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n
+  const sOf = (token: string): bigint =>
+    BigInt(
+      `0x${Buffer.from(token.split('.')[2] as string, 'base64url')
+        .subarray(32)
+        .toString('hex')}`,
+    )
+  /** The same token with its signature's S replaced by n - S: an equally valid ECDSA signature of the same bytes. */
+  const flipS = (token: string): string => {
+    const [header, payload, signature] = token.split('.') as [string, string, string]
+    const bytes = Buffer.from(signature, 'base64url')
+    const flipped = Buffer.from((P256_ORDER - sOf(token)).toString(16).padStart(64, '0'), 'hex')
+    return `${header}.${payload}.${Buffer.concat([bytes.subarray(0, 32), flipped]).toString('base64url')}`
+  }
+
+  it('issues only low-S signatures, and refuses the high-S twin of a valid token though its signature is valid', async () => {
+    const { privateKey, publicKey } = ec()
+    const tokens = service('ES256', privateKey)
+    for (let i = 0; i < 40; i++) {
+      const { access_token } = await tokens.issuePair(alice, tokens.newRefreshTokenId())
+      expect(sOf(access_token) <= P256_ORDER >> 1n).toBe(true)
+      const twin = flipS(access_token)
+      const [header, payload, signature] = twin.split('.') as [string, string, string]
+      // The twin is a valid ECDSA signature (Node's crypto agrees): only the low-S rule refuses it.
+      expect(
+        verify(
+          'sha256',
+          Buffer.from(`${header}.${payload}`),
+          { key: publicKey, dsaEncoding: 'ieee-p1363' },
+          Buffer.from(signature, 'base64url'),
+        ),
+      ).toBe(true)
+      expect(await reason(tokens.verifyAccessToken(twin))).toBe('invalid')
+      expect(await reason(tokens.verifyAccessToken(access_token))).toBe('accepted')
+    }
+  })
+})
+
 describe('asymmetric configuration', () => {
   const DATABASE_URL = 'postgres://u:p@127.0.0.1:5432/attune'
   const pem = (key: KeyObject) => key.export({ type: 'pkcs8', format: 'pem' }) as string
 
   it('reads an ES256 private key (with \\n escapes, as a one-line secret) and needs no JWT_SECRET in production', () => {
     const oneLine = pem(ec().privateKey).replace(/\n/g, '\\n')
-    const config = loadConfig({ DATABASE_URL, STAGE: 'prod', JWT_ALGORITHM: 'ES256', JWT_PRIVATE_KEY: oneLine })
+    const config = loadConfig({
+      DATABASE_URL,
+      STAGE: 'prod',
+      PSEUDONYM_KEY: process.env['PSEUDONYM_KEY'],
+      JWT_ALGORITHM: 'ES256',
+      JWT_PRIVATE_KEY: oneLine,
+    })
     expect(config.jwt.asymmetric?.algorithm).toBe('ES256')
   })
 

@@ -1,58 +1,94 @@
 import { describe, expect, it } from 'vitest'
-import { ConfigError, INSECURE_DEVELOPMENT_SECRET, loadConfig } from '../../../lib/config.js'
+import { ConfigError, INSECURE_DEVELOPMENT_PSEUDONYM_KEY, INSECURE_DEVELOPMENT_SECRET, loadConfig } from '../../../lib/config.js'
 
 const DATABASE_URL = 'postgres://u:p@127.0.0.1:5432/attune'
-const STRONG_SECRET = 'x'.repeat(32)
+/** 48 random bytes as `openssl rand -base64 48` prints them: what a deployer puts in SSM. */
+const STRONG_SECRET = 'q3Vh1lV8b0m4f7YxN2Zp9kR6sT5uW1aC3dE7gJ0hL4nP8rX2yB6vM9cQ5tF1zK0'
+const PSEUDONYM_KEY = 'Jx7Rk2Lp9Vm4Qs6Tn1Wb8Yc3Zd5Fg0Hh2Kj4Lm6Np8Qr1St3Uv5Wx7Yz9Ab2Cd4'
+/** A production environment that passes every rule; each test changes one thing. */
+const PRODUCTION = { DATABASE_URL, STAGE: 'prod', JWT_SECRET: STRONG_SECRET, PSEUDONYM_KEY }
+
+const problemsOf = (env: Record<string, string | undefined>): string => {
+  try {
+    loadConfig(env)
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems.join('\n')
+    throw error
+  }
+  return ''
+}
 
 describe('loadConfig', () => {
   it('applies the seed defaults: 3600 s access, 604800 s refresh, info logging', () => {
-    const config = loadConfig({ DATABASE_URL, JWT_SECRET: STRONG_SECRET })
+    const config = loadConfig(PRODUCTION)
     expect(config.jwt.accessExpiration).toBe(3600)
     expect(config.jwt.refreshExpiration).toBe(604800)
     expect(config.logLevel).toBe('info')
-    expect(config.stage).toBe('local')
-    expect(config.production).toBe(false)
+    expect(config.stage).toBe('prod')
+    expect(config.production).toBe(true)
     expect(config.warnings).toEqual([])
   })
 
+  it('defaults sessions to 30 days at most, 100 per identity, kept 30 days after they end', () => {
+    expect(loadConfig(PRODUCTION).sessions).toEqual({ idleLifetime: 604800, maxAge: 2592000, maxPerIdentity: 100, retentionDays: 30 })
+    const custom = loadConfig({ ...PRODUCTION, SESSION_MAX_AGE: '86400', MAX_SESSIONS_PER_IDENTITY: '5', SESSION_RETENTION_DAYS: '7' })
+    expect(custom.sessions).toMatchObject({ maxAge: 86400, maxPerIdentity: 5, retentionDays: 7 })
+  })
+
   it('reads JWT_ACCESS_EXPIRATION and JWT_REFRESH_EXPIRATION in seconds', () => {
-    const config = loadConfig({ DATABASE_URL, JWT_SECRET: STRONG_SECRET, JWT_ACCESS_EXPIRATION: '900', JWT_REFRESH_EXPIRATION: '86400' })
+    const config = loadConfig({ ...PRODUCTION, JWT_ACCESS_EXPIRATION: '900', JWT_REFRESH_EXPIRATION: '86400' })
     expect(config.jwt.accessExpiration).toBe(900)
     expect(config.jwt.refreshExpiration).toBe(86400)
   })
 
-  it('uses the insecure development secret and warns "JWT_SECRET not set" in a development stage', () => {
+  it('uses the development values, with warnings, only on stage local', () => {
     const config = loadConfig({ DATABASE_URL, STAGE: 'local' })
+    expect(config.production).toBe(false)
     expect(new TextDecoder().decode(config.jwt.secret)).toBe(INSECURE_DEVELOPMENT_SECRET)
-    expect(config.jwt.insecureSecret).toBe(true)
+    expect(new TextDecoder().decode(config.pseudonymKey)).toBe(INSECURE_DEVELOPMENT_PSEUDONYM_KEY)
     expect(config.warnings.join('\n')).toContain('JWT_SECRET not set')
+    expect(config.warnings.join('\n')).toContain('PSEUDONYM_KEY not set')
   })
 
-  it('refuses to start in a production stage without JWT_SECRET', () => {
-    expect(() => loadConfig({ DATABASE_URL, STAGE: 'prod' })).toThrow(/JWT_SECRET is required/)
+  it('treats an unset STAGE as production: no development secret, the function does not start', () => {
+    expect(problemsOf({ DATABASE_URL })).toMatch(/JWT_SECRET is required in stage "\(unset\)"/)
+    expect(loadConfig({ DATABASE_URL, JWT_SECRET: STRONG_SECRET, PSEUDONYM_KEY }).production).toBe(true)
   })
 
-  it('treats every stage other than local and test as production, including dev', () => {
-    expect(() => loadConfig({ DATABASE_URL, STAGE: 'dev' })).toThrow(ConfigError)
-    expect(loadConfig({ DATABASE_URL, STAGE: 'dev', JWT_SECRET: STRONG_SECRET }).production).toBe(true)
-  })
-
-  it('refuses a production JWT_SECRET shorter than 32 bytes without echoing it', () => {
-    const secret = 'short-but-secret-value'
-    let thrown: unknown
-    try {
-      loadConfig({ DATABASE_URL, STAGE: 'prod', JWT_SECRET: secret })
-    } catch (error) {
-      thrown = error
+  it('treats every stage other than local as production, test and dev included', () => {
+    for (const STAGE of ['test', 'dev', 'prod', 'Local', 'local2']) {
+      expect(problemsOf({ DATABASE_URL, STAGE })).toMatch(/JWT_SECRET is required/)
+      expect(problemsOf({ DATABASE_URL, STAGE })).toMatch(/PSEUDONYM_KEY is required/)
+      expect(loadConfig({ ...PRODUCTION, STAGE }).production).toBe(true)
     }
-    expect(thrown).toBeInstanceOf(ConfigError)
-    expect(String((thrown as Error).message)).toMatch(/at least 32 bytes/)
-    expect(String((thrown as Error).message)).not.toContain(secret)
   })
 
-  it('accepts a short secret in development with a warning', () => {
-    const config = loadConfig({ DATABASE_URL, STAGE: 'test', JWT_SECRET: 'short' })
-    expect(config.warnings.join('\n')).toMatch(/at least 32 bytes/)
+  it('refuses weak secrets outside local, naming the variable and the rule but never the value', () => {
+    const weak = {
+      'the public development value': INSECURE_DEVELOPMENT_SECRET,
+      'under 32 bytes': 'short-but-secret-value',
+      'one repeated character': 'a'.repeat(32),
+      'a short pattern repeated': 'abcd'.repeat(16),
+      '15 distinct bytes': 'abcdefghijklmno'.repeat(3),
+    }
+    for (const [why, value] of Object.entries(weak)) {
+      for (const name of ['JWT_SECRET', 'PSEUDONYM_KEY', 'JWT_PREVIOUS_SECRET']) {
+        const env = { ...PRODUCTION, JWT_PREVIOUS_SECRET_UNTIL: '2026-12-31T00:00:00Z', [name]: value }
+        const problems = problemsOf(env)
+        expect(problems, `${name}: ${why}`).toMatch(new RegExp(`^${name} must`, 'm'))
+        expect(problems, `${name}: ${why}`).not.toContain(value)
+      }
+    }
+    expect(problemsOf({ ...PRODUCTION, PSEUDONYM_KEY: INSECURE_DEVELOPMENT_PSEUDONYM_KEY })).toMatch(/public development value/)
+  })
+
+  it('accepts a weak secret on stage local, with a warning', () => {
+    const config = loadConfig({ DATABASE_URL, STAGE: 'local', JWT_SECRET: 'short' })
+    expect(config.warnings.join('\n')).toMatch(/JWT_SECRET must be at least 32 bytes/)
+  })
+
+  it('needs no JWT_SECRET with ES256/RS256 (the private key signs)', () => {
+    expect(problemsOf({ ...PRODUCTION, JWT_SECRET: undefined, JWT_ALGORITHM: 'ES256' })).not.toMatch(/JWT_SECRET/)
   })
 
   it('names every invalid variable at once', () => {
@@ -68,16 +104,16 @@ describe('loadConfig', () => {
   })
 
   it('refuses a zero or negative expiration', () => {
-    expect(() => loadConfig({ DATABASE_URL, JWT_ACCESS_EXPIRATION: '0' })).toThrow(/JWT_ACCESS_EXPIRATION/)
-    expect(() => loadConfig({ DATABASE_URL, JWT_REFRESH_EXPIRATION: '-5' })).toThrow(/JWT_REFRESH_EXPIRATION/)
+    expect(() => loadConfig({ ...PRODUCTION, JWT_ACCESS_EXPIRATION: '0' })).toThrow(/JWT_ACCESS_EXPIRATION/)
+    expect(() => loadConfig({ ...PRODUCTION, JWT_REFRESH_EXPIRATION: '-5' })).toThrow(/JWT_REFRESH_EXPIRATION/)
   })
 
   it('accepts LOG_LEVEL in any letter case', () => {
-    expect(loadConfig({ DATABASE_URL, LOG_LEVEL: 'DEBUG' }).logLevel).toBe('debug')
+    expect(loadConfig({ ...PRODUCTION, LOG_LEVEL: 'DEBUG' }).logLevel).toBe('debug')
   })
 
   it('bounds database timeouts by default, well under API Gateway’s 29 s', () => {
-    const { database } = loadConfig({ DATABASE_URL })
+    const { database } = loadConfig(PRODUCTION)
     expect(database.connectTimeout).toBe(3)
     expect(database.statementTimeout).toBe(3000)
     expect(database.poolMax).toBe(1)
@@ -85,23 +121,20 @@ describe('loadConfig', () => {
 
   it('reads a previous secret with the end of its overlap', () => {
     const config = loadConfig({
-      DATABASE_URL,
-      JWT_SECRET: STRONG_SECRET,
-      JWT_PREVIOUS_SECRET: 'p'.repeat(32),
+      ...PRODUCTION,
+      JWT_PREVIOUS_SECRET: PSEUDONYM_KEY,
       JWT_PREVIOUS_SECRET_UNTIL: '2026-12-31T00:00:00Z',
     })
     expect(config.jwt.previousSecretUntil).toBe(Date.UTC(2026, 11, 31))
-    expect(new TextDecoder().decode(config.jwt.previousSecret)).toBe('p'.repeat(32))
+    expect(new TextDecoder().decode(config.jwt.previousSecret)).toBe(PSEUDONYM_KEY)
   })
 
   it('refuses a previous secret without the end of its overlap', () => {
-    expect(() => loadConfig({ DATABASE_URL, JWT_SECRET: STRONG_SECRET, JWT_PREVIOUS_SECRET: 'p'.repeat(32) })).toThrow(
-      /JWT_PREVIOUS_SECRET_UNTIL is required/,
-    )
+    expect(() => loadConfig({ ...PRODUCTION, JWT_PREVIOUS_SECRET: PSEUDONYM_KEY })).toThrow(/JWT_PREVIOUS_SECRET_UNTIL is required/)
   })
 
-  it('defaults the refresh reuse grace window to 10 seconds, and allows 0', () => {
-    expect(loadConfig({ DATABASE_URL }).jwt.refreshReuseGrace).toBe(10)
-    expect(loadConfig({ DATABASE_URL, JWT_REFRESH_REUSE_GRACE: '0' }).jwt.refreshReuseGrace).toBe(0)
+  it('defaults the refresh reuse grace window to 5 seconds, and allows 0', () => {
+    expect(loadConfig(PRODUCTION).jwt.refreshReuseGrace).toBe(5)
+    expect(loadConfig({ ...PRODUCTION, JWT_REFRESH_REUSE_GRACE: '0' }).jwt.refreshReuseGrace).toBe(0)
   })
 })

@@ -4,7 +4,7 @@ import { TokenError } from '../../../lib/tokens.js'
 import { createVerifiedTokenCache } from '../../../lib/verified-tokens.js'
 import { AUDIENCE, accessClaims, forge, ISSUER, NOW, pairFor, SESSION_ID, TEST_SECRET, testTokens, unsigned } from '../../support/tokens.js'
 
-const alice = { identityId: 42, login: 'alice' }
+const alice = { identityId: 42 }
 
 const failure = async (promise: Promise<unknown>): Promise<string> => {
   try {
@@ -31,13 +31,12 @@ describe('token pair', () => {
     expect(decode(pair.refresh_token, 0)).toEqual({ alg: 'HS256', typ: 'refresh+jwt' })
   })
 
-  it('carries sub, login, iat, exp, iss, aud and a unique jti', async () => {
+  it('carries ids only: sub, sid, iat, exp, iss, aud and a jti of its own (no login, no display data)', async () => {
     const pair = await pairFor(testTokens(), alice)
     const iat = Math.floor(NOW / 1000)
     const access = decode(pair.access_token, 1)
     expect(access).toEqual({
       sub: '42',
-      login: 'alice',
       sid: SESSION_ID,
       iss: ISSUER,
       aud: AUDIENCE,
@@ -49,11 +48,21 @@ describe('token pair', () => {
     expect(decode(pair.refresh_token, 1)['jti']).not.toBe(access['jti'])
   })
 
+  it('issues the very same pair again for the same refresh token id: the grace window never mints a second access token', async () => {
+    const tokens = testTokens()
+    const refresh = tokens.newRefreshTokenId()
+    const later = testTokens({ now: () => NOW + 4000 })
+    const first = await tokens.issuePair({ identityId: 42, sessionId: SESSION_ID }, refresh)
+    expect(await later.issuePair({ identityId: 42, sessionId: SESSION_ID }, refresh)).toEqual(first)
+    const other = await tokens.issuePair({ identityId: 42, sessionId: SESSION_ID }, tokens.newRefreshTokenId())
+    expect(decode(other.access_token, 1)['jti']).not.toBe(decode(first.access_token, 1)['jti'])
+  })
+
   it('verifies its own access token into the identity', async () => {
     const tokens = testTokens()
     const pair = await pairFor(tokens, alice)
-    await expect(tokens.verifyAccessToken(pair.access_token)).resolves.toMatchObject({ identityId: 42, login: 'alice' })
-    await expect(tokens.verifyRefreshToken(pair.refresh_token)).resolves.toMatchObject({ identityId: 42, login: 'alice' })
+    await expect(tokens.verifyAccessToken(pair.access_token)).resolves.toMatchObject({ identityId: 42, sessionId: SESSION_ID })
+    await expect(tokens.verifyRefreshToken(pair.refresh_token)).resolves.toMatchObject({ identityId: 42, sessionId: SESSION_ID })
   })
 })
 
@@ -122,9 +131,46 @@ describe('token verification refuses', () => {
     }
   })
 
-  it('a missing login claim', async () => {
-    const { login: _login, ...noLogin } = accessClaims()
-    expect(await failure(testTokens().verifyAccessToken(await forge(noLogin)))).toBe('invalid')
+  it('nothing on the strength of a login claim: a token carries ids, and a login in it is ignored', async () => {
+    const verified = await testTokens().verifyAccessToken(await forge(accessClaims({ login: 'admin' })))
+    expect(verified).not.toHaveProperty('login')
+  })
+
+  it('a correctly signed token issued in the future, or older than its lifetime, or whose exp is beyond iat + lifetime', async () => {
+    const iat = Math.floor(NOW / 1000)
+    const cases = {
+      'iat in the future': accessClaims({ iat: iat + 60, exp: iat + 3660 }),
+      'exp years away': accessClaims({ exp: iat + 10 * 365 * 86400 }),
+      'exp one second beyond the lifetime': accessClaims({ iat: iat - 10, exp: iat - 10 + 3601 }),
+      'iat older than the lifetime, exp still ahead': accessClaims({ iat: iat - 3700, exp: iat + 100 }),
+    }
+    for (const [why, claims] of Object.entries(cases)) {
+      expect(await failure(testTokens().verifyAccessToken(await forge(claims))), why).not.toBe('accepted')
+    }
+    const refresh = accessClaims({ exp: iat + 604801 })
+    expect(await failure(testTokens().verifyRefreshToken(await forge(refresh, { typ: 'refresh+jwt' })))).toBe('invalid')
+  })
+
+  it('any spelling but the canonical compact form: padding, whitespace, other characters, non-canonical last bits', async () => {
+    const { access_token } = await pairFor(testTokens(), alice)
+    const [header, payload, signature] = access_token.split('.') as [string, string, string]
+    // The last character of a 32-byte signature carries 2 unused bits: flipping one still decodes to the same bytes.
+    const last = signature.at(-1) as string
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+    const sibling = alphabet[alphabet.indexOf(last) ^ 1] as string
+    expect(Buffer.from(`${signature.slice(0, -1)}${sibling}`, 'base64url')).toEqual(Buffer.from(signature, 'base64url'))
+    const variants = [
+      `${header}.${payload}.${signature.slice(0, -1)}${sibling}`,
+      `${header}.${payload}.${signature}=`,
+      `${header}=.${payload}.${signature}`,
+      `${header}.${payload} .${signature}`,
+      ` ${access_token}`,
+      `${access_token}\n`,
+      `${header}.${payload}.${signature.replace(/-/g, '+').replace(/_/g, '/')}+`,
+      `${header}.${payload}.${signature}.`,
+    ]
+    for (const variant of variants) expect(await failure(testTokens().verifyAccessToken(variant)), variant).toBe('invalid')
+    expect(await failure(testTokens().verifyAccessToken(access_token))).toBe('accepted')
   })
 
   it('garbage, empty and oversized tokens without throwing anything else', async () => {
