@@ -3,13 +3,13 @@
  * APIs — REST (TOKEN or REQUEST) and HTTP API (payload 1.0 or 2.0).
  */
 import type { APIGatewayAuthorizerResult, Context } from 'aws-lambda'
-import type { AuthorizerDependencies, AuthorizerEvent, RestAuthorizerEvent, SimpleAuthorizerResult } from '../lib/authorizer.js'
-import { decide, toAuthorizerResult } from '../lib/authorizer.js'
+import type { AuthorizerDependencies, AuthorizerEvent, RestAuthorizerEvent, SimpleAuthorizerResult } from '../lib/authorizer/decision.js'
+import { decide, toAuthorizerResult } from '../lib/authorizer/decision.js'
 import { getConfig } from '../lib/config.js'
 import { createSql } from '../lib/db/client.js'
 import { createSessionRepository } from '../lib/db/sessions.js'
 import { configureLogging, logger } from '../lib/log.js'
-import { createTokenService } from '../lib/tokens.js'
+import { createTokenService } from '../lib/tokens/service.js'
 
 let deps: (AuthorizerDependencies & { simpleResponses: boolean }) | undefined
 
@@ -37,7 +37,7 @@ export async function handler(event: AuthorizerEvent, context?: Context): Promis
     const decision = await decide(event, decisionDeps)
     if (decision.effect === 'Allow')
       logger.info('access allowed', { event: 'auth.authorize', outcome: 'success', identityId: decision.identityId })
-    else logger.info('access denied', { event: 'auth.authorize', outcome: 'failure', reason: decision.error })
+    else logger.info('access denied', { event: 'auth.authorize', outcome: 'failure', reason: decision.reason })
     return toAuthorizerResult(decision, event, { simpleResponses })
   } finally {
     logger.resetKeys()

@@ -1,12 +1,13 @@
 /**
  * POST /auth/change-password — replace the password after checking the current one (seed: "Change Password").
- * Every other session of the identity ends; this one stays usable. Behind the authorizer.
+ * Every other session of the identity ends; this one stays, with a new token pair. Behind the authorizer.
  */
-import { getApp } from '../lib/app.js'
-import { jsonRoute } from '../lib/http.js'
-import { passwordHashing } from '../lib/passwords.js'
-import { ChangePasswordBody } from '../lib/schemas.js'
+import { perContainer } from '../lib/app.js'
+import { createCredentialRules } from '../lib/auth/credentials.js'
+import { ChangePasswordBody } from '../lib/auth/requests.js'
+import { jsonRoute } from '../lib/http/route.js'
+import { passwordHashing } from '../lib/passwords/hashing.js'
 
-export const handler = jsonRoute({ authenticated: true, body: ChangePasswordBody }, ({ user, body }) =>
-  getApp(passwordHashing).auth.changePassword(user, body),
-)
+const rules = perContainer((app) => createCredentialRules(app, passwordHashing))
+
+export const handler = jsonRoute({ authenticated: true, body: ChangePasswordBody }, ({ user, body }) => rules().changePassword(user, body))

@@ -1,7 +1,10 @@
 /** POST /auth/login — exchange a login and password for a token pair in a new session (seed: "Login"). */
-import { getApp } from '../lib/app.js'
-import { jsonRoute } from '../lib/http.js'
-import { passwordHashing } from '../lib/passwords.js'
-import { LoginBody } from '../lib/schemas.js'
+import { perContainer } from '../lib/app.js'
+import { createCredentialRules } from '../lib/auth/credentials.js'
+import { LoginBody } from '../lib/auth/requests.js'
+import { jsonRoute } from '../lib/http/route.js'
+import { passwordHashing } from '../lib/passwords/hashing.js'
 
-export const handler = jsonRoute({ body: LoginBody }, ({ body, client }) => getApp(passwordHashing).auth.login(body, client))
+const rules = perContainer((app) => createCredentialRules(app, passwordHashing))
+
+export const handler = jsonRoute({ body: LoginBody }, ({ body, client }) => rules().login(body, client))

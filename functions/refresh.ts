@@ -1,6 +1,9 @@
 /** POST /auth/refresh — exchange a refresh token for a new token pair (seed: "Refresh Access Token"). */
-import { getApp } from '../lib/app.js'
-import { jsonRoute } from '../lib/http.js'
-import { RefreshBody } from '../lib/schemas.js'
+import { perContainer } from '../lib/app.js'
+import { RefreshBody } from '../lib/auth/requests.js'
+import { createSessionRules } from '../lib/auth/sessions.js'
+import { jsonRoute } from '../lib/http/route.js'
 
-export const handler = jsonRoute({ body: RefreshBody }, ({ body }) => getApp().auth.refresh(body))
+const rules = perContainer(createSessionRules)
+
+export const handler = jsonRoute({ body: RefreshBody }, ({ body }) => rules().refresh(body))

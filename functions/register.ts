@@ -1,7 +1,11 @@
 /** POST /auth/register — create an identity, open a session, answer a token pair (seed: "Register a New User"). */
-import { getApp } from '../lib/app.js'
-import { jsonRoute } from '../lib/http.js'
-import { passwordHashing } from '../lib/passwords.js'
-import { RegisterBody } from '../lib/schemas.js'
+import { perContainer } from '../lib/app.js'
+import { createRegistration } from '../lib/auth/registration.js'
+import { RegisterBody } from '../lib/auth/requests.js'
+import { jsonRoute } from '../lib/http/route.js'
+import { loginSkeleton } from '../lib/logins/skeleton.js'
+import { passwordHashing } from '../lib/passwords/hashing.js'
 
-export const handler = jsonRoute({ body: RegisterBody }, ({ body, client }) => getApp(passwordHashing).auth.register(body, client))
+const registration = perContainer((app) => createRegistration(app, { passwords: passwordHashing, skeleton: loginSkeleton }))
+
+export const handler = jsonRoute({ body: RegisterBody }, ({ body, client }) => registration().register(body, client))

@@ -1,5 +1,8 @@
 /** GET /auth/sessions — the identity's active sessions, most recently used first. Behind the authorizer. */
-import { getApp } from '../lib/app.js'
-import { jsonRoute } from '../lib/http.js'
+import { perContainer } from '../lib/app.js'
+import { createSessionRules } from '../lib/auth/sessions.js'
+import { jsonRoute } from '../lib/http/route.js'
 
-export const handler = jsonRoute({ authenticated: true }, ({ user }) => getApp().auth.listSessions(user))
+const rules = perContainer(createSessionRules)
+
+export const handler = jsonRoute({ authenticated: true }, ({ user }) => rules().listSessions(user))

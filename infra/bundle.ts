@@ -27,11 +27,13 @@ export const BUNDLE_GOALS_KB = { authorizer: 60, other: 100 } as const
  */
 export const BUNDLE_BUDGETS_KB: Readonly<Record<string, number>> = {
   authorizer: 85, // issue 8 goal: 60 KB (81.7 KiB: postgres.js alone is 37)
-  register: 135, // issue 8 goal: 100 KB (130 KiB: hash-wasm is 28 of it)
+  // 246 KiB: unhomoglyph's confusables data is 115 of it (the skeleton that refuses look-alike logins, only here and in migrate).
+  register: 250,
   login: 135, // issue 8 goal: 100 KB
   'change-password': 135, // issue 8 goal: 100 KB
-  jwks: 50, // only the token service: 43 KiB
-  'openid-configuration': 25, // only the configuration: 20 KiB
+  jwks: 55, // only the token service: 50 KiB
+  'openid-configuration': 30, // only the configuration: 25 KiB
+  migrate: 175, // 171 KiB: the login-key backfill computes skeletons (unhomoglyph, 115 KiB)
   '*': 105, // the goal is 100: every other function that does not hash is at 101-102 KiB
 }
 

@@ -1,8 +1,9 @@
 /**
- * Typed errors: every failure the API reports has an HTTP status and a stable `code`.
- * The body a client sees is always the seed's `{"error": message, "code": code}`.
- * An error is shown to the client only when its status is below 500 (`expose`);
- * anything else becomes a generic 500 whose cause is only logged.
+ * The API's error contract: every failure a client can see has an HTTP status, a stable `code` (the seed's
+ * coarse classes) and a stable semantic `reason` (what happened, so clients never match message text),
+ * with a human message. The body is always the seed's `{"error": message, "code": code}` with `reason`
+ * beside them. An error is shown to the client only when its status is below 500 (`expose`); anything else
+ * becomes a generic 500 (or 503) whose cause is only logged (lib/http/failures.ts).
  */
 
 export const ERROR_STATUS = {
@@ -22,85 +23,86 @@ export const ERROR_STATUS = {
 
 export type ErrorCode = keyof typeof ERROR_STATUS
 
+/**
+ * Every reason, with its code and default message (the seed's messages where the seed has one). Messages
+ * of `invalid_field` and the body reasons name the field or limit; the rest are always the same text.
+ * The Gateway Responses in serverless.yml use the same reasons for what API Gateway refuses itself.
+ */
+export const REASONS = {
+  token_missing: { code: 'UNAUTHORIZED', message: 'Missing authentication token' },
+  token_invalid: { code: 'UNAUTHORIZED', message: 'Invalid authentication token' },
+  token_expired: { code: 'UNAUTHORIZED', message: 'Authentication token expired' },
+  session_ended: { code: 'UNAUTHORIZED', message: 'Session has ended' },
+  invalid_credentials: { code: 'UNAUTHORIZED', message: 'Invalid login or password' },
+  invalid_current_password: { code: 'UNAUTHORIZED', message: 'Current password is incorrect' },
+  refresh_token_invalid: { code: 'UNAUTHORIZED', message: 'Invalid refresh token' },
+  refresh_token_expired: { code: 'UNAUTHORIZED', message: 'Refresh token expired' },
+  refresh_token_reused: { code: 'REFRESH_TOKEN_REUSED', message: 'Refresh token already used: the session has been revoked' },
+  invalid_field: { code: 'BAD_REQUEST', message: 'Invalid request body' },
+  body_missing: { code: 'BAD_REQUEST', message: 'Request body is required' },
+  malformed_body: { code: 'BAD_REQUEST', message: 'Request body is not valid JSON' },
+  body_too_large: { code: 'PAYLOAD_TOO_LARGE', message: 'Request body is too large' },
+  unsupported_media_type: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Content-Type must be application/json' },
+  session_not_found: { code: 'NOT_FOUND', message: 'Session not found' },
+  route_not_found: { code: 'NOT_FOUND', message: 'Not found' },
+  discovery_not_configured: {
+    code: 'NOT_FOUND',
+    message: 'OpenID configuration is not published: JWT_ISSUER is not this API’s https URL',
+  },
+  login_taken: { code: 'CONFLICT', message: 'Login already exists' },
+  gateway_refused: { code: 'BAD_REQUEST', message: 'Bad request' },
+  throttled: { code: 'TOO_MANY_REQUESTS', message: 'Too many requests' },
+  internal_error: { code: 'INTERNAL_ERROR', message: 'Internal server error' },
+  service_unavailable: { code: 'SERVICE_UNAVAILABLE', message: 'Service temporarily unavailable' },
+} as const satisfies Record<string, { code: ErrorCode; message: string }>
+
+export type Reason = keyof typeof REASONS
+
 export interface ErrorBody {
   error: string
   code: ErrorCode
+  reason: Reason
+}
+
+export interface ApiErrorOptions {
+  /** Replaces the reason's default message (e.g. naming the field that failed). */
+  message?: string
+  cause?: unknown
+  /** Extra response headers, e.g. `WWW-Authenticate` on a refused bearer token. */
+  headers?: Record<string, string>
 }
 
 export class ApiError extends Error {
+  readonly reason: Reason
   readonly code: ErrorCode
   readonly status: number
   readonly expose: boolean
-  /** Extra response headers, e.g. `WWW-Authenticate` on a refused bearer token. */
   readonly headers: Record<string, string>
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; headers?: Record<string, string> }) {
-    super(message, options)
+  constructor(reason: Reason, options: ApiErrorOptions = {}) {
+    super(options.message ?? REASONS[reason].message, { cause: options.cause })
     this.name = 'ApiError'
-    this.code = code
-    this.status = ERROR_STATUS[code]
+    this.reason = reason
+    this.code = REASONS[reason].code
+    this.status = ERROR_STATUS[this.code]
     this.expose = this.status < 500
-    this.headers = options?.headers ?? {}
+    this.headers = options.headers ?? {}
   }
 
   toBody(): ErrorBody {
-    return { error: this.message, code: this.code }
+    return { error: this.message, code: this.code, reason: this.reason }
   }
 }
-
-/** The seed's messages, kept in one place so the authorizer, handlers and Gateway Responses agree. */
-export const MESSAGES = {
-  missingToken: 'Missing authentication token',
-  invalidToken: 'Invalid authentication token',
-  expiredToken: 'Authentication token expired',
-  sessionEnded: 'Session has ended',
-  invalidCredentials: 'Invalid login or password',
-  invalidCurrentPassword: 'Current password is incorrect',
-  invalidRefreshToken: 'Invalid refresh token',
-  expiredRefreshToken: 'Refresh token expired',
-  refreshTokenReused: 'Refresh token already used: the session has been revoked',
-  sessionNotFound: 'Session not found',
-  loginTaken: 'Login already exists',
-  internal: 'Internal server error',
-  unavailable: 'Service temporarily unavailable',
-} as const
 
 /** RFC 6750 §3: the challenge sent with every bearer-token refusal. */
 export const BEARER_CHALLENGE = 'Bearer realm="attune-auth"'
 
+/** The reasons a bearer token is refused for. */
+export type BearerRefusal = 'token_missing' | 'token_invalid' | 'token_expired' | 'session_ended'
+
 /** A 401 for a bearer token that is missing, invalid or no longer good: carries the `WWW-Authenticate` challenge. */
-export const bearerRefused = (message: string): ApiError =>
-  new ApiError('UNAUTHORIZED', message, { headers: { 'WWW-Authenticate': BEARER_CHALLENGE } })
+export const bearerRefused = (reason: BearerRefusal): ApiError =>
+  new ApiError(reason, { headers: { 'WWW-Authenticate': BEARER_CHALLENGE } })
 
-export const badRequest = (message: string): ApiError => new ApiError('BAD_REQUEST', message)
-export const unauthorized = (message: string): ApiError => new ApiError('UNAUTHORIZED', message)
-export const conflict = (message: string): ApiError => new ApiError('CONFLICT', message)
-
-/** Turns anything thrown into an ApiError; unknown errors become an opaque 500 (or 503 for an unreachable database). */
-export function toApiError(error: unknown): ApiError {
-  if (error instanceof ApiError) return error
-  if (isDatabaseUnavailable(error) || isEarlyTimeout(error))
-    return new ApiError('SERVICE_UNAVAILABLE', MESSAGES.unavailable, { cause: error })
-  return new ApiError('INTERNAL_ERROR', MESSAGES.internal, { cause: error })
-}
-
-const UNAVAILABLE_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'EHOSTUNREACH'])
-const UNAVAILABLE_POSTGRES = new Set(['CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED'])
-
-function isDatabaseUnavailable(error: unknown): boolean {
-  if (typeof error !== 'object' || error === null) return false
-  const code = (error as { code?: unknown }).code
-  if (typeof code !== 'string') return false
-  // 57P01..57P03: admin shutdown, crash shutdown, cannot connect now; 57014: statement timeout; 08xxx: connection exceptions.
-  return UNAVAILABLE_ERRNOS.has(code) || UNAVAILABLE_POSTGRES.has(code) || /^(08...|57P0[1-3]|57014)$/.test(code)
-}
-
-/**
- * middy's early timeout: the invocation was about to reach the Lambda timeout while waiting on a
- * dependency (e.g. postgres.js reconnecting without end to a server that accepts and drops connections).
- */
-function isEarlyTimeout(error: unknown): boolean {
-  return (
-    error instanceof Error && error.name === 'TimeoutError' && (error.cause as { package?: unknown } | undefined)?.package === '@middy/core'
-  )
-}
+/** A 400 whose message names the field and the rule it broke. */
+export const invalidField = (message: string): ApiError => new ApiError('invalid_field', { message })

@@ -3,7 +3,7 @@
  * attached to the request. Works for REST API events (`requestContext.authorizer`, values stringified
  * by API Gateway) and HTTP API events (`requestContext.authorizer.lambda`). Answers 401 when absent.
  */
-import { bearerRefused, MESSAGES } from './errors.js'
+import { bearerRefused } from './errors.js'
 import { IDENTITY_ID } from './ids.js'
 
 export { BEARER_CHALLENGE } from './errors.js'
@@ -20,7 +20,7 @@ interface EventWithAuthorizer {
 
 export function requireAuth(event: EventWithAuthorizer): AuthenticatedUser {
   const user = readAuthorizerContext(event)
-  if (!user) throw bearerRefused(MESSAGES.missingToken)
+  if (!user) throw bearerRefused('token_missing')
   return user
 }
 

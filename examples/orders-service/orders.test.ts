@@ -32,9 +32,9 @@ const readYaml = (path: string): any => parse(readFileSync(new URL(path, import.
 const example = readYaml('./serverless.yml')
 const attune = readYaml('../../serverless.yml')
 
-const MISSING = { error: 'Missing authentication token', code: 'UNAUTHORIZED' }
-const INVALID = { error: 'Invalid authentication token', code: 'UNAUTHORIZED' }
-const ENDED = { error: 'Session has ended', code: 'UNAUTHORIZED' }
+const MISSING = { error: 'Missing authentication token', code: 'UNAUTHORIZED', reason: 'token_missing' }
+const INVALID = { error: 'Invalid authentication token', code: 'UNAUTHORIZED', reason: 'token_invalid' }
+const ENDED = { error: 'Session has ended', code: 'UNAUTHORIZED', reason: 'session_ended' }
 
 /** A user with a live session, and one whose session ended with a logout. */
 let user: RegisteredUser

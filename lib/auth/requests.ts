@@ -1,13 +1,15 @@
 /**
  * Request bodies, as the seed defines them, validated with valibot.
- * Logins are trimmed, NFC-normalised, 1–64 characters, without control characters.
+ * Logins are trimmed, NFC-normalised, 1–64 characters, without control characters, and canonicalised
+ * (lib/logins/canonical.ts): the typed form is kept for display, the key decides which account it is.
  * Passwords are bounded before any hashing, so a huge password cannot burn a Lambda.
  */
 import * as v from 'valibot'
-import { ApiError, MESSAGES } from './errors.js'
-import { UUID } from './ids.js'
-import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, passwordLength } from './password-policy.js'
-import { MAX_TOKEN_LENGTH } from './tokens.js'
+import { ApiError } from '../errors.js'
+import { UUID } from '../ids.js'
+import { canonicalLogin } from '../logins/canonical.js'
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, passwordLength } from '../passwords/policy.js'
+import { MAX_TOKEN_LENGTH } from '../tokens/service.js'
 
 export const LOGIN_MAX_LENGTH = 64
 export const DISPLAY_NAME_MAX_LENGTH = 128
@@ -19,6 +21,12 @@ const codePoints = (s: string): number => [...s].length
 
 const text = (field: string) => v.string(`${field} must be a string`)
 
+/** A login as typed (`display`: trimmed, NFC) and its canonical key (which account it names). */
+export interface LoginName {
+  display: string
+  key: string
+}
+
 const login = v.pipe(
   text('login'),
   v.trim(),
@@ -26,7 +34,12 @@ const login = v.pipe(
   v.check((s) => s.length > 0, 'login is required'),
   v.check((s) => codePoints(s) <= LOGIN_MAX_LENGTH, `login must be at most ${LOGIN_MAX_LENGTH} characters`),
   v.check((s) => !CONTROL_CHARACTERS.test(s), 'login must not contain control characters'),
-  v.check((s) => !LONE_SURROGATE.test(s), 'login must be valid Unicode'),
+  v.rawTransform(({ dataset, addIssue, NEVER }): LoginName => {
+    const canonical = canonicalLogin(dataset.value)
+    if (canonical.ok) return { display: dataset.value, key: canonical.key }
+    addIssue({ message: canonical.message })
+    return NEVER
+  }),
 )
 
 /**
@@ -115,6 +128,6 @@ export type LogoutInput = v.InferOutput<typeof LogoutBody>
 /** The `{id}` of `/auth/sessions/{id}`: a session id, or a 404 (an id that cannot exist is simply not found). */
 export function sessionIdParameter(parameters: Record<string, string | undefined> | null): string {
   const id = parameters?.['id']
-  if (typeof id !== 'string' || !UUID.test(id.toLowerCase())) throw new ApiError('NOT_FOUND', MESSAGES.sessionNotFound)
+  if (typeof id !== 'string' || !UUID.test(id.toLowerCase())) throw new ApiError('session_not_found')
   return id.toLowerCase()
 }

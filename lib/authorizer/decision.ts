@@ -8,8 +8,8 @@
  *   verifies and its session is still active AND belongs to the token's subject (one indexed lookup: logout
  *   and replay reach access tokens, and a token pairing one identity with another's session is refused).
  *   `login` comes from the identity's row: it is display text chosen by the user, never an authority.
- * - Deny, with context `{error, code}` holding the seed's message, which the ACCESS_DENIED Gateway
- *   Response turns into `401 {"error", "code": "UNAUTHORIZED"}`.
+ * - Deny, with context `{error, code, reason}` holding the seed's message, which the ACCESS_DENIED Gateway
+ *   Response turns into `401 {"error", "code": "UNAUTHORIZED", "reason"}`.
  * The policy covers every method and path of the stage, so a decision cached by API Gateway for one
  * route is right for all of them.
  */
@@ -19,11 +19,12 @@ import type {
   APIGatewayRequestAuthorizerEventV2,
   APIGatewayTokenAuthorizerEvent,
 } from 'aws-lambda'
-import type { SessionRepository } from './db/sessions.js'
-import { MESSAGES } from './errors.js'
-import { headerValue } from './headers.js'
-import type { TokenService, VerifiedToken } from './tokens.js'
-import { TokenError } from './tokens.js'
+import type { SessionRepository } from '../db/sessions.js'
+import type { BearerRefusal } from '../errors.js'
+import { REASONS } from '../errors.js'
+import { headerValue } from '../http/headers.js'
+import type { TokenService, VerifiedToken } from '../tokens/service.js'
+import { TokenError } from '../tokens/service.js'
 
 /** REST API events, and HTTP API payload 1.0 (same shape): answered with an IAM policy. */
 export type RestAuthorizerEvent = APIGatewayRequestAuthorizerEvent | APIGatewayTokenAuthorizerEvent
@@ -40,9 +41,9 @@ export interface SimpleAuthorizerResult {
   context: Record<string, string | number | boolean>
 }
 
-export type Decision =
-  | { effect: 'Allow'; identityId: number; login: string; sessionId: string }
-  | { effect: 'Deny'; error: string; code: 'UNAUTHORIZED' }
+export type Decision = { effect: 'Allow'; identityId: number; login: string; sessionId: string } | { effect: 'Deny'; reason: BearerRefusal }
+
+const deny = (reason: BearerRefusal): Decision => ({ effect: 'Deny', reason })
 
 const BEARER = /^Bearer +([^\s]+) *$/i
 
@@ -60,18 +61,18 @@ export interface AuthorizerDependencies {
 
 export async function decide(event: AuthorizerEvent, { tokens, sessions }: AuthorizerDependencies): Promise<Decision> {
   const token = bearerToken(event)
-  if (token === undefined) return { effect: 'Deny', error: MESSAGES.missingToken, code: 'UNAUTHORIZED' }
+  if (token === undefined) return deny('token_missing')
   let verified: VerifiedToken
   try {
     verified = await tokens.verifyAccessToken(token)
   } catch (error) {
     if (!(error instanceof TokenError)) throw error
-    return { effect: 'Deny', error: error.reason === 'expired' ? MESSAGES.expiredToken : MESSAGES.invalidToken, code: 'UNAUTHORIZED' }
+    return deny(error.reason === 'expired' ? 'token_expired' : 'token_invalid')
   }
   const session = await sessions.find(verified.identityId, verified.sessionId)
   // No session of this identity by that id: the token pairs an identity with someone else's (or no) session.
-  if (!session) return { effect: 'Deny', error: MESSAGES.invalidToken, code: 'UNAUTHORIZED' }
-  if (!session.active) return { effect: 'Deny', error: MESSAGES.sessionEnded, code: 'UNAUTHORIZED' }
+  if (!session) return deny('token_invalid')
+  if (!session.active) return deny('session_ended')
   return { effect: 'Allow', identityId: verified.identityId, login: session.login, sessionId: verified.sessionId }
 }
 
@@ -97,7 +98,7 @@ export function toAuthorizerResult(
 function contextOf(decision: Decision): Record<string, string | number | boolean> {
   return decision.effect === 'Allow'
     ? { identityId: decision.identityId, login: decision.login, sessionId: decision.sessionId }
-    : { error: decision.error, code: decision.code }
+    : { error: REASONS[decision.reason].message, code: REASONS[decision.reason].code, reason: decision.reason }
 }
 
 export function toPolicy(decision: Decision, methodArn: string): APIGatewayAuthorizerResult {

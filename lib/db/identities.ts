@@ -1,13 +1,13 @@
 /**
- * The identity repository: the seed's `attune.identity` table.
- * A taken login is detected by the unique index on lower(login), never by check-then-insert.
+ * The identity repository: the seed's `attune.identity` table. A login is kept as typed (`login`, for
+ * display) with its canonical key and confusable skeleton (lib/logins/), each uniquely indexed: a taken
+ * login is detected by those indexes, never by check-then-insert.
  */
-
 import type { SessionPolicy } from '../config.js'
 import type { Sql } from './client.js'
 import { isUniqueViolation } from './client.js'
-import type { NewSession } from './sessions.js'
-import { openedExpiry } from './sessions.js'
+import type { SessionOpening } from './sessions.js'
+import { insertSession } from './sessions.js'
 
 export interface Identity {
   id: number
@@ -19,7 +19,10 @@ export interface Identity {
 }
 
 export interface NewIdentity {
+  /** As typed (trimmed, NFC): shown, never compared. */
   login: string
+  loginKey: string
+  loginSkeleton: string
   displayName: string | null
   passwordHash: string
 }
@@ -33,11 +36,12 @@ export class LoginTakenError extends Error {
 
 export interface IdentityRepository {
   /**
-   * Inserts an identity and its first session in one statement (both or neither); throws
-   * LoginTakenError when the login exists in any letter case.
+   * Inserts an identity and its first session in one statement (both or neither); throws LoginTakenError
+   * when an identity has the same login key or skeleton.
    */
-  create(identity: NewIdentity, session: Omit<NewSession, 'identityId' | 'credentialsVersion'>): Promise<Identity>
-  findByLogin(login: string): Promise<Identity | undefined>
+  create(identity: NewIdentity, session: SessionOpening): Promise<Identity>
+  /** The identity whose login has this canonical key. */
+  findByLogin(loginKey: string): Promise<Identity | undefined>
   findById(id: number): Promise<Identity | undefined>
   /**
    * Replaces the hash of the same password (new Argon2 parameters), only while the credentials are still at
@@ -71,15 +75,10 @@ export function createIdentityRepository(sql: Sql, policy: SessionPolicy): Ident
       try {
         const [row] = await sql<IdentityRow[]>`
           with created as (
-            insert into attune.identity (login, display_name, password_hash)
-            values (${identity.login}, ${identity.displayName}, ${identity.passwordHash})
+            insert into attune.identity (login, login_key, login_skeleton, display_name, password_hash)
+            values (${identity.login}, ${identity.loginKey}, ${identity.loginSkeleton}, ${identity.displayName}, ${identity.passwordHash})
             returning ${sql(COLUMNS)}
-          ), opened as (
-            insert into attune.session (id, identity_id, refresh_jti, refresh_iat, user_agent, source_ip, expires)
-            select ${session.id}, created.id, ${session.refreshTokenId}, ${session.refreshIssuedAt}, ${session.userAgent},
-                   ${session.sourceIp}, ${openedExpiry(sql, policy)}
-            from created
-          )
+          ), opened as (${insertSession(sql, policy, session, 'created')})
           select ${sql(COLUMNS)} from created`
         return toIdentity(row as IdentityRow)
       } catch (error) {
@@ -88,19 +87,13 @@ export function createIdentityRepository(sql: Sql, policy: SessionPolicy): Ident
       }
     },
 
-    async findByLogin(login) {
-      const [row] = await sql<IdentityRow[]>`
-        select ${sql(COLUMNS)}
-        from attune.identity
-        where lower(login) = lower(${login})`
+    async findByLogin(loginKey) {
+      const [row] = await sql<IdentityRow[]>`select ${sql(COLUMNS)} from attune.identity where login_key = ${loginKey}`
       return row && toIdentity(row)
     },
 
     async findById(id) {
-      const [row] = await sql<IdentityRow[]>`
-        select ${sql(COLUMNS)}
-        from attune.identity
-        where id = ${id}`
+      const [row] = await sql<IdentityRow[]>`select ${sql(COLUMNS)} from attune.identity where id = ${id}`
       return row && toIdentity(row)
     },
 

@@ -1,47 +1,86 @@
 /**
- * Schema migrations: postgres-shift (by the author of postgres.js) applies `infra/migrations/NNNNN_name.sql`
- * once each, in order, each in a transaction, recorded in `attune.migrations`. We add the advisory lock,
- * so two deploys (or two test workers) migrating at once apply each file exactly once.
+ * Schema migrations, applied once each, in order, recorded in `attune.migrations` (the table and names
+ * postgres-shift used before, so existing databases carry on): the SQL files `infra/migrations/NNNNN_name.sql`,
+ * and the code steps below, which take their own numbers in the same sequence. A code step is a migration
+ * that needs the application (the Unicode data behind login keys), bundled with the migrate function; SQL
+ * alone cannot compute it, and postgres-shift could only import code steps from files at run time, which a
+ * bundled Lambda package does not have.
+ *
+ * Every pending migration runs in one transaction (a failure applies none of them), under an advisory lock,
+ * so two deploys (or two test workers) migrating at once apply each one exactly once.
  */
+import { readdirSync } from 'node:fs'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import postgres from 'postgres'
-import shift from 'postgres-shift'
+import { backfillLoginKeys } from './migrations/login-keys.js'
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../infra/migrations', import.meta.url))
 
 /** pg_advisory_lock key: the first 8 bytes of sha256('attune-auth:migrations'), as a signed bigint. */
 const LOCK_KEY = '-9112878179117923478'
 
+export type Transaction = postgres.TransactionSql
+
+/** Migrations written in code, by number; their numbers sit between the SQL files'. */
+export const CODE_MIGRATIONS: Readonly<Record<number, { name: string; run: (sql: Transaction) => Promise<void> }>> = {
+  5: { name: 'login keys backfill', run: backfillLoginKeys },
+}
+
 export interface MigrateOptions {
   dir?: string
   onApplied?: (migration: { id: number; name: string }) => void
 }
 
+interface Migration {
+  id: number
+  name: string
+  run: (sql: Transaction) => Promise<unknown>
+}
+
+/** The SQL files and code steps, in order; their numbers must run 1, 2, 3, ... with no gap or repeat. */
+export function migrations(dir: string = MIGRATIONS_DIR): Migration[] {
+  const files = readdirSync(dir)
+    .filter((file) => /^\d{5}_.+\.sql$/.test(file))
+    .map(
+      (file): Migration => ({
+        id: Number(file.slice(0, 5)),
+        name: file.slice(6).replace(/-/g, ' '),
+        run: (sql) => sql.file(join(dir, file)),
+      }),
+    )
+  const code = Object.entries(CODE_MIGRATIONS).map(([id, step]): Migration => ({ id: Number(id), name: step.name, run: step.run }))
+  const all = [...files, ...code].sort((a, b) => a.id - b.id)
+  all.forEach((migration, index) => {
+    if (migration.id !== index + 1) throw new Error(`migration numbering has a gap or a repeat at ${String(migration.id).padStart(5, '0')}`)
+  })
+  return all
+}
+
 /** Applies pending migrations; returns the names applied (empty when the schema was current). */
 export async function migrate(databaseUrl: string, options: MigrateOptions = {}): Promise<string[]> {
+  const pending = migrations(options.dir)
   const applied: string[] = []
-  const sql = postgres(databaseUrl, {
-    max: 2,
-    onnotice: () => {},
-    connection: { application_name: 'attune-auth-migrate', search_path: 'attune' },
-  })
+  const sql = postgres(databaseUrl, { max: 1, onnotice: () => {}, connection: { application_name: 'attune-auth-migrate' } })
   try {
-    const lock = await sql.reserve()
-    try {
-      await lock`select pg_advisory_lock(${LOCK_KEY})`
-      await sql`create schema if not exists attune`
-      await shift({
-        sql,
-        path: options.dir ?? MIGRATIONS_DIR,
-        after: ({ migration_id, name }: { migration_id: number; name: string }) => {
-          applied.push(name)
-          options.onApplied?.({ id: migration_id, name })
-        },
-      })
-    } finally {
-      await lock`select pg_advisory_unlock(${LOCK_KEY})`
-      lock.release()
-    }
+    await sql.begin(async (tx) => {
+      // Transaction-scoped: released at commit or rollback, whatever happens in between.
+      await tx`select pg_advisory_xact_lock(${LOCK_KEY})`
+      await tx`create schema if not exists attune`
+      await tx`
+        create table if not exists attune.migrations (
+          migration_id serial primary key,
+          created_at timestamp with time zone not null default now(),
+          name text
+        )`
+      const [last] = await tx<{ id: number | null }[]>`select max(migration_id) as id from attune.migrations`
+      for (const migration of pending.filter((m) => m.id > (last?.id ?? 0))) {
+        await migration.run(tx)
+        await tx`insert into attune.migrations (migration_id, name) values (${migration.id}, ${migration.name})`
+        applied.push(migration.name)
+        options.onApplied?.({ id: migration.id, name: migration.name })
+      }
+    })
   } finally {
     await sql.end()
   }

@@ -16,15 +16,19 @@ export const MAX_LISTED_SESSIONS = 100
 /** Rows deleted per statement by `purgeEnded`, so one cleanup never holds a long lock or a huge WAL burst. */
 export const PURGE_BATCH = 5000
 
-export interface NewSession {
+/** A session about to open: its ids, its first refresh token's, and where it is opened from. */
+export interface SessionOpening {
   id: string
-  identityId: number
-  /** The identity's `credentials_version` that the login verified: the session opens only if it is still current. */
-  credentialsVersion: number
   refreshTokenId: string
   refreshIssuedAt: number
   userAgent: string | null
   sourceIp: string | null
+}
+
+export interface NewSession extends SessionOpening {
+  identityId: number
+  /** The identity's `credentials_version` that the login verified: the session opens only if it is still current. */
+  credentialsVersion: number
 }
 
 export interface SessionInfo {
@@ -101,9 +105,17 @@ export function refreshedExpiry(sql: Queryable, policy: SessionPolicy, alias: st
   return sql`least(now() + make_interval(secs => ${policy.idleLifetime}), ${sql(alias)}.created + make_interval(secs => ${policy.maxAge}))`
 }
 
-/** SQL: the expiry of a session opened now. */
-export function openedExpiry(sql: Queryable, policy: SessionPolicy) {
-  return sql`now() + make_interval(secs => ${Math.min(policy.idleLifetime, policy.maxAge)})`
+/**
+ * SQL: the one session insert, for the identity in the CTE `owner` (a CTE with an `id` column): opened now,
+ * expiring after the idle lifetime or the maximum age, whichever is shorter. Returns the session's `id`.
+ */
+export function insertSession(sql: Queryable, policy: SessionPolicy, s: SessionOpening, owner: string) {
+  return sql`
+    insert into attune.session (id, identity_id, refresh_jti, refresh_iat, user_agent, source_ip, expires)
+    select ${s.id}, o.id, ${s.refreshTokenId}, ${s.refreshIssuedAt}, ${s.userAgent}, ${s.sourceIp},
+           now() + make_interval(secs => ${Math.min(policy.idleLifetime, policy.maxAge)})
+    from ${sql(owner)} o
+    returning id`
 }
 
 interface RotateRow {
@@ -124,11 +136,7 @@ export function createSessionRepository(sql: Sql, policy: SessionPolicy): Sessio
           select id from attune.identity
           where id = ${s.identityId} and credentials_version = ${s.credentialsVersion}
           for share
-        ), opened as (
-          insert into attune.session (id, identity_id, refresh_jti, refresh_iat, user_agent, source_ip, expires)
-          select ${s.id}, owner.id, ${s.refreshTokenId}, ${s.refreshIssuedAt}, ${s.userAgent}, ${s.sourceIp}, ${openedExpiry(sql, policy)}
-          from owner
-          returning id
+        ), opened as (${insertSession(sql, policy, s, 'owner')}
         ), capped as (
           update attune.session t set revoked = now(), revoked_reason = 'session_limit'
           where t.id in (

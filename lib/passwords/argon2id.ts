@@ -4,7 +4,7 @@
  * hash-wasm 4.13.0's `argon2id()` instantiates a new Argon2 module, grows a fresh WebAssembly memory to m KiB and
  * creates new BLAKE2b hashers on every call, and it has no `createArgon2()`. At 7 MiB, t=5 that is about a third
  * of a warm hash (tests/bench/argon2.bench.ts, docs/PERFORMANCE.md). Here the module is compiled once, from the
- * binary vendored in lib/argon2-wasm.ts, and each `createArgon2id()` makes one instance, grows its memory once
+ * binary vendored in lib/passwords/argon2-wasm.ts, and each `createArgon2id()` makes one instance, grows its memory once
  * (WebAssembly memory never shrinks: keep an instance for the parameters used on every call, make a throwaway one
  * for the rest), zeroes it before each hash (about 0.1 ms at 7 MiB) and keeps its BLAKE2b hashers. The calls into
  * the module are those of hash-wasm's `argon2Internal` (lib/argon2.ts in the package), so the output is byte for

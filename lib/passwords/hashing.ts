@@ -1,5 +1,5 @@
 /**
- * Password hashing: Argon2id (hash-wasm's WebAssembly, lib/argon2id.ts) with OWASP's parameters, stored as a
+ * Password hashing: Argon2id (hash-wasm's WebAssembly, lib/passwords/argon2id.ts) with OWASP's parameters, stored as a
  * PHC string. At ARGON2_PARAMS it runs on one Argon2 instance reused for the life of the process; a stored hash
  * with other parameters gets an instance of its own for that one verification. Verification recomputes the hash
  * and compares in constant time. An unknown login is verified against a dummy hash of the same cost, on the
@@ -8,14 +8,14 @@
 
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { type Argon2id, createArgon2id } from './argon2id.js'
-import { normalizePassword } from './password-policy.js'
+import { normalizePassword } from './policy.js'
 
-export { normalizePassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, passwordLength } from './password-policy.js'
+export { normalizePassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, passwordLength } from './policy.js'
 
 /**
  * OWASP Password Storage Cheat Sheet: Argon2id, 7 MiB, 5 iterations, 1 lane — one of its rows of equal
  * strength (46 MiB/t=1 … 7 MiB/t=5), and the fastest of them here: hash-wasm's `argon2id()` pays for every
- * fresh MiB of WebAssembly memory on each call, and on the reused instance (lib/argon2id.ts) the smallest
+ * fresh MiB of WebAssembly memory on each call, and on the reused instance (lib/passwords/argon2id.ts) the smallest
  * memory still hashes fastest (docs/PERFORMANCE.md). Hashes made with other parameters (the former
  * default was 19 MiB, t=2) still verify: see needsRehash.
  */

@@ -8,8 +8,8 @@
  * fetches `<issuer>/.well-known/openid-configuration`, so it must be one), or, on stage `local` only, from an
  * http(s) JWT_ISSUER (`npm start` sets `http://localhost:<port>`). Otherwise there is no document.
  */
-import type { Config } from './config.js'
-import { ApiError } from './errors.js'
+import type { Config } from '../config.js'
+import { ApiError } from '../errors.js'
 
 export const JWKS_PATH = '/.well-known/jwks.json'
 
@@ -32,7 +32,7 @@ export function baseUrl(config: Pick<Config, 'production' | 'jwt'>): string | un
 export function openIdConfiguration(config: Pick<Config, 'production' | 'jwt'>): OpenIdConfiguration {
   const base = baseUrl(config)
   if (base === undefined) {
-    throw new ApiError('NOT_FOUND', 'OpenID configuration is not published: JWT_ISSUER is not this API’s https URL')
+    throw new ApiError('discovery_not_configured')
   }
   return {
     issuer: config.jwt.issuer,

@@ -1,9 +1,9 @@
 /**
  * Argon2id at each of OWASP's equal-strength rows (p = 1, 32-byte hash, 16-byte salt):
- * - hash-wasm's `argon2id()` called afresh each time, as lib/passwords.ts did before lib/argon2id.ts (a new WASM
+ * - hash-wasm's `argon2id()` called afresh each time, as lib/passwords/hashing.ts did before lib/passwords/argon2id.ts (a new WASM
  *   instance, a fresh memory grown to m KiB and new BLAKE2b instances on every call);
- * - lib/argon2id.ts: hash-wasm's own WASM with the instance, its memory and the BLAKE2b hashers reused across
- *   calls (what lib/passwords.ts runs at ARGON2_PARAMS in a warm Lambda);
+ * - lib/passwords/argon2id.ts: hash-wasm's own WASM with the instance, its memory and the BLAKE2b hashers reused across
+ *   calls (what lib/passwords/hashing.ts runs at ARGON2_PARAMS in a warm Lambda);
  * - @node-rs/argon2 (native, dev-only) at the same parameters.
  * Before the benchmarks it prints where hash-wasm's time goes: first calls in fresh Node processes
  * (module compilation, WASM tier-up) and what a fresh memory of m KiB costs on its own.
@@ -18,8 +18,8 @@ import { build } from 'esbuild'
 import { argon2id } from 'hash-wasm'
 import { bench, describe } from 'vitest'
 import { functionBundleOptions } from '../../infra/bundle.js'
-import { createArgon2id } from '../../lib/argon2id.js'
-import { ARGON2_PARAMS } from '../../lib/passwords.js'
+import { createArgon2id } from '../../lib/passwords/argon2id.js'
+import { ARGON2_PARAMS } from '../../lib/passwords/hashing.js'
 import { fixed, interleaved, markdownTable, median, ratio, recordGoals, runNode, WasmMemoryJs } from './support.js'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
@@ -37,7 +37,7 @@ type NativeOptions = { algorithm: number; memoryCost: number; timeCost: number; 
 interface NativeArgon2 {
   /** On libuv's thread pool, as the library is usually called. */
   hashRaw(password: string, options: NativeOptions): Promise<Uint8Array>
-  /** On the calling thread, as lib/argon2id.ts runs: the like-for-like comparison. */
+  /** On the calling thread, as lib/passwords/argon2id.ts runs: the like-for-like comparison. */
   hashRawSync(password: string, options: NativeOptions): Uint8Array
 }
 
@@ -91,7 +91,7 @@ await argon2id({ password: 'correct horse battery staple', salt: new Uint8Array(
 console.log(JSON.stringify({ coldFirst: performance.now() - started }))
 `
 /**
- * The same with lib/argon2id.ts, bundled as the functions are (plain Node, no TypeScript loader whose own start-up
+ * The same with lib/passwords/argon2id.ts, bundled as the functions are (plain Node, no TypeScript loader whose own start-up
  * work would run at the first await): creating the instance (module compilation included), then its first hash.
  */
 const libBundleDir = mkdtempSync(join(tmpdir(), 'attune-auth-argon2-'))
@@ -165,7 +165,7 @@ console.log(
       'row',
       "import('hash-wasm')",
       'first hash of a fresh process',
-      'lib/argon2id.ts: create + first hash of a fresh process',
+      'lib/passwords/argon2id.ts: create + first hash of a fresh process',
       'of which create (compile, instantiate, grow, BLAKE2b)',
       'WASM compile + first instantiation (first m=8 call − warm m=8 call)',
       'per-call instantiation: warm m=8,t=1 call',
@@ -196,7 +196,7 @@ const freshMemory = new Map(OWASP_ROWS.map((row) => [row.label, freshMemoryMs(ro
 const ROUNDS = 12
 const names = (label: string) => ({
   wasm: `hash-wasm argon2id(), fresh each call (lib before) — ${label}`,
-  reused: `lib/argon2id.ts, instance + memory reused — ${label}`,
+  reused: `lib/passwords/argon2id.ts, instance + memory reused — ${label}`,
   native: `@node-rs/argon2 (native) hashRawSync — ${label}`,
   nativeAsync: `@node-rs/argon2 (native) hashRaw, async — ${label}`,
 })
@@ -216,7 +216,7 @@ for (const row of OWASP_ROWS) {
       outputType: 'hex',
     })
     if (Buffer.from(reusable.hash(PASSWORD_BYTES, check)).toString('hex') !== expected)
-      throw new Error(`lib/argon2id.ts differs from hash-wasm at ${row.label} (call ${i + 1})`)
+      throw new Error(`lib/passwords/argon2id.ts differs from hash-wasm at ${row.label} (call ${i + 1})`)
   }
   const n = names(row.label)
   cases[n.wasm] = () => hashWasm(row.memorySize, row.iterations)
@@ -237,7 +237,7 @@ for (const row of OWASP_ROWS) {
 }
 const times = await interleaved(cases, ROUNDS)
 const med = (name: string): number => median(times.get(name) ?? [])
-/** The row lib/passwords.ts would hash fastest as its default: on the reused instance (lib/argon2id.ts). */
+/** The row lib/passwords/hashing.ts would hash fastest as its default: on the reused instance (lib/passwords/argon2id.ts). */
 const fastest = Math.min(...OWASP_ROWS.map((row) => med(names(row.label).reused)))
 console.log(
   markdownTable(
@@ -246,7 +246,7 @@ console.log(
       'OWASP row (p=1)',
       'hash-wasm argon2id(), fresh each call (lib before)',
       'hash-wasm, fastest run',
-      'lib/argon2id.ts, instance reused (lib now)',
+      'lib/passwords/argon2id.ts, instance reused (lib now)',
       'saved by reuse',
       '@node-rs/argon2 sync',
       '@node-rs/argon2 async',
@@ -280,8 +280,8 @@ console.log(
 const fastestRow = OWASP_ROWS.find((row) => med(names(row.label).reused) === fastest)
 console.log(
   fastestRow && isCurrent(fastestRow)
-    ? `ARGON2_PARAMS (${fastestRow.label}) is the fastest OWASP row for lib/argon2id.ts in this run.`
-    : `In this run the fastest OWASP row for lib/argon2id.ts is ${fastestRow?.label}, not ARGON2_PARAMS (m=${current.memorySize}, t=${current.iterations}): compare several runs on a quiet machine before changing the default.`,
+    ? `ARGON2_PARAMS (${fastestRow.label}) is the fastest OWASP row for lib/passwords/argon2id.ts in this run.`
+    : `In this run the fastest OWASP row for lib/passwords/argon2id.ts is ${fastestRow?.label}, not ARGON2_PARAMS (m=${current.memorySize}, t=${current.iterations}): compare several runs on a quiet machine before changing the default.`,
 )
 const defaultRow = OWASP_ROWS.find(isCurrent)
 const defaultNames = defaultRow ? names(defaultRow.label) : undefined

@@ -1,7 +1,7 @@
 /**
  * The authorizer's warm per-call cost against a bare jose jwtVerify with the key imported once:
  * - the token check alone, in full and answered by the service's cache of verified access tokens
- *   (lib/verified-tokens.ts, on by default);
+ *   (lib/tokens/verified-tokens.ts, on by default);
  * - the session lookup alone (one indexed query on a real PostgreSQL), which every call makes;
  * - the whole handler with the token remembered (a client calling again with its token: the usual case),
  *   with a token it has not seen (a miss: full verify, then remembered), and with the cache off;
@@ -15,10 +15,10 @@ import { jwtVerify } from 'jose'
 import { describe } from 'vitest'
 import { handler } from '../../functions/authorizer.js'
 import { getApp } from '../../lib/app.js'
-import type { AuthorizerEvent } from '../../lib/authorizer.js'
-import { decide, toAuthorizerResult } from '../../lib/authorizer.js'
-import { createTokenService } from '../../lib/tokens.js'
-import { createVerifiedTokenCache } from '../../lib/verified-tokens.js'
+import type { AuthorizerEvent } from '../../lib/authorizer/decision.js'
+import { decide, toAuthorizerResult } from '../../lib/authorizer/decision.js'
+import { createTokenService } from '../../lib/tokens/service.js'
+import { createVerifiedTokenCache } from '../../lib/tokens/verified-tokens.js'
 import { registerUser } from '../support/api.js'
 import { requestAuthorizerEvent } from '../support/events.js'
 import { cachedDecide, createDecisionCache } from './decision-cache.js'

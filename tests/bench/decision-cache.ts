@@ -2,7 +2,7 @@
  * A benchmark-only prototype of a bounded in-container cache of the authorizer's Allow decisions — the
  * session's state included — to measure what it would save (issue 8). Not adopted: see docs/PERFORMANCE.md.
  *
- * - Built on lib/verified-tokens.ts: keyed by the token's SHA-256, bounded (least recently used out first),
+ * - Built on lib/tokens/verified-tokens.ts: keyed by the token's SHA-256, bounded (least recently used out first),
  *   one cache per set of authorizer dependencies (one token service, one secret and its rotation partner),
  *   so a decision never crosses a secret.
  * - Value: the Allow decision, kept until the token expires or `maxAgeSeconds` pass, whichever is first.
@@ -11,9 +11,9 @@
  * - Only Allow is cached: a refused token costs a full decision each time, so junk tokens cannot fill the cache.
  */
 import { decodeJwt } from 'jose'
-import type { AuthorizerDependencies, AuthorizerEvent, Decision } from '../../lib/authorizer.js'
-import { bearerToken, decide } from '../../lib/authorizer.js'
-import { createVerifiedTokenCache } from '../../lib/verified-tokens.js'
+import type { AuthorizerDependencies, AuthorizerEvent, Decision } from '../../lib/authorizer/decision.js'
+import { bearerToken, decide } from '../../lib/authorizer/decision.js'
+import { createVerifiedTokenCache } from '../../lib/tokens/verified-tokens.js'
 
 type Allow = Extract<Decision, { effect: 'Allow' }>
 
@@ -31,7 +31,7 @@ export interface DecisionCache {
 }
 
 export function createDecisionCache({ maxEntries, maxAgeSeconds, now = Date.now }: DecisionCacheOptions): DecisionCache {
-  // lib/verified-tokens.ts's bounded, expiring store, holding decisions instead of claims.
+  // lib/tokens/verified-tokens.ts's bounded, expiring store, holding decisions instead of claims.
   const entries = createVerifiedTokenCache<Allow>({ maxEntries, now })
   return {
     get: (token) => entries.get(token),
@@ -42,7 +42,7 @@ export function createDecisionCache({ maxEntries, maxAgeSeconds, now = Date.now 
   }
 }
 
-/** lib/authorizer.ts `decide`, answered from `cache` when this exact token was allowed moments ago. */
+/** lib/authorizer/decision.ts `decide`, answered from `cache` when this exact token was allowed moments ago. */
 export async function cachedDecide(cache: DecisionCache, event: AuthorizerEvent, deps: AuthorizerDependencies): Promise<Decision> {
   const token = bearerToken(event)
   const hit = token === undefined ? undefined : cache.get(token)

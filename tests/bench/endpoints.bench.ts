@@ -6,7 +6,7 @@
  * The handlers (functions/*.ts) build their dependencies on first use from process.env, so pointing
  * DATABASE_URL at the proxy before the first call routes this file's queries through it; one connection
  * per client, as in a Lambda container. A second app built with DATABASE_PREPARE=false (RDS Proxy /
- * PgBouncer transaction pooling) runs the same operations through lib/auth.ts directly.
+ * PgBouncer transaction pooling) runs the same operations through lib/auth/ directly.
  * (vitest runs each benchmark file in a process of its own, so the environment changed here stays here.)
  */
 
@@ -23,15 +23,15 @@ import { handler as refreshHandler } from '../../functions/refresh.js'
 import { handler as registerHandler } from '../../functions/register.js'
 import { handler as sessionsHandler } from '../../functions/sessions.js'
 import { createApp, getApp } from '../../lib/app.js'
-import type { Caller } from '../../lib/auth.js'
-import { decide } from '../../lib/authorizer.js'
+import type { Caller } from '../../lib/auth/sessions.js'
+import { decide } from '../../lib/authorizer/decision.js'
 import { loadConfig } from '../../lib/config.js'
-import { passwordHashing } from '../../lib/passwords.js'
-import type { TokenPair } from '../../lib/tokens.js'
+import type { TokenPair } from '../../lib/tokens/service.js'
 import { invoke, requestAuthorizerEvent, restEvent, uniqueLogin } from '../support/events.js'
 import { formerDefaultHash } from '../support/passwords.js'
 import type { WireCounts } from '../support/pg-counting-proxy.js'
 import { startCountingProxy } from '../support/pg-counting-proxy.js'
+import { loginInput, registerInput, rulesOf } from '../support/rules.js'
 import { fixed, interleaved, markdownTable, median, ratio, recordGoals } from './support.js'
 
 const proxy = await startCountingProxy(process.env['DATABASE_URL'] as string)
@@ -110,24 +110,25 @@ function handlerOperations(): Operations {
   }
 }
 
-/** lib/auth.ts and lib/authorizer.ts on an app of their own, built from `env` (e.g. DATABASE_PREPARE=false). */
+/** lib/auth/ and lib/authorizer/ on an app of their own, built from `env` (e.g. DATABASE_PREPARE=false). */
 function appOperations(env: Record<string, string>): Operations & { end(): Promise<void> } {
-  const app = createApp(loadConfig({ ...process.env, ...env }), passwordHashing)
+  const app = createApp(loadConfig({ ...process.env, ...env }))
+  const rules = rulesOf(app)
   const client = { userAgent: 'bench', sourceIp: '127.0.0.1' }
   return {
-    register: (login, password) => app.auth.register({ login, password, display_name: undefined }, client),
-    login: (login, password) => app.auth.login({ login, password }, client).catch(() => undefined),
-    refresh: (refresh_token) => app.auth.refresh({ refresh_token }),
+    register: (login, password) => rules.register(registerInput(login, password), client),
+    login: (login, password) => rules.login(loginInput(login, password), client).catch(() => undefined),
+    refresh: (refresh_token) => rules.refresh({ refresh_token }),
     authorize: async (accessToken) => {
       const decision = await decide(requestAuthorizerEvent({ Authorization: `Bearer ${accessToken}` }), app)
       if (decision.effect !== 'Allow') throw new Error('authorizer refused')
     },
-    me: async (caller) => void (await app.auth.profile(caller)),
-    sessions: async (caller) => void (await app.auth.listSessions(caller)),
+    me: async (caller) => void (await rules.profile(caller)),
+    sessions: async (caller) => void (await rules.listSessions(caller)),
     changePassword: async (caller, current_password, new_password) =>
-      void (await app.auth.changePassword(caller, { current_password, new_password })),
-    endSession: async (caller, id) => void (await app.auth.endSession(caller, id)),
-    logout: async (caller) => void (await app.auth.logout(caller, { scope: 'local' })),
+      void (await rules.changePassword(caller, { current_password, new_password })),
+    endSession: async (caller, id) => void (await rules.endSession(caller, id)),
+    logout: async (caller) => void (await rules.logout(caller, { scope: 'local' })),
     end: () => app.sql.end(),
   }
 }

@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { BenchOptions } from 'vitest'
 import { bench } from 'vitest'
-import type { WasmMemory } from '../../lib/argon2id.js'
+import type { WasmMemory } from '../../lib/passwords/argon2id.js'
 
 export function median(values: readonly number[]): number {
   if (values.length === 0) return Number.NaN

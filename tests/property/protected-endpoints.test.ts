@@ -1,7 +1,7 @@
 /**
  * Property: whatever Authorization header, body and other headers a client sends to a route behind the
  * authorizer — me, change-password, logout, sessions, DELETE sessions/{id} — the answer (our authorizer
- * and Gateway Responses, then the handler) is a 200 `{data}` or a 4xx `{error, code}` matching
+ * and Gateway Responses, then the handler) is a 200 `{data}` or a 4xx `{error, code, reason}` matching
  * docs/openapi.yaml, never a 5xx, never a stack trace or an internal detail.
  *
  * Each case gets a session of its own (opened straight in the repository, no Argon2) for its tokens,
@@ -120,7 +120,7 @@ describe('bad input on the routes behind the authorizer', () => {
   for (const [name, endpoint] of Object.entries(ENDPOINTS)) {
     const documented = endpoint.route
     it(
-      `${documented.method} ${documented.path} answers any generated Authorization, body and headers with a 200 {data} or a 4xx {error, code}, never a 5xx or internals`,
+      `${documented.method} ${documented.path} answers any generated Authorization, body and headers with a 200 {data} or a 4xx {error, code, reason}, never a 5xx or internals`,
       async () => {
         const tally = new StatusTally()
         tallies.set(name, tally)

@@ -1,6 +1,6 @@
 /**
  * Property: whatever body and headers a client sends to register, login or refresh, the answer is a
- * 200 `{data}` (when the input happens to be valid) or a 4xx `{error, code}` matching docs/openapi.yaml,
+ * 200 `{data}` (when the input happens to be valid) or a 4xx `{error, code, reason}` matching docs/openapi.yaml,
  * never a 5xx, never a stack trace or an internal detail.
  *
  * `npm test` runs 100 cases per endpoint with a fixed seed; `FUZZ_RUNS=N` runs N cases in total over the
@@ -85,7 +85,7 @@ describe('bad input on the public endpoints', () => {
   for (const name of ['register', 'login', 'refresh'] as const) {
     const route: Route = ROUTES[name]
     it(
-      `${route.method} ${route.path} answers any generated body and headers with a 200 {data} or a 4xx {error, code}, never a 5xx or internals`,
+      `${route.method} ${route.path} answers any generated body and headers with a 200 {data} or a 4xx {error, code, reason}, never a 5xx or internals`,
       async () => {
         const tally = new StatusTally()
         tallies.set(name, tally)

@@ -16,8 +16,10 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import fc from 'fast-check'
 import { authorize } from '../../infra/local/offline-authorizer.js'
 import { getApp } from '../../lib/app.js'
-import { ERROR_STATUS } from '../../lib/errors.js'
-import type { TokenPair } from '../../lib/tokens.js'
+import { createSessionRules } from '../../lib/auth/sessions.js'
+import type { Reason } from '../../lib/errors.js'
+import { ERROR_STATUS, REASONS } from '../../lib/errors.js'
+import type { TokenPair } from '../../lib/tokens/service.js'
 import { lambdaContext, restEvent } from './events.js'
 import { expectMatchesOpenApi } from './openapi.js'
 import { forge } from './tokens.js'
@@ -598,7 +600,7 @@ export class CaseContext {
         return (await this.session()).pair.refresh_token
       case 'rotatedRefreshToken':
         this.#rotated ??= openSession(this.user).then(async ({ pair }) => {
-          await getApp().auth.refresh({ refresh_token: pair.refresh_token })
+          await createSessionRules(getApp()).refresh({ refresh_token: pair.refresh_token })
           return pair.refresh_token
         })
         return this.#rotated
@@ -793,11 +795,13 @@ export function checkAnswer(route: Route, answer: Answer): { status: number; bod
   if (answer.status === 200) {
     if (keys !== 'data') throw new Error(`a 200 must be exactly {data}; ${describe()}`)
   } else {
-    const { error, code } = body as { error?: unknown; code?: unknown }
-    if (keys !== 'code,error' || typeof error !== 'string' || typeof code !== 'string')
-      throw new Error(`an error must be exactly {error, code}; ${describe()}`)
+    const { error, code, reason } = body as { error?: unknown; code?: unknown; reason?: unknown }
+    if (keys !== 'code,error,reason' || typeof error !== 'string' || typeof code !== 'string' || typeof reason !== 'string')
+      throw new Error(`an error must be exactly {error, code, reason}; ${describe()}`)
     if (!VALID_CODES.has(code) || ERROR_STATUS[code as keyof typeof ERROR_STATUS] !== answer.status)
       throw new Error(`code ${code} does not go with status ${answer.status}; ${describe()}`)
+    if (!(reason in REASONS) || REASONS[reason as Reason].code !== code)
+      throw new Error(`reason ${reason} does not go with code ${code}; ${describe()}`)
     if (error.length === 0 || error.length > 200) throw new Error(`the error message is empty or long; ${describe()}`)
     if (INTERNALS.test(answer.raw)) throw new Error(`the body reveals internals; ${describe()}`)
   }
@@ -805,7 +809,7 @@ export function checkAnswer(route: Route, answer: Answer): { status: number; bod
   return { status: answer.status, body }
 }
 
-/** Parses a body as the handler received it, as lib/http.ts does (to read back a field of a request that succeeded). */
+/** Parses a body as the handler received it, as lib/http/route.ts does (to read back a field of a request that succeeded). */
 export function receivedJson(sent: Answer['sent']): Record<string, unknown> {
   const text = sent.isBase64Encoded ? new TextDecoder().decode(Buffer.from(sent.body ?? '', 'base64')) : (sent.body ?? '')
   return JSON.parse(text) as Record<string, unknown>

@@ -2,9 +2,9 @@
 import { randomUUID } from 'node:crypto'
 import type { JWTHeaderParameters, JWTPayload } from 'jose'
 import { SignJWT } from 'jose'
-import type { TokenService, VerifiedToken } from '../../lib/tokens.js'
-import { createTokenService } from '../../lib/tokens.js'
-import type { VerifiedTokenCache } from '../../lib/verified-tokens.js'
+import type { TokenService, VerifiedToken } from '../../lib/tokens/service.js'
+import { createTokenService } from '../../lib/tokens/service.js'
+import type { VerifiedTokenCache } from '../../lib/tokens/verified-tokens.js'
 
 export const TEST_SECRET = new TextEncoder().encode('unit-test-secret-with-at-least-32-bytes!!')
 export const ISSUER = 'attune-auth'

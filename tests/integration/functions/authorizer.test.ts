@@ -57,7 +57,7 @@ describe('authorizer handler', () => {
   it('refuses an HTTP API payload 2.0 event without a token', async () => {
     expect(await handler(httpApiV2Event({}))).toEqual({
       isAuthorized: false,
-      context: { error: 'Missing authentication token', code: 'UNAUTHORIZED' },
+      context: { error: 'Missing authentication token', code: 'UNAUTHORIZED', reason: 'token_missing' },
     })
   })
 
@@ -86,6 +86,7 @@ describe('authorizer handler', () => {
     expect((await handler(requestAuthorizerEvent({ Authorization: header }))).context).toEqual({
       error: 'Session has ended',
       code: 'UNAUTHORIZED',
+      reason: 'session_ended',
     })
     expect(await handler(httpApiV2Event({ authorization: header }))).toMatchObject({ isAuthorized: false })
   })

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { handler as openIdHandler } from '../../../functions/openid-configuration.js'
 import { getConfig } from '../../../lib/config.js'
-import { openIdConfiguration } from '../../../lib/discovery.js'
+import { openIdConfiguration } from '../../../lib/tokens/discovery.js'
 import { api } from '../../support/api.js'
 import { invoke, restEvent } from '../../support/events.js'
 

@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest'
 import { getApp } from '../../../lib/app.js'
 import { api, registerUser, TOKEN_PAIR } from '../../support/api.js'
 import { uniqueLogin } from '../../support/events.js'
+import { insertIdentity } from '../../support/identities.js'
 import { formerDefaultHash } from '../../support/passwords.js'
 
-const INVALID = { error: 'Invalid login or password', code: 'UNAUTHORIZED' }
+const INVALID = { error: 'Invalid login or password', code: 'UNAUTHORIZED', reason: 'invalid_credentials' }
 
 describe('POST /auth/login', () => {
   it('answers a token pair for the right login and password', async () => {
@@ -31,7 +32,7 @@ describe('POST /auth/login', () => {
 
   it('answers 401 for an identity without a password (external authentication)', async () => {
     const login = uniqueLogin('sso')
-    await getApp().sql`insert into attune.identity (login) values (${login})`
+    await insertIdentity(login)
     expect(await api.login({ login, password: 'whatever-password' })).toMatchObject({ status: 401, body: INVALID })
   })
 
@@ -47,18 +48,27 @@ describe('POST /auth/login', () => {
   })
 
   it('answers 400 for missing fields and wrong types', async () => {
-    expect((await api.login({ login: 'someone' })).body).toEqual({ error: 'password is required', code: 'BAD_REQUEST' })
-    expect((await api.login({ password: 'securepassword123' })).body).toEqual({ error: 'login is required', code: 'BAD_REQUEST' })
+    expect((await api.login({ login: 'someone' })).body).toEqual({
+      error: 'password is required',
+      code: 'BAD_REQUEST',
+      reason: 'invalid_field',
+    })
+    expect((await api.login({ password: 'securepassword123' })).body).toEqual({
+      error: 'login is required',
+      code: 'BAD_REQUEST',
+      reason: 'invalid_field',
+    })
     expect((await api.login({ login: ['a'], password: 'securepassword123' })).body).toEqual({
       error: 'login must be a string',
       code: 'BAD_REQUEST',
+      reason: 'invalid_field',
     })
   })
 
   it('rehashes a password stored with older Argon2 parameters at the current ones on a successful login', async () => {
     const login = uniqueLogin('legacy')
     const legacy = await formerDefaultHash('legacy-password-1')
-    await getApp().sql`insert into attune.identity (login, password_hash) values (${login}, ${legacy})`
+    await insertIdentity(login, legacy)
     expect((await api.login({ login, password: 'wrong-password-1' })).status).toBe(401)
     const [unchanged] = await getApp().sql`select password_hash from attune.identity where login = ${login}`
     expect(unchanged?.['password_hash']).toBe(legacy)

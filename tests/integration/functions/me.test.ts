@@ -13,13 +13,19 @@ describe('GET /auth/me', () => {
 
   it('answers 401 "Missing authentication token" with a Bearer challenge without an Authorization header', async () => {
     const res = await api.me(undefined)
-    expect(res).toMatchObject({ status: 401, body: { error: 'Missing authentication token', code: 'UNAUTHORIZED' } })
+    expect(res).toMatchObject({
+      status: 401,
+      body: { error: 'Missing authentication token', code: 'UNAUTHORIZED', reason: 'token_missing' },
+    })
     expect(res.headers['WWW-Authenticate']).toBe('Bearer realm="attune-auth"')
   })
 
   it('answers 401 "Invalid authentication token" for a garbage token', async () => {
     const res = await api.me('garbage')
-    expect(res).toMatchObject({ status: 401, body: { error: 'Invalid authentication token', code: 'UNAUTHORIZED' } })
+    expect(res).toMatchObject({
+      status: 401,
+      body: { error: 'Invalid authentication token', code: 'UNAUTHORIZED', reason: 'token_invalid' },
+    })
     expect(res.headers['WWW-Authenticate']).toBe('Bearer realm="attune-auth"')
   })
 
@@ -28,7 +34,7 @@ describe('GET /auth/me', () => {
     await getApp().sql`delete from attune.identity where id = ${identityId}`
     expect(await api.me(tokens.access_token)).toMatchObject({
       status: 401,
-      body: { error: 'Invalid authentication token', code: 'UNAUTHORIZED' },
+      body: { error: 'Invalid authentication token', code: 'UNAUTHORIZED', reason: 'token_invalid' },
     })
   })
 })

@@ -17,7 +17,7 @@ describe('POST /auth/refresh', () => {
     const { tokens } = await registerUser()
     expect(await api.refresh({ refresh_token: tokens.access_token })).toMatchObject({
       status: 401,
-      body: { error: 'Invalid refresh token', code: 'UNAUTHORIZED' },
+      body: { error: 'Invalid refresh token', code: 'UNAUTHORIZED', reason: 'refresh_token_invalid' },
     })
   })
 
@@ -31,7 +31,7 @@ describe('POST /auth/refresh', () => {
     )
     expect(await api.refresh({ refresh_token: expired })).toMatchObject({
       status: 401,
-      body: { error: 'Refresh token expired', code: 'UNAUTHORIZED' },
+      body: { error: 'Refresh token expired', code: 'UNAUTHORIZED', reason: 'refresh_token_expired' },
     })
   })
 
@@ -45,7 +45,7 @@ describe('POST /auth/refresh', () => {
     for (const refresh_token of ['garbage', forged]) {
       expect(await api.refresh({ refresh_token })).toMatchObject({
         status: 401,
-        body: { error: 'Invalid refresh token', code: 'UNAUTHORIZED' },
+        body: { error: 'Invalid refresh token', code: 'UNAUTHORIZED', reason: 'refresh_token_invalid' },
       })
     }
   })
@@ -57,7 +57,11 @@ describe('POST /auth/refresh', () => {
   })
 
   it('answers 400 for a missing or non-string refresh_token', async () => {
-    expect((await api.refresh({})).body).toEqual({ error: 'refresh_token is required', code: 'BAD_REQUEST' })
-    expect((await api.refresh({ refresh_token: 5 })).body).toEqual({ error: 'refresh_token must be a string', code: 'BAD_REQUEST' })
+    expect((await api.refresh({})).body).toEqual({ error: 'refresh_token is required', code: 'BAD_REQUEST', reason: 'invalid_field' })
+    expect((await api.refresh({ refresh_token: 5 })).body).toEqual({
+      error: 'refresh_token must be a string',
+      code: 'BAD_REQUEST',
+      reason: 'invalid_field',
+    })
   })
 })

@@ -38,7 +38,7 @@ describe('POST /auth/register', () => {
   it('answers 409 CONFLICT for a login that exists', async () => {
     const { login } = await registerUser()
     const res = await api.register({ login, password: 'anotherpassword1' })
-    expect(res).toMatchObject({ status: 409, body: { error: 'Login already exists', code: 'CONFLICT' } })
+    expect(res).toMatchObject({ status: 409, body: { error: 'Login already exists', code: 'CONFLICT', reason: 'login_taken' } })
   })
 
   it('treats logins as unique regardless of letter case and surrounding spaces', async () => {
@@ -88,11 +88,72 @@ describe('POST /auth/register', () => {
     const login = uniqueLogin('surrogate')
     expect(await api.register({ login, password: '\udc00'.repeat(8) })).toMatchObject({
       status: 400,
-      body: { error: 'password must be valid Unicode', code: 'BAD_REQUEST' },
+      body: { error: 'password must be valid Unicode', code: 'BAD_REQUEST', reason: 'invalid_field' },
     })
     const user = await registerUser()
     expect(await api.login({ login: user.login, password: '\ud800'.repeat(8) })).toMatchObject({ status: 400 })
     const change = await api.changePassword(user.tokens.access_token, { current_password: user.password, new_password: 'ok-but-\ud800-x' })
     expect(change).toMatchObject({ status: 400, body: { error: 'new_password must be valid Unicode' } })
+  })
+
+  it('answers 409 for every look-alike of a taken login (width, case folding, confusables), and stores none of them', async () => {
+    const base = `alice${Date.now().toString(36).replace(/[0-9]/g, '')}${Math.random().toString(36).slice(2, 8).replace(/[0-9]/g, '')}`
+    expect((await api.register({ login: base, password: 'securepassword123' })).status).toBe(200)
+    const fullwidth = [...base].map((c) => String.fromCodePoint((c.codePointAt(0) as number) + 0xfee0)).join('')
+    const variants = {
+      'upper case': base.toUpperCase(),
+      fullwidth,
+      'Cyrillic а for Latin a': base.replace('a', '\u0430'),
+      'mathematical bold': [...base].map((c) => String.fromCodePoint((c.codePointAt(0) as number) - 0x61 + 0x1d41a)).join(''),
+    }
+    for (const [why, login] of Object.entries(variants)) {
+      expect(await api.register({ login, password: 'securepassword123' }), why).toMatchObject({
+        status: 409,
+        body: { reason: 'login_taken' },
+      })
+    }
+    const [row] = await getApp().sql`select count(*)::int as n from attune.identity where login_key = ${base} or login_skeleton = ${base}`
+    expect(row?.['n']).toBe(1)
+  })
+
+  it('treats ß/SS, ς/σ, ﬁ/fi, ı/i and ℌ/H pairs as one login', async () => {
+    const tag = Math.random().toString(36).slice(2, 8).replace(/[0-9]/g, 'x')
+    const pairs = [
+      [`stra\u00dfe${tag}`, `STRASSE${tag}`],
+      [`\u03c3\u03bf\u03c6\u03bf\u03c2${tag}`, `\u03c3\u03bf\u03c6\u03bf\u03c3${tag}`],
+      [`\ufb01le${tag}`, `file${tag}`],
+      [`b\u0131ll${tag}`, `bill${tag}`],
+      [`\u210carry${tag}`, `Harry${tag}`],
+    ]
+    for (const [first, second] of pairs) {
+      expect((await api.register({ login: first, password: 'securepassword123' })).status, first).toBe(200)
+      expect((await api.register({ login: second, password: 'securepassword123' })).status, second).toBe(409)
+    }
+  })
+
+  it('refuses invisible characters, bidi controls and unassigned code points in a login with a 400 that says why', async () => {
+    const cases = {
+      '\u200b': 'invisible',
+      '\u200d': 'invisible',
+      '\u00ad': 'invisible',
+      '\ufeff': 'invisible',
+      '\u3164': 'invisible',
+      '\u{e0041}': 'invisible',
+      '\u202e': 'bidirectional',
+      '\u200e': 'bidirectional',
+      '\u{50000}': 'unassigned',
+    }
+    for (const [character, rule] of Object.entries(cases)) {
+      const res = await api.register({ login: `ab${character}cd${uniqueLogin()}`, password: 'securepassword123' })
+      expect(res, JSON.stringify(character)).toMatchObject({ status: 400, body: { code: 'BAD_REQUEST', reason: 'invalid_field' } })
+      expect(res.body.error).toContain(rule)
+    }
+  })
+
+  it('keeps the login as first typed for display, and logs in with any spelling of the same key', async () => {
+    const login = `Ｄｉｓｐｌａｙ${uniqueLogin().replace(/[^a-z]/g, '')}`
+    const { tokens } = await registerUser({ login })
+    expect((await api.me(tokens.access_token)).body.data.login).toBe(login)
+    expect((await api.login({ login: login.normalize('NFKC').toLowerCase(), password: 'securepassword123' })).status).toBe(200)
   })
 })

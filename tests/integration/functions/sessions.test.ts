@@ -4,9 +4,13 @@ import { getApp } from '../../../lib/app.js'
 import { createSessionRepository } from '../../../lib/db/sessions.js'
 import { api, registerUser, TOKEN_PAIR } from '../../support/api.js'
 
-const REUSED = { error: 'Refresh token already used: the session has been revoked', code: 'REFRESH_TOKEN_REUSED' }
-const INVALID_REFRESH = { error: 'Invalid refresh token', code: 'UNAUTHORIZED' }
-const ENDED = { error: 'Session has ended', code: 'UNAUTHORIZED' }
+const REUSED = {
+  error: 'Refresh token already used: the session has been revoked',
+  code: 'REFRESH_TOKEN_REUSED',
+  reason: 'refresh_token_reused',
+}
+const INVALID_REFRESH = { error: 'Invalid refresh token', code: 'UNAUTHORIZED', reason: 'refresh_token_invalid' }
+const ENDED = { error: 'Session has ended', code: 'UNAUTHORIZED', reason: 'session_ended' }
 
 const sessionOf = async (accessToken: string): Promise<string> => (await getApp().tokens.verifyAccessToken(accessToken)).sessionId
 
@@ -97,7 +101,7 @@ describe('POST /auth/logout', () => {
     const { tokens } = await registerUser()
     expect(await api.logout(tokens.access_token, { scope: 'everything' })).toMatchObject({
       status: 400,
-      body: { error: 'scope must be one of local, global, others', code: 'BAD_REQUEST' },
+      body: { error: 'scope must be one of local, global, others', code: 'BAD_REQUEST', reason: 'invalid_field' },
     })
     expect((await api.logout(undefined)).status).toBe(401)
   })
@@ -142,7 +146,7 @@ describe('GET /auth/sessions and DELETE /auth/sessions/{id}', () => {
     const bobSession = await sessionOf(bob.tokens.access_token)
     expect(await api.endSession(alice.tokens.access_token, bobSession)).toMatchObject({
       status: 404,
-      body: { error: 'Session not found', code: 'NOT_FOUND' },
+      body: { error: 'Session not found', code: 'NOT_FOUND', reason: 'session_not_found' },
     })
     expect((await api.me(bob.tokens.access_token)).status).toBe(200)
     expect((await api.endSession(alice.tokens.access_token, 'not-a-uuid')).status).toBe(404)

@@ -21,18 +21,18 @@ import type { LocalDatabase } from '../../../infra/local/database.js'
 import { freePort, startLocalDatabase } from '../../../infra/local/database.js'
 import type { App } from '../../../lib/app.js'
 import { createApp } from '../../../lib/app.js'
-import { decide } from '../../../lib/authorizer.js'
+import { LoginBody, RegisterBody } from '../../../lib/auth/requests.js'
+import { decide } from '../../../lib/authorizer/decision.js'
 import { loadConfig } from '../../../lib/config.js'
 import { migrate } from '../../../lib/db/migrate.js'
-import { toApiError } from '../../../lib/errors.js'
-import { jsonRoute } from '../../../lib/http.js'
-import { passwordHashing } from '../../../lib/passwords.js'
-import { LoginBody, RegisterBody } from '../../../lib/schemas.js'
+import { toApiError } from '../../../lib/http/failures.js'
+import { jsonRoute } from '../../../lib/http/route.js'
 import { lambdaContext, requestAuthorizerEvent, restEvent, uniqueLogin } from '../../support/events.js'
+import { loginInput, rulesOf } from '../../support/rules.js'
 
 const CONNECT_TIMEOUT_S = 2
 const STATEMENT_TIMEOUT_MS = 1000
-const UNAVAILABLE = { error: 'Service temporarily unavailable', code: 'SERVICE_UNAVAILABLE' }
+const UNAVAILABLE = { error: 'Service temporarily unavailable', code: 'SERVICE_UNAVAILABLE', reason: 'service_unavailable' }
 const PASSWORD = 'securepassword123'
 
 /** What each fault looked like, for the README's reliability figures (printed when RELIABILITY_REPORT is set). */
@@ -50,7 +50,6 @@ function appFor(url: string): App {
       DATABASE_POOL_MAX: '1',
       LOG_LEVEL: 'silent',
     }),
-    passwordHashing,
   )
 }
 
@@ -67,9 +66,9 @@ const noting = <T>(promise: Promise<T>): Promise<T> =>
 /** The app's routes as the Lambda handlers build them, bound to this app instead of getApp(). */
 function routes(app: App): { register: Handler; login: Handler; me: Handler } {
   return {
-    register: jsonRoute({ body: RegisterBody }, ({ body, client }) => noting(app.auth.register(body, client))),
-    login: jsonRoute({ body: LoginBody }, ({ body, client }) => noting(app.auth.login(body, client))),
-    me: jsonRoute({ authenticated: true }, ({ user }) => noting(app.auth.profile(user))),
+    register: jsonRoute({ body: RegisterBody }, ({ body, client }) => noting(rulesOf(app).register(body, client))),
+    login: jsonRoute({ body: LoginBody }, ({ body, client }) => noting(rulesOf(app).login(body, client))),
+    me: jsonRoute({ authenticated: true }, ({ user }) => noting(rulesOf(app).profile(user))),
   }
 }
 
@@ -184,7 +183,7 @@ describe('database faults', () => {
     const closed = await freePort()
     const app = track(appFor(`postgres://postgres:x@127.0.0.1:${closed}/attune`))
 
-    const { error, ms } = await rejection(app.auth.login({ login: 'someone', password: PASSWORD }, { userAgent: null, sourceIp: null }))
+    const { error, ms } = await rejection(rulesOf(app).login(loginInput('someone', PASSWORD), { userAgent: null, sourceIp: null }))
     expect(toApiError(error)).toMatchObject({ status: 503, code: 'SERVICE_UNAVAILABLE' })
     findings.push({ fault: 'cold start, port closed (auth call)', code: codeOf(error), ms })
 
@@ -197,7 +196,7 @@ describe('database faults', () => {
     const app = track(appFor('postgres://postgres:x@attune-db.invalid:5432/attune'))
     const res = await timed(routes(app).login, loginEvent('someone'))
     expect(res).toMatchObject({ status: 503, body: UNAVAILABLE })
-    const { error } = await rejection(app.auth.login({ login: 'someone', password: PASSWORD }, { userAgent: null, sourceIp: null }))
+    const { error } = await rejection(rulesOf(app).login(loginInput('someone', PASSWORD), { userAgent: null, sourceIp: null }))
     findings.push({ fault: 'cold start, host does not resolve', code: codeOf(error), ms: res.ms })
   })
 
@@ -207,7 +206,7 @@ describe('database faults', () => {
       const app = track(appFor(`postgres://postgres:x@127.0.0.1:${silent.port}/attune`))
       const res = await timed(routes(app).login, loginEvent('someone'))
       expect(res).toMatchObject({ status: 503, body: UNAVAILABLE })
-      const { error } = await rejection(app.auth.login({ login: 'someone', password: PASSWORD }, { userAgent: null, sourceIp: null }))
+      const { error } = await rejection(rulesOf(app).login(loginInput('someone', PASSWORD), { userAgent: null, sourceIp: null }))
       expect(codeOf(error)).toBe('CONNECT_TIMEOUT')
       findings.push({ fault: 'port accepts, never answers', code: 'CONNECT_TIMEOUT', ms: res.ms })
     } finally {
@@ -241,7 +240,7 @@ describe('database faults', () => {
 
     await stop()
     try {
-      const { error, ms } = await rejection(app.auth.login({ login, password: PASSWORD }, { userAgent: null, sourceIp: null }))
+      const { error, ms } = await rejection(rulesOf(app).login(loginInput(login, PASSWORD), { userAgent: null, sourceIp: null }))
       expect(toApiError(error)).toMatchObject({ status: 503, code: 'SERVICE_UNAVAILABLE' })
       findings.push({ fault: 'server stopped mid-life (auth call)', code: codeOf(error), ms })
 
@@ -289,7 +288,7 @@ describe('database faults', () => {
       const res = await timed(routes(app).login, loginEvent(login))
       expect(res).toMatchObject({ status: 503, body: UNAVAILABLE })
       expect(res.ms).toBeGreaterThanOrEqual(STATEMENT_TIMEOUT_MS - 50)
-      const { error } = await rejection(app.auth.login({ login, password: PASSWORD }, { userAgent: null, sourceIp: null }))
+      const { error } = await rejection(rulesOf(app).login(loginInput(login, PASSWORD), { userAgent: null, sourceIp: null }))
       expect(codeOf(error)).toBe('57014')
       findings.push({ fault: 'statement timeout (table locked)', code: '57014', ms: res.ms })
       await reserved`rollback`

@@ -1,6 +1,6 @@
 /**
  * Headers a client controls and the service stores: the User-Agent is recorded on every session that
- * register and login open (lib/http.ts clientInfo → attune.session.user_agent). PostgreSQL's text type
+ * register and login open (lib/http/route.ts clientInfo → attune.session.user_agent). PostgreSQL's text type
  * refuses NUL (22021 "invalid byte sequence for encoding UTF8: 0x00"), and lone surrogates cannot be
  * encoded as UTF-8. Whatever the header holds, register and login answer 200 and the session is listed.
  * (Found by the property tests of tests/property: a register with a NUL in its User-Agent answered 500

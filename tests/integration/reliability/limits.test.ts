@@ -2,23 +2,23 @@
  * Limits (issue 6, item 2), on the real endpoints: an oversized body answers 413; a login or display
  * name past its bound 400; a password past its maximum 400 — before any hashing. "Before any hashing"
  * is shown structurally: every Argon2 computation of the service goes through an instance made by
- * lib/argon2id.ts `createArgon2id` (lib/passwords.ts is its only caller), whose instances are wrapped here
+ * lib/passwords/argon2id.ts `createArgon2id` (lib/passwords/hashing.ts is its only caller), whose instances are wrapped here
  * to count their hashes; those answers come with zero, while a request that gets through validation
  * makes exactly one.
  */
 import { beforeAll, describe, expect, it, vi } from 'vitest'
 import { handler as loginHandler } from '../../../functions/login.js'
-import { MAX_BODY_BYTES } from '../../../lib/http.js'
-import { PASSWORD_MAX_LENGTH } from '../../../lib/passwords.js'
-import { DISPLAY_NAME_MAX_LENGTH, LOGIN_MAX_LENGTH } from '../../../lib/schemas.js'
+import { DISPLAY_NAME_MAX_LENGTH, LOGIN_MAX_LENGTH } from '../../../lib/auth/requests.js'
+import { MAX_BODY_BYTES } from '../../../lib/http/body.js'
+import { PASSWORD_MAX_LENGTH } from '../../../lib/passwords/hashing.js'
 import type { RegisteredUser } from '../../support/api.js'
 import { api, registerUser } from '../../support/api.js'
 import { invoke, restEvent, uniqueLogin } from '../../support/events.js'
 
 const argon2 = vi.hoisted(() => ({ calls: 0 }))
 
-vi.mock('../../../lib/argon2id.js', async (importOriginal) => {
-  const actual = await importOriginal<typeof import('../../../lib/argon2id.js')>()
+vi.mock('../../../lib/passwords/argon2id.js', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('../../../lib/passwords/argon2id.js')>()
   return {
     ...actual,
     createArgon2id: async (...args: Parameters<typeof actual.createArgon2id>) => {

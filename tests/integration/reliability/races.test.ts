@@ -5,11 +5,11 @@
 import { describe, expect, it } from 'vitest'
 import { createApp, getApp } from '../../../lib/app.js'
 import { loadConfig } from '../../../lib/config.js'
-import { passwordHashing } from '../../../lib/passwords.js'
-import type { TokenPair } from '../../../lib/tokens.js'
+import type { TokenPair } from '../../../lib/tokens/service.js'
 import { api, registerUser } from '../../support/api.js'
 import { uniqueLogin } from '../../support/events.js'
 import { startCountingProxy } from '../../support/pg-counting-proxy.js'
+import { loginInput, rulesOf } from '../../support/rules.js'
 
 describe('races', () => {
   it('lets exactly one of 50 parallel registrations of one login succeed; the other 49 get 409', async () => {
@@ -27,7 +27,8 @@ describe('races', () => {
     // and its session insert reaches the database only after the change (on a near connection) has committed
     // and ended the other sessions. The insert must find the credentials changed and open nothing.
     const far = await startCountingProxy(process.env['DATABASE_URL'] as string, { latencyMs: 40 })
-    const logins = createApp(loadConfig({ ...process.env, DATABASE_URL: far.url, LOG_LEVEL: 'silent' }), passwordHashing)
+    const farApp = createApp(loadConfig({ ...process.env, DATABASE_URL: far.url, LOG_LEVEL: 'silent' }))
+    const logins = rulesOf(farApp)
     const client = { userAgent: 'race', sourceIp: '127.0.0.1' }
     try {
       for (let round = 0; round < 6; round++) {
@@ -35,7 +36,7 @@ describe('races', () => {
         const [change, ...opened] = await Promise.all([
           api.changePassword(user.tokens.access_token, { current_password: 'the-old-password', new_password: 'the-new-password' }),
           ...Array.from({ length: 8 }, () =>
-            logins.auth.login({ login: user.login, password: 'the-old-password' }, client).catch((error: unknown) => error),
+            logins.login(loginInput(user.login, 'the-old-password'), client).catch((error: unknown) => error),
           ),
         ])
         expect(change?.status).toBe(200)
@@ -54,7 +55,7 @@ describe('races', () => {
         expect((await api.login({ login: user.login, password: 'the-old-password' })).status).toBe(401)
       }
     } finally {
-      await logins.sql.end()
+      await farApp.sql.end()
       await far.close()
     }
   })
@@ -86,13 +87,10 @@ describe('races', () => {
   it('shares one connection setup among a cold container’s parallel first requests', async () => {
     const user = await registerUser()
     const proxy = await startCountingProxy(process.env['DATABASE_URL'] as string)
-    const app = createApp(
-      loadConfig({ ...process.env, DATABASE_URL: proxy.url, DATABASE_POOL_MAX: '1', LOG_LEVEL: 'silent' }),
-      passwordHashing,
-    )
+    const app = createApp(loadConfig({ ...process.env, DATABASE_URL: proxy.url, DATABASE_POOL_MAX: '1', LOG_LEVEL: 'silent' }))
     try {
       const caller = { identityId: user.identityId, sessionId: (await app.tokens.verifyAccessToken(user.tokens.access_token)).sessionId }
-      const profiles = await Promise.all(Array.from({ length: 10 }, () => app.auth.profile(caller)))
+      const profiles = await Promise.all(Array.from({ length: 10 }, () => rulesOf(app).profile(caller)))
       expect(new Set(profiles.map((p) => p.id))).toEqual(new Set([user.identityId]))
       expect(proxy.counts().connections).toBe(1)
     } finally {

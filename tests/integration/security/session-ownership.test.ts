@@ -11,7 +11,7 @@ import { getApp } from '../../../lib/app.js'
 import type { RegisteredUser } from '../../support/api.js'
 import { api, registerUser } from '../../support/api.js'
 
-const INVALID = { error: 'Invalid authentication token', code: 'UNAUTHORIZED' }
+const INVALID = { error: 'Invalid authentication token', code: 'UNAUTHORIZED', reason: 'token_invalid' }
 
 const claimsOf = (token: string): JWTPayload => JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString())
 
@@ -56,7 +56,7 @@ describe('a token naming one identity and another identity’s session', () => {
     const forged = await asVictim(attacker.tokens.refresh_token, victim, 'refresh+jwt')
     expect(await api.refresh({ refresh_token: forged })).toMatchObject({
       status: 401,
-      body: { error: 'Invalid refresh token', code: 'UNAUTHORIZED' },
+      body: { error: 'Invalid refresh token', code: 'UNAUTHORIZED', reason: 'refresh_token_invalid' },
     })
     // The attacker's refresh token was not rotated by the forged one: it still refreshes, once.
     expect((await api.refresh({ refresh_token: attacker.tokens.refresh_token })).status).toBe(200)

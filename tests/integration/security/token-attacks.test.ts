@@ -112,7 +112,7 @@ describe('the authorizer refuses', () => {
   })
 
   it('every attack on an access token, with 401 and the seed’s error shape, while the real one is remembered', async () => {
-    // The untampered token was just allowed, so this container's authorizer remembers it (lib/verified-tokens.ts).
+    // The untampered token was just allowed, so this container's authorizer remembers it (lib/tokens/verified-tokens.ts).
     expect((await api.me(user.tokens.access_token)).status).toBe(200)
     const cases = await attacks('access', user.tokens.access_token)
     expect(cases.length).toBeGreaterThan(35)
@@ -130,18 +130,26 @@ describe('the authorizer refuses', () => {
   })
 
   it('a refresh token used as an access token', async () => {
-    expect((await api.me(user.tokens.refresh_token)).body).toEqual({ error: 'Invalid authentication token', code: 'UNAUTHORIZED' })
+    expect((await api.me(user.tokens.refresh_token)).body).toEqual({
+      error: 'Invalid authentication token',
+      code: 'UNAUTHORIZED',
+      reason: 'token_invalid',
+    })
   })
 
   it('"Bearer" without a token, with "Missing authentication token"', async () => {
-    expect((await api.me('')).body).toEqual({ error: 'Missing authentication token', code: 'UNAUTHORIZED' })
+    expect((await api.me('')).body).toEqual({ error: 'Missing authentication token', code: 'UNAUTHORIZED', reason: 'token_missing' })
   })
 
   it('the token of an ended session, though it was allowed (and remembered) a moment before', async () => {
     const other = await registerUser()
     expect((await api.me(other.tokens.access_token)).status).toBe(200)
     await api.logout(other.tokens.access_token)
-    expect((await api.me(other.tokens.access_token)).body).toEqual({ error: 'Session has ended', code: 'UNAUTHORIZED' })
+    expect((await api.me(other.tokens.access_token)).body).toEqual({
+      error: 'Session has ended',
+      code: 'UNAUTHORIZED',
+      reason: 'session_ended',
+    })
   })
 })
 
@@ -164,12 +172,17 @@ describe('POST /auth/refresh refuses', () => {
     expect((await api.refresh({ refresh_token: user.tokens.access_token })).body).toEqual({
       error: 'Invalid refresh token',
       code: 'UNAUTHORIZED',
+      reason: 'refresh_token_invalid',
     })
   })
 
   it('a refresh token forged for a session id that does not exist', async () => {
     const claims = decode(user.tokens.refresh_token, 1) as JWTPayload
     const forged = await sign({ ...claims, sid: randomUUID() }, { alg: 'HS256', typ: 'refresh+jwt' }, getApp().config.jwt.secret)
-    expect((await api.refresh({ refresh_token: forged })).body).toEqual({ error: 'Invalid refresh token', code: 'UNAUTHORIZED' })
+    expect((await api.refresh({ refresh_token: forged })).body).toEqual({
+      error: 'Invalid refresh token',
+      code: 'UNAUTHORIZED',
+      reason: 'refresh_token_invalid',
+    })
   })
 })

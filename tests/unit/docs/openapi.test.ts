@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { ApiError, badRequest, conflict, ERROR_STATUS, MESSAGES, toApiError, unauthorized } from '../../../lib/errors.js'
-import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../../lib/passwords.js'
+import { DISPLAY_NAME_MAX_LENGTH, LOGIN_MAX_LENGTH } from '../../../lib/auth/requests.js'
+import { ApiError, ERROR_STATUS, invalidField, REASONS } from '../../../lib/errors.js'
+import { toApiError } from '../../../lib/http/failures.js'
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../../lib/passwords/hashing.js'
 import { BEARER_CHALLENGE } from '../../../lib/require-auth.js'
-import { DISPLAY_NAME_MAX_LENGTH, LOGIN_MAX_LENGTH } from '../../../lib/schemas.js'
-import { MAX_TOKEN_LENGTH } from '../../../lib/tokens.js'
+import { MAX_TOKEN_LENGTH } from '../../../lib/tokens/service.js'
 import {
   documentedOperations,
   documentedRequestBody,
@@ -19,7 +20,7 @@ const SEED_TOKEN_PAIR = {
 }
 const SEED_ME = { data: { id: 1, login: 'username', display_name: 'John Doe' } }
 const SEED_PASSWORD_CHANGED = { data: { success: true, message: 'Password changed successfully' } }
-const SEED_ERROR = { error: 'Invalid authentication token', code: 'UNAUTHORIZED' }
+const SEED_ERROR = { error: 'Invalid authentication token', code: 'UNAUTHORIZED', reason: 'token_invalid' }
 const SEED_REQUESTS = [
   ['/auth/register', { login: 'username', password: 'securepassword123', display_name: 'John Doe' }],
   ['/auth/register', { login: 'testuser', password: 'testpass123', display_name: 'Test User' }],
@@ -125,8 +126,9 @@ describe('docs/openapi.yaml', () => {
     expect(challenge?.['schema']).toMatchObject({ type: 'string', examples: [BEARER_CHALLENGE] })
   })
 
-  it('lists exactly the error codes of lib/errors.ts', () => {
+  it('lists exactly the error codes and reasons of lib/errors.ts', () => {
     expect(openApiDocument().components?.schemas?.['ErrorCode']?.['enum']).toEqual(Object.keys(ERROR_STATUS))
+    expect(openApiDocument().components?.schemas?.['ErrorReason']?.['enum']).toEqual(Object.keys(REASONS))
   })
 
   it("documents the seed's two fields on change-password 200 exactly, with the new token pair added beside them", () => {
@@ -168,7 +170,7 @@ describe('docs/openapi.yaml', () => {
     for (const path of TOKEN_ROUTES) expect(example('POST', path, 200, 'seed'), path).toEqual(SEED_TOKEN_PAIR)
     expect(example('GET', '/auth/me', 200, 'seed')).toEqual(SEED_ME)
     expect(example('POST', '/auth/change-password', 200, 'changed')).toMatchObject(SEED_PASSWORD_CHANGED)
-    expect(example('GET', '/auth/me', 401, 'invalidToken')).toEqual(SEED_ERROR)
+    expect(example('GET', '/auth/me', 401, 'invalidToken')).toEqual({ ...SEED_ERROR, reason: 'token_invalid' })
   })
 })
 
@@ -231,7 +233,7 @@ describe('expectMatchesOpenApi', () => {
   })
 
   it("accepts the seed's error example for GET /auth/me 401", () => {
-    expect(() => expectMatchesOpenApi('GET', '/auth/me', 401, SEED_ERROR)).not.toThrow()
+    expect(() => expectMatchesOpenApi('GET', '/auth/me', 401, { ...SEED_ERROR, reason: 'token_invalid' })).not.toThrow()
   })
 
   it('rejects an error body whose code is not a documented code', () => {
@@ -241,28 +243,38 @@ describe('expectMatchesOpenApi', () => {
   })
 
   it('rejects an error body whose code belongs to another status', () => {
-    expect(() => expectMatchesOpenApi('POST', '/auth/login', 401, { error: 'Invalid login or password', code: 'BAD_REQUEST' })).toThrow(
-      /must be equal to constant \("UNAUTHORIZED"\)/,
-    )
+    expect(() =>
+      expectMatchesOpenApi('POST', '/auth/login', 401, {
+        error: 'Invalid login or password',
+        code: 'BAD_REQUEST',
+        reason: 'invalid_credentials',
+      }),
+    ).toThrow(/must be equal to constant \("UNAUTHORIZED"\)/)
   })
 
   it('rejects an error body with an extra field or without its message', () => {
-    expect(() => expectMatchesOpenApi('POST', '/auth/register', 409, { ...conflict(MESSAGES.loginTaken).toBody(), detail: 'x' })).toThrow()
+    expect(() => expectMatchesOpenApi('POST', '/auth/register', 409, { ...new ApiError('login_taken').toBody(), detail: 'x' })).toThrow()
     expect(() => expectMatchesOpenApi('POST', '/auth/register', 409, { code: 'CONFLICT' })).toThrow(/required property 'error'/)
   })
 
   it('accepts the error bodies lib/errors.ts produces, at their status, on the routes that answer them', () => {
     const cases: Array<[string, string, ApiError]> = [
-      ['POST', '/auth/register', badRequest('password must be at least 8 characters')],
-      ['POST', '/auth/register', conflict(MESSAGES.loginTaken)],
-      ['POST', '/auth/register', new ApiError('PAYLOAD_TOO_LARGE', 'Request body must be at most 16384 bytes')],
-      ['POST', '/auth/register', new ApiError('UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json')],
-      ['POST', '/auth/login', unauthorized(MESSAGES.invalidCredentials)],
-      ['POST', '/auth/refresh', unauthorized(MESSAGES.invalidRefreshToken)],
-      ['POST', '/auth/refresh', unauthorized(MESSAGES.expiredRefreshToken)],
-      ['GET', '/auth/me', unauthorized(MESSAGES.missingToken)],
-      ['GET', '/auth/me', unauthorized(MESSAGES.expiredToken)],
-      ['POST', '/auth/change-password', unauthorized(MESSAGES.invalidCurrentPassword)],
+      ['POST', '/auth/register', invalidField('password must be at least 8 characters')],
+      ['POST', '/auth/register', new ApiError('login_taken')],
+      ['POST', '/auth/register', new ApiError('body_too_large', { message: 'Request body must be at most 16384 bytes' })],
+      ['POST', '/auth/register', new ApiError('unsupported_media_type')],
+      ['POST', '/auth/register', new ApiError('malformed_body')],
+      ['POST', '/auth/register', new ApiError('body_missing')],
+      ['POST', '/auth/login', new ApiError('invalid_credentials')],
+      ['POST', '/auth/refresh', new ApiError('refresh_token_invalid')],
+      ['POST', '/auth/refresh', new ApiError('refresh_token_expired')],
+      ['POST', '/auth/refresh', new ApiError('refresh_token_reused')],
+      ['GET', '/auth/me', new ApiError('token_missing')],
+      ['GET', '/auth/me', new ApiError('token_expired')],
+      ['GET', '/auth/me', new ApiError('session_ended')],
+      ['POST', '/auth/change-password', new ApiError('invalid_current_password')],
+      ['DELETE', '/auth/sessions/{id}', new ApiError('session_not_found')],
+      ['GET', '/.well-known/openid-configuration', new ApiError('discovery_not_configured')],
     ]
     for (const { method, path } of documentedOperations()) {
       cases.push([method, path, toApiError(new Error('boom'))])
@@ -276,9 +288,9 @@ describe('expectMatchesOpenApi', () => {
   })
 
   it('rejects an undocumented status', () => {
-    expect(failureOf(() => expectMatchesOpenApi('GET', '/auth/me', 400, { error: 'x', code: 'BAD_REQUEST' }))).toContain(
-      'GET /auth/me 400 is not documented',
-    )
+    expect(
+      failureOf(() => expectMatchesOpenApi('GET', '/auth/me', 400, { error: 'x', code: 'BAD_REQUEST', reason: 'invalid_field' })),
+    ).toContain('GET /auth/me 400 is not documented')
     expect(() => expectMatchesOpenApi('POST', '/auth/login', 409, { error: 'x', code: 'CONFLICT' })).toThrow(/not documented/)
     expect(() => expectMatchesOpenApi('POST', '/auth/register', 201, SEED_TOKEN_PAIR)).toThrow(/not documented/)
   })
@@ -318,7 +330,7 @@ describe('expectRequestMatchesOpenApi', () => {
     )
   })
 
-  it('documents the bounds lib/schemas.ts enforces', () => {
+  it('documents the bounds lib/auth/requests.ts enforces', () => {
     const accepts = (path: string, body: Record<string, unknown>) =>
       expect(() => expectRequestMatchesOpenApi('POST', path, body), JSON.stringify(body).slice(0, 80)).not.toThrow()
     const rejects = (path: string, body: Record<string, unknown>) =>

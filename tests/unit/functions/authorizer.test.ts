@@ -1,9 +1,9 @@
 import type { APIGatewayAuthorizerResult } from 'aws-lambda'
 import { describe, expect, it } from 'vitest'
-import type { RestAuthorizerEvent } from '../../../lib/authorizer.js'
-import { decide, toPolicy } from '../../../lib/authorizer.js'
+import type { RestAuthorizerEvent } from '../../../lib/authorizer/decision.js'
+import { decide, toPolicy } from '../../../lib/authorizer/decision.js'
 import { getConfig } from '../../../lib/config.js'
-import { createTokenService } from '../../../lib/tokens.js'
+import { createTokenService } from '../../../lib/tokens/service.js'
 import { requestAuthorizerEvent, tokenAuthorizerEvent } from '../../support/events.js'
 import { forge, SESSION_ID } from '../../support/tokens.js'
 
@@ -64,20 +64,20 @@ describe('authorizer decision (REST REQUEST event)', () => {
   it('denies a missing header with "Missing authentication token"', async () => {
     const result = await handler(requestAuthorizerEvent({}))
     expect(statement(result).Effect).toBe('Deny')
-    expect(result.context).toEqual({ error: 'Missing authentication token', code: 'UNAUTHORIZED' })
+    expect(result.context).toEqual({ error: 'Missing authentication token', code: 'UNAUTHORIZED', reason: 'token_missing' })
   })
 
   it('denies "Bearer" without a token, and other schemes, as missing', async () => {
     for (const value of ['Bearer', 'Bearer ', 'Basic dXNlcjpwYXNz', 'Token abc']) {
       const result = await handler(requestAuthorizerEvent({ Authorization: value }))
-      expect(result.context).toEqual({ error: 'Missing authentication token', code: 'UNAUTHORIZED' })
+      expect(result.context).toEqual({ error: 'Missing authentication token', code: 'UNAUTHORIZED', reason: 'token_missing' })
     }
   })
 
   it('denies garbage with "Invalid authentication token"', async () => {
     const result = await handler(requestAuthorizerEvent({ Authorization: 'Bearer not.a.jwt' }))
     expect(statement(result).Effect).toBe('Deny')
-    expect(result.context).toEqual({ error: 'Invalid authentication token', code: 'UNAUTHORIZED' })
+    expect(result.context).toEqual({ error: 'Invalid authentication token', code: 'UNAUTHORIZED', reason: 'token_invalid' })
   })
 
   it('denies an expired token with "Authentication token expired"', async () => {
@@ -97,13 +97,13 @@ describe('authorizer decision (REST REQUEST event)', () => {
       secret,
     )
     const result = await handler(requestAuthorizerEvent({ Authorization: `Bearer ${expired}` }))
-    expect(result.context).toEqual({ error: 'Authentication token expired', code: 'UNAUTHORIZED' })
+    expect(result.context).toEqual({ error: 'Authentication token expired', code: 'UNAUTHORIZED', reason: 'token_expired' })
   })
 
   it('denies a refresh token presented as an access token', async () => {
     const { refresh_token } = await issue(7, 'alice')
     const result = await handler(requestAuthorizerEvent({ Authorization: `Bearer ${refresh_token}` }))
-    expect(result.context).toEqual({ error: 'Invalid authentication token', code: 'UNAUTHORIZED' })
+    expect(result.context).toEqual({ error: 'Invalid authentication token', code: 'UNAUTHORIZED', reason: 'token_invalid' })
   })
 
   it('denies alg none', async () => {
@@ -111,7 +111,7 @@ describe('authorizer decision (REST REQUEST event)', () => {
     const now = Math.floor(Date.now() / 1000)
     const token = `${b64({ alg: 'none', typ: 'at+jwt' })}.${b64({ sub: '7', login: 'alice', sid: SESSION_ID, iat: now, exp: now + 60, jti: crypto.randomUUID(), iss: getConfig().jwt.issuer, aud: getConfig().jwt.audience })}.`
     const result = await handler(requestAuthorizerEvent({ Authorization: `Bearer ${token}` }))
-    expect(result.context).toEqual({ error: 'Invalid authentication token', code: 'UNAUTHORIZED' })
+    expect(result.context).toEqual({ error: 'Invalid authentication token', code: 'UNAUTHORIZED', reason: 'token_invalid' })
   })
 })
 
@@ -122,7 +122,7 @@ describe('authorizer decision (sessions)', () => {
     endedSessions.add(`7:${ended}`)
     const result = await handler(requestAuthorizerEvent({ Authorization: `Bearer ${access_token}` }))
     expect(statement(result).Effect).toBe('Deny')
-    expect(result.context).toEqual({ error: 'Session has ended', code: 'UNAUTHORIZED' })
+    expect(result.context).toEqual({ error: 'Session has ended', code: 'UNAUTHORIZED', reason: 'session_ended' })
   })
 
   it('asks for the session of the token’s own subject: a token naming another identity’s session is an invalid token', async () => {
@@ -131,7 +131,7 @@ describe('authorizer decision (sessions)', () => {
     const forged = await tokens.issuePair({ identityId: 7, sessionId: attackers }, tokens.newRefreshTokenId())
     const result = await handler(requestAuthorizerEvent({ Authorization: `Bearer ${forged.access_token}` }))
     expect(statement(result).Effect).toBe('Deny')
-    expect(result.context).toEqual({ error: 'Invalid authentication token', code: 'UNAUTHORIZED' })
+    expect(result.context).toEqual({ error: 'Invalid authentication token', code: 'UNAUTHORIZED', reason: 'token_invalid' })
   })
 
   it('puts the login from the session store in the context, not anything the token says', async () => {
@@ -160,6 +160,6 @@ describe('authorizer decision (REST TOKEN event)', () => {
   it('denies the sample event’s literal "allow" token as missing a Bearer credential', async () => {
     const result = await handler(tokenAuthorizerEvent('allow'))
     expect(statement(result).Effect).toBe('Deny')
-    expect(result.context).toEqual({ error: 'Missing authentication token', code: 'UNAUTHORIZED' })
+    expect(result.context).toEqual({ error: 'Missing authentication token', code: 'UNAUTHORIZED', reason: 'token_missing' })
   })
 })

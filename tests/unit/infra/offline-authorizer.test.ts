@@ -5,10 +5,11 @@
  */
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda'
 import { describe, expect, it, vi } from 'vitest'
-import type { HapiRequest, HapiToolkit, OfflineRequest } from '../../../infra/local/offline-authorizer.js'
+import type { HapiRequest, HapiToolkit, OfflineRequest, Outcome } from '../../../infra/local/offline-authorizer.js'
 import { authenticate, authorize, methodArn, policyAllows } from '../../../infra/local/offline-authorizer.js'
-import { stageWildcardArn, toPolicy } from '../../../lib/authorizer.js'
-import { MESSAGES } from '../../../lib/errors.js'
+import { stageWildcardArn, toPolicy } from '../../../lib/authorizer/decision.js'
+import type { BearerRefusal } from '../../../lib/errors.js'
+import { REASONS } from '../../../lib/errors.js'
 import { BEARER_CHALLENGE, requireAuth } from '../../../lib/require-auth.js'
 
 const request = (headers: Record<string, string> = {}): OfflineRequest => ({
@@ -25,20 +26,21 @@ const allowAs = (identityId: number, login: string) =>
   vi.fn(async (event: APIGatewayRequestAuthorizerEvent) =>
     toPolicy({ effect: 'Allow', identityId, login, sessionId: '0b5e6c1e-3f0a-4c47-9a53-5d1f2b7c9e10' }, event.methodArn),
   )
-const denyWith = (error: string) =>
-  vi.fn(async (event: APIGatewayRequestAuthorizerEvent) => toPolicy({ effect: 'Deny', error, code: 'UNAUTHORIZED' }, event.methodArn))
+const denyFor = (reason: BearerRefusal) =>
+  vi.fn(async (event: APIGatewayRequestAuthorizerEvent) => toPolicy({ effect: 'Deny', reason }, event.methodArn))
+
+/** The body of a refusal (rendered from serverless.yml's Gateway Responses), as far as these tests look. */
+const refusalBody = (outcome: Outcome): unknown => (outcome.allow ? undefined : JSON.parse(outcome.body))
+const refusal = (reason: keyof typeof REASONS) => ({ error: REASONS[reason].message, code: REASONS[reason].code, reason })
+const JSON_HEADERS = { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }
 
 describe('offline authorizer', () => {
   it('refuses a request without an Authorization header as API Gateway does, without calling the authorizer', async () => {
     const authorizer = allowAs(1, 'alice')
     const outcome = await authorize(request(), authorizer)
     expect(authorizer).not.toHaveBeenCalled()
-    expect(outcome).toEqual({
-      allow: false,
-      status: 401,
-      headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', 'WWW-Authenticate': BEARER_CHALLENGE },
-      body: JSON.stringify({ error: MESSAGES.missingToken, code: 'UNAUTHORIZED' }),
-    })
+    expect(outcome).toMatchObject({ allow: false, status: 401, headers: { ...JSON_HEADERS, 'WWW-Authenticate': BEARER_CHALLENGE } })
+    expect(refusalBody(outcome)).toMatchObject(refusal('token_missing'))
   })
 
   it('treats an empty Authorization header as missing', async () => {
@@ -79,13 +81,9 @@ describe('offline authorizer', () => {
   })
 
   it("answers a Deny with 401, the authorizer's message and a Bearer challenge (ACCESS_DENIED)", async () => {
-    const outcome = await authorize(request({ Authorization: 'Bearer expired' }), denyWith(MESSAGES.expiredToken))
-    expect(outcome).toEqual({
-      allow: false,
-      status: 401,
-      headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', 'WWW-Authenticate': BEARER_CHALLENGE },
-      body: JSON.stringify({ error: MESSAGES.expiredToken, code: 'UNAUTHORIZED' }),
-    })
+    const outcome = await authorize(request({ Authorization: 'Bearer expired' }), denyFor('token_expired'))
+    expect(outcome).toMatchObject({ allow: false, status: 401, headers: { ...JSON_HEADERS, 'WWW-Authenticate': BEARER_CHALLENGE } })
+    expect(refusalBody(outcome)).toMatchObject(refusal('token_expired'))
   })
 
   it('refuses an Allow whose policy does not cover the requested route', async () => {
@@ -112,11 +110,8 @@ describe('offline authorizer', () => {
     const outcome = await authorize(request({ Authorization: 'Bearer abc' }), async () => {
       throw new Error('Unauthorized')
     })
-    expect(outcome).toMatchObject({
-      allow: false,
-      status: 401,
-      body: JSON.stringify({ error: MESSAGES.missingToken, code: 'UNAUTHORIZED' }),
-    })
+    expect(outcome).toMatchObject({ allow: false, status: 401 })
+    expect(refusalBody(outcome)).toMatchObject(refusal('token_missing'))
   })
 
   it('answers 503 SERVICE_UNAVAILABLE when the authorizer fails (e.g. its database is unreachable)', async () => {
@@ -124,12 +119,8 @@ describe('offline authorizer', () => {
     const outcome = await authorize(request({ Authorization: 'Bearer abc' }), async () => {
       throw new Error('connect ECONNREFUSED 127.0.0.1:5432')
     })
-    expect(outcome).toEqual({
-      allow: false,
-      status: 503,
-      headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' },
-      body: JSON.stringify({ error: MESSAGES.unavailable, code: 'SERVICE_UNAVAILABLE' }),
-    })
+    expect(outcome).toMatchObject({ allow: false, status: 503, headers: JSON_HEADERS })
+    expect(refusalBody(outcome)).toMatchObject(refusal('service_unavailable'))
   })
 })
 
@@ -167,7 +158,7 @@ describe('the hapi scheme serverless-offline runs', () => {
     response.code.mockReturnValue(response)
     response.header.mockReturnValue(response)
     response.takeover.mockReturnValue(response)
-    const h = { authenticated: vi.fn((data: unknown) => data), response: vi.fn(() => response) }
+    const h = { authenticated: vi.fn((data: unknown) => data), response: vi.fn((_body: string) => response) }
     return { h: h as unknown as HapiToolkit & typeof h, response }
   }
   const hapiRequest = (rawHeaders: string[]): HapiRequest => ({
@@ -189,7 +180,7 @@ describe('the hapi scheme serverless-offline runs', () => {
   it("takes a protected route's refusal over with the Gateway Response's status, headers and body", async () => {
     const { h, response } = toolkit()
     await authenticate({ authorizer: { name: 'authorizer' } }, hapiRequest([]), h)
-    expect(h.response).toHaveBeenCalledWith(JSON.stringify({ error: MESSAGES.missingToken, code: 'UNAUTHORIZED' }))
+    expect(JSON.parse(h.response.mock.calls[0]?.[0] ?? '')).toMatchObject(refusal('token_missing'))
     expect(response.code).toHaveBeenCalledWith(401)
     expect(response.header).toHaveBeenCalledWith('WWW-Authenticate', BEARER_CHALLENGE)
     expect(response.header).toHaveBeenCalledWith('Content-Type', 'application/json')

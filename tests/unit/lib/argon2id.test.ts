@@ -3,9 +3,9 @@ import fc from 'fast-check'
 import { argon2id } from 'hash-wasm'
 import { describe, expect, it } from 'vitest'
 import { extractArgon2WasmBase64, installedArgon2Wasm, VENDOR_COMMAND } from '../../../infra/vendor-argon2-wasm.js'
-import { ARGON2_WASM_BASE64 } from '../../../lib/argon2-wasm.js'
-import { type Argon2idParameters, createArgon2id } from '../../../lib/argon2id.js'
-import { ARGON2_PARAMS } from '../../../lib/passwords.js'
+import { ARGON2_WASM_BASE64 } from '../../../lib/passwords/argon2-wasm.js'
+import { type Argon2idParameters, createArgon2id } from '../../../lib/passwords/argon2id.js'
+import { ARGON2_PARAMS } from '../../../lib/passwords/hashing.js'
 
 const SMALL = { memorySize: 64, iterations: 3, parallelism: 1, hashLength: 32 } as const
 const AT_PARAMS = {
@@ -152,12 +152,12 @@ describe('createArgon2id (hash-wasm’s Argon2 WebAssembly, instance reused)', (
   })
 })
 
-describe('lib/argon2-wasm.ts (vendored hash-wasm binary)', () => {
+describe('lib/passwords/argon2-wasm.ts (vendored hash-wasm binary)', () => {
   it('is the Argon2 binary of the installed hash-wasm', () => {
     const installed = installedArgon2Wasm()
     expect(
       ARGON2_WASM_BASE64 === installed.base64,
-      `lib/argon2-wasm.ts is not hash-wasm ${installed.version}'s Argon2 binary: run \`${VENDOR_COMMAND}\``,
+      `lib/passwords/argon2-wasm.ts is not hash-wasm ${installed.version}'s Argon2 binary: run \`${VENDOR_COMMAND}\``,
     ).toBe(true)
   })
 

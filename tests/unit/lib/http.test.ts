@@ -1,6 +1,7 @@
 import * as v from 'valibot'
 import { describe, expect, it } from 'vitest'
-import { jsonRoute, MAX_BODY_BYTES } from '../../../lib/http.js'
+import { MAX_BODY_BYTES } from '../../../lib/http/body.js'
+import { jsonRoute } from '../../../lib/http/route.js'
 import { invoke, restEvent } from '../../support/events.js'
 
 const Echo = v.object({ name: v.string('name must be a string') })
@@ -20,25 +21,37 @@ describe('jsonRoute', () => {
 
   it('answers 400 BAD_REQUEST for malformed JSON', async () => {
     const res = await post({ body: '{"name": ' })
-    expect(res).toMatchObject({ status: 400, body: { error: 'Request body is not valid JSON', code: 'BAD_REQUEST' } })
+    expect(res).toMatchObject({
+      status: 400,
+      body: { error: 'Request body is not valid JSON', code: 'BAD_REQUEST', reason: 'malformed_body' },
+    })
   })
 
   it('answers 400 for an empty or missing body', async () => {
     expect((await post({ body: '', headers: { 'Content-Type': 'application/json' } })).body).toEqual({
       error: 'Request body is required',
       code: 'BAD_REQUEST',
+      reason: 'body_missing',
     })
     expect((await post({ headers: { 'Content-Type': 'application/json' } })).status).toBe(400)
   })
 
   it('answers 400 for JSON that is not an object', async () => {
     for (const body of ['[]', 'null', '"text"', '42', 'true']) {
-      expect((await post({ body })).body).toEqual({ error: 'Request body must be a JSON object', code: 'BAD_REQUEST' })
+      expect((await post({ body })).body).toEqual({
+        error: 'Request body must be a JSON object',
+        code: 'BAD_REQUEST',
+        reason: 'malformed_body',
+      })
     }
   })
 
   it('answers 400 naming the field for a wrong type', async () => {
-    expect((await post({ body: { name: 42 } })).body).toEqual({ error: 'name must be a string', code: 'BAD_REQUEST' })
+    expect((await post({ body: { name: 42 } })).body).toEqual({
+      error: 'name must be a string',
+      code: 'BAD_REQUEST',
+      reason: 'invalid_field',
+    })
   })
 
   it('answers 415 for a non-JSON content type, or none', async () => {
@@ -66,7 +79,11 @@ describe('jsonRoute', () => {
 
   it('answers 400 for a base64 body that is not UTF-8', async () => {
     const body = Buffer.from([0x7b, 0xff, 0xfe, 0x7d]).toString('base64')
-    expect((await post({ body, isBase64Encoded: true })).body).toEqual({ error: 'Request body is not valid UTF-8', code: 'BAD_REQUEST' })
+    expect((await post({ body, isBase64Encoded: true })).body).toEqual({
+      error: 'Request body is not valid UTF-8',
+      code: 'BAD_REQUEST',
+      reason: 'malformed_body',
+    })
   })
 
   it('answers an opaque 500 for an unexpected error, revealing nothing of it', async () => {
@@ -74,7 +91,7 @@ describe('jsonRoute', () => {
       throw new Error('connection to 10.0.0.5 failed: password authentication failed for user "admin"')
     })
     const res = await invoke(failing, restEvent({ method: 'GET', path: '/fail' }))
-    expect(res).toMatchObject({ status: 500, body: { error: 'Internal server error', code: 'INTERNAL_ERROR' } })
+    expect(res).toMatchObject({ status: 500, body: { error: 'Internal server error', code: 'INTERNAL_ERROR', reason: 'internal_error' } })
     expect(JSON.stringify(res)).not.toMatch(/10\.0\.0\.5|password|admin/)
   })
 
@@ -83,13 +100,19 @@ describe('jsonRoute', () => {
       throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })
     })
     const res = await invoke(failing, restEvent({ method: 'GET', path: '/fail' }))
-    expect(res).toMatchObject({ status: 503, body: { error: 'Service temporarily unavailable', code: 'SERVICE_UNAVAILABLE' } })
+    expect(res).toMatchObject({
+      status: 503,
+      body: { error: 'Service temporarily unavailable', code: 'SERVICE_UNAVAILABLE', reason: 'service_unavailable' },
+    })
   })
 
   it('reads the authorizer context before the body: an unauthenticated request is a 401 even with a bad body', async () => {
     const guarded = jsonRoute({ authenticated: true, body: Echo }, async ({ user }) => user)
     const res = await invoke(guarded, restEvent({ method: 'POST', path: '/echo', body: 'not json' }))
-    expect(res).toMatchObject({ status: 401, body: { error: 'Missing authentication token', code: 'UNAUTHORIZED' } })
+    expect(res).toMatchObject({
+      status: 401,
+      body: { error: 'Missing authentication token', code: 'UNAUTHORIZED', reason: 'token_missing' },
+    })
     expect(res.headers['WWW-Authenticate']).toBe('Bearer realm="attune-auth"')
   })
 })

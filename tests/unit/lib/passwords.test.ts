@@ -1,12 +1,12 @@
 import { hash as nativeHash, verify as nativeVerify } from '@node-rs/argon2'
 import { argon2id } from 'hash-wasm'
 import { describe, expect, it, vi } from 'vitest'
-import { createArgon2id } from '../../../lib/argon2id.js'
-import { ARGON2_PARAMS, DUMMY_HASH, hashPassword, needsRehash, parseArgon2Hash, verifyPassword } from '../../../lib/passwords.js'
+import { createArgon2id } from '../../../lib/passwords/argon2id.js'
+import { ARGON2_PARAMS, DUMMY_HASH, hashPassword, needsRehash, parseArgon2Hash, verifyPassword } from '../../../lib/passwords/hashing.js'
 
-// lib/argon2id.ts as it is, with instance creations counted: ARGON2_PARAMS must reuse one instance.
-vi.mock('../../../lib/argon2id.js', async (importOriginal) => {
-  const original = await importOriginal<typeof import('../../../lib/argon2id.js')>()
+// lib/passwords/argon2id.ts as it is, with instance creations counted: ARGON2_PARAMS must reuse one instance.
+vi.mock('../../../lib/passwords/argon2id.js', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../../../lib/passwords/argon2id.js')>()
   return { ...original, createArgon2id: vi.fn(original.createArgon2id) }
 })
 

@@ -36,7 +36,7 @@ describe('requireAuth', () => {
     } catch (error) {
       expect(error).toBeInstanceOf(ApiError)
       expect((error as ApiError).status).toBe(401)
-      expect((error as ApiError).toBody()).toEqual({ error: 'Missing authentication token', code: 'UNAUTHORIZED' })
+      expect((error as ApiError).toBody()).toEqual({ error: 'Missing authentication token', code: 'UNAUTHORIZED', reason: 'token_missing' })
       expect((error as ApiError).headers['WWW-Authenticate']).toBe('Bearer realm="attune-auth"')
     }
   })

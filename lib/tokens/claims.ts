@@ -1,0 +1,66 @@
+/**
+ * What our tokens say, and the checks of their claims after the signature: a validly signed token with
+ * odd claims is still refused. Tokens carry ids only (`sub`, `sid`, `jti`), never display data.
+ */
+import { createHash } from 'node:crypto'
+import type { JWTPayload } from 'jose'
+import { IDENTITY_ID, UUID } from '../ids.js'
+
+export const ACCESS_TOKEN_TYPE = 'at+jwt'
+export const REFRESH_TOKEN_TYPE = 'refresh+jwt'
+export const REQUIRED_CLAIMS = ['exp', 'iat', 'iss', 'aud', 'sub', 'sid', 'jti']
+
+export interface TokenSubject {
+  identityId: number
+  sessionId: string
+}
+
+export interface VerifiedToken extends TokenSubject {
+  tokenId: string
+  issuedAt: number
+  expiresAt: number
+}
+
+/** What makes a refresh token: the session stores both, so the token can be signed again identically. */
+export interface RefreshTokenId {
+  tokenId: string
+  issuedAt: number
+}
+
+export type TokenFailure = 'expired' | 'invalid'
+
+export class TokenError extends Error {
+  readonly reason: TokenFailure
+  constructor(reason: TokenFailure, options?: { cause?: unknown }) {
+    super(reason === 'expired' ? 'token expired' : 'token invalid', options)
+    this.name = 'TokenError'
+    this.reason = reason
+  }
+}
+
+/**
+ * The access token's id, derived from its refresh token's (a UUID of the version-8 "custom" kind, from
+ * SHA-256): the pair is issued, and re-issued within the grace window, as the same two tokens.
+ */
+export function accessTokenId(refreshTokenId: string): string {
+  const bytes = createHash('sha256').update(`at+jwt:${refreshTokenId}`).digest().subarray(0, 16)
+  bytes[6] = ((bytes[6] as number) & 0x0f) | 0x80
+  bytes[8] = ((bytes[8] as number) & 0x3f) | 0x80
+  const hex = bytes.toString('hex')
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
+}
+
+/** The claims of a token whose signature verified, or TokenError('invalid'). */
+export function readClaims(payload: JWTPayload, lifetime: number): VerifiedToken {
+  const { sub, jti, iat, exp } = payload
+  const sid: unknown = payload['sid']
+  if (typeof sub !== 'string' || !IDENTITY_ID.test(sub)) throw new TokenError('invalid')
+  if (typeof sid !== 'string' || !UUID.test(sid)) throw new TokenError('invalid')
+  if (typeof jti !== 'string' || !UUID.test(jti)) throw new TokenError('invalid')
+  if (typeof iat !== 'number' || typeof exp !== 'number') throw new TokenError('invalid')
+  // jose's maxTokenAge refuses an iat in the future or older than the lifetime; a far exp is ours to refuse.
+  if (exp - iat > lifetime) throw new TokenError('invalid')
+  const identityId = Number(sub)
+  if (!Number.isSafeInteger(identityId)) throw new TokenError('invalid')
+  return { identityId, sessionId: sid, tokenId: jti, issuedAt: iat, expiresAt: exp }
+}
