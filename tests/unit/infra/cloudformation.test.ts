@@ -137,15 +137,15 @@ describe('infra/database.yml', () => {
   const secretOfCluster = { 'Fn::GetAtt': [clusterName, 'MasterUserSecret.SecretArn'] }
 
   it('runs Aurora PostgreSQL Serverless v2, encrypted, kept on deletion', () => {
-    expect(cluster.Properties.Engine).toBe('aurora-postgresql')
-    expect(cluster.Properties.ServerlessV2ScalingConfiguration).toBeDefined()
-    expect(cluster.Properties.StorageEncrypted).toBe(true)
-    expect(cluster.Properties.DeletionProtection).toBe(true)
+    expect(cluster.Properties['Engine']).toBe('aurora-postgresql')
+    expect(cluster.Properties['ServerlessV2ScalingConfiguration']).toBeDefined()
+    expect(cluster.Properties['StorageEncrypted']).toBe(true)
+    expect(cluster.Properties['DeletionProtection']).toBe(true)
     expect(cluster.DeletionPolicy).toBe('Snapshot')
   })
 
   it('lets Secrets Manager manage the master password: no password in the template or its parameters', () => {
-    expect(cluster.Properties.ManageMasterUserPassword).toBe(true)
+    expect(cluster.Properties['ManageMasterUserPassword']).toBe(true)
     expect(cluster.Properties).not.toHaveProperty('MasterUserPassword')
     for (const [name, resource] of Object.entries(template.Resources))
       expect(resource.Properties, name).not.toHaveProperty('MasterUserPassword')
@@ -155,77 +155,77 @@ describe('infra/database.yml', () => {
     const instances = resourcesOfType(template, 'AWS::RDS::DBInstance')
     expect(instances.length).toBeGreaterThan(0)
     for (const [name, instance] of instances) {
-      expect(instance.Properties.PubliclyAccessible, name).toBe(false)
-      expect(instance.Properties.DBClusterIdentifier, name).toEqual({ Ref: clusterName })
+      expect(instance.Properties['PubliclyAccessible'], name).toBe(false)
+      expect(instance.Properties['DBClusterIdentifier'], name).toEqual({ Ref: clusterName })
     }
   })
 
   it('puts a PostgreSQL RDS Proxy in front that requires TLS and authenticates with the managed secret, not IAM', () => {
-    expect(proxy.Properties.EngineFamily).toBe('POSTGRESQL')
-    expect(proxy.Properties.RequireTLS).toBe(true)
-    expect(proxy.Properties.Auth).toEqual([
+    expect(proxy.Properties['EngineFamily']).toBe('POSTGRESQL')
+    expect(proxy.Properties['RequireTLS']).toBe(true)
+    expect(proxy.Properties['Auth']).toEqual([
       expect.objectContaining({ AuthScheme: 'SECRETS', IAMAuth: 'DISABLED', SecretArn: secretOfCluster }),
     ])
     const targets = only(template, 'AWS::RDS::DBProxyTargetGroup')
-    expect(targets.Properties.DBClusterIdentifiers).toEqual([{ Ref: clusterName }])
+    expect(targets.Properties['DBClusterIdentifiers']).toEqual([{ Ref: clusterName }])
     expect([targets.DependsOn ?? []].flat()).toEqual(
       expect.arrayContaining(resourcesOfType(template, 'AWS::RDS::DBInstance').map(([n]) => n)),
     )
   })
 
   it('lets the proxy read only the database secret', () => {
-    const [, role] = resourcesOfType(template, 'AWS::IAM::Role').find(([name]) => proxy.Properties.RoleArn['Fn::GetAtt'][0] === name)!
-    const statements = role.Properties.Policies.flatMap((p: Json) => p.PolicyDocument.Statement)
+    const [, role] = resourcesOfType(template, 'AWS::IAM::Role').find(([name]) => proxy.Properties['RoleArn']['Fn::GetAtt'][0] === name)!
+    const statements = role.Properties['Policies'].flatMap((p: Json) => p.PolicyDocument.Statement)
     expect(statements.find((s: Json) => s.Action === 'secretsmanager:GetSecretValue').Resource).toEqual(secretOfCluster)
-    expect(role.Properties.AssumeRolePolicyDocument.Statement[0].Principal).toEqual({ Service: 'rds.amazonaws.com' })
+    expect(role.Properties['AssumeRolePolicyDocument'].Statement[0].Principal).toEqual({ Service: 'rds.amazonaws.com' })
   })
 
   it('chains security groups on port 5432: Lambda SG to proxy SG to database SG, nothing else inbound', () => {
     const groups = Object.fromEntries(resourcesOfType(template, 'AWS::EC2::SecurityGroup'))
-    const lambda = groups.LambdaSecurityGroup
-    const proxyGroup = groups.ProxySecurityGroup
-    const db = groups.DatabaseSecurityGroup
-    expect(lambda?.Properties.SecurityGroupIngress).toBeUndefined()
-    expect(proxyGroup?.Properties.SecurityGroupIngress).toEqual([
+    const lambda = groups['LambdaSecurityGroup']
+    const proxyGroup = groups['ProxySecurityGroup']
+    const db = groups['DatabaseSecurityGroup']
+    expect(lambda?.Properties['SecurityGroupIngress']).toBeUndefined()
+    expect(proxyGroup?.Properties['SecurityGroupIngress']).toEqual([
       expect.objectContaining({ IpProtocol: 'tcp', FromPort: 5432, ToPort: 5432, SourceSecurityGroupId: { Ref: 'LambdaSecurityGroup' } }),
     ])
-    expect(db?.Properties.SecurityGroupIngress).toEqual([
+    expect(db?.Properties['SecurityGroupIngress']).toEqual([
       expect.objectContaining({ IpProtocol: 'tcp', FromPort: 5432, ToPort: 5432, SourceSecurityGroupId: { Ref: 'ProxySecurityGroup' } }),
     ])
     expect(resourcesOfType(template, 'AWS::EC2::SecurityGroupIngress')).toEqual([])
-    expect(proxy.Properties.VpcSecurityGroupIds).toEqual([{ Ref: 'ProxySecurityGroup' }])
-    expect(cluster.Properties.VpcSecurityGroupIds).toEqual([{ Ref: 'DatabaseSecurityGroup' }])
+    expect(proxy.Properties['VpcSecurityGroupIds']).toEqual([{ Ref: 'ProxySecurityGroup' }])
+    expect(cluster.Properties['VpcSecurityGroupIds']).toEqual([{ Ref: 'DatabaseSecurityGroup' }])
   })
 
   it('takes an existing VPC and its subnets as parameters', () => {
-    expect(template.Parameters.VpcId?.Type).toBe('AWS::EC2::VPC::Id')
-    expect(template.Parameters.SubnetIds?.Type).toBe('List<AWS::EC2::Subnet::Id>')
+    expect(template.Parameters['VpcId']?.Type).toBe('AWS::EC2::VPC::Id')
+    expect(template.Parameters['SubnetIds']?.Type).toBe('List<AWS::EC2::Subnet::Id>')
   })
 
   it('outputs what DATABASE_URL and the functions VPC settings need', () => {
-    expect(template.Outputs.ProxyEndpoint?.Value).toEqual({
+    expect(template.Outputs['ProxyEndpoint']?.Value).toEqual({
       'Fn::GetAtt': [resourcesOfType(template, 'AWS::RDS::DBProxy')[0]![0], 'Endpoint'],
     })
-    expect(template.Outputs.LambdaSecurityGroupId?.Value).toEqual({ Ref: 'LambdaSecurityGroup' })
-    expect(template.Outputs.SubnetIds?.Value).toEqual({ 'Fn::Join': [',', { Ref: 'SubnetIds' }] })
-    expect(template.Outputs.MasterSecretArn?.Value).toEqual(secretOfCluster)
+    expect(template.Outputs['LambdaSecurityGroupId']?.Value).toEqual({ Ref: 'LambdaSecurityGroup' })
+    expect(template.Outputs['SubnetIds']?.Value).toEqual({ 'Fn::Join': [',', { Ref: 'SubnetIds' }] })
+    expect(template.Outputs['MasterSecretArn']?.Value).toEqual(secretOfCluster)
   })
 })
 
 describe('infra/github-oidc-role.yml', () => {
   const { template } = load('infra/github-oidc-role.yml')
   const role = only(template, 'AWS::IAM::Role')
-  const trust = role.Properties.AssumeRolePolicyDocument.Statement
-  const statements: Json[] = role.Properties.Policies.flatMap((p: Json) => p.PolicyDocument.Statement)
+  const trust = role.Properties['AssumeRolePolicyDocument'].Statement
+  const statements: Json[] = role.Properties['Policies'].flatMap((p: Json) => p.PolicyDocument.Statement)
   const actionsOf = (s: Json): string[] => [s.Action].flat()
 
   it("creates GitHub's OIDC provider for audience sts.amazonaws.com unless an existing one is given", () => {
     const provider = only(template, 'AWS::IAM::OIDCProvider')
-    expect(provider.Properties.Url).toBe('https://token.actions.githubusercontent.com')
-    expect(provider.Properties.ClientIdList).toEqual(['sts.amazonaws.com'])
+    expect(provider.Properties['Url']).toBe('https://token.actions.githubusercontent.com')
+    expect(provider.Properties['ClientIdList']).toEqual(['sts.amazonaws.com'])
     expect(provider.Condition).toBe('CreateOidcProvider')
-    expect(template.Conditions?.CreateOidcProvider).toEqual({ 'Fn::Equals': [{ Ref: 'ExistingOidcProviderArn' }, ''] })
-    expect(template.Parameters.ExistingOidcProviderArn?.Default).toBe('')
+    expect(template.Conditions?.['CreateOidcProvider']).toEqual({ 'Fn::Equals': [{ Ref: 'ExistingOidcProviderArn' }, ''] })
+    expect(template.Parameters['ExistingOidcProviderArn']?.Default).toBe('')
   })
 
   it('is trusted only by web identities of the repository main branch and prod environment, audience sts.amazonaws.com', () => {
@@ -245,13 +245,13 @@ describe('infra/github-oidc-role.yml', () => {
         { 'Fn::Sub': 'repo:${GitHubOrg}/${GitHubRepo}:environment:${ProdEnvironment}' },
       ],
     })
-    expect(template.Parameters.ProdEnvironment?.Default).toBe('prod')
-    expect(template.Parameters.GitHubOrg).toBeDefined()
-    expect(template.Parameters.GitHubRepo).toBeDefined()
+    expect(template.Parameters['ProdEnvironment']?.Default).toBe('prod')
+    expect(template.Parameters['GitHubOrg']).toBeDefined()
+    expect(template.Parameters['GitHubRepo']).toBeDefined()
   })
 
   it('outputs the role ARN for the AWS_DEPLOY_ROLE_ARN variable', () => {
-    expect(template.Outputs.RoleArn?.Value).toEqual({ 'Fn::GetAtt': ['DeployRole', 'Arn'] })
+    expect(template.Outputs['RoleArn']?.Value).toEqual({ 'Fn::GetAtt': ['DeployRole', 'Arn'] })
   })
 
   it('allows only listed actions, never a whole service (`s3:*`) or everything (`*`)', () => {
@@ -290,9 +290,9 @@ describe('infra/github-oidc-role.yml', () => {
     expect(resources('ServiceParameters')).toEqual([
       'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/${ServiceName}/*',
     ])
-    expect(template.Parameters.ServiceName?.Default).toBe('attune-auth')
+    expect(template.Parameters['ServiceName']?.Default).toBe('attune-auth')
     // The role itself is outside those names, so it cannot edit its own policy.
-    expect(String(template.Parameters.RoleName?.Default)).not.toMatch(/^attune-auth/)
+    expect(String(template.Parameters['RoleName']?.Default)).not.toMatch(/^attune-auth/)
   })
 
   it('reads the SSM parameters under /attune-auth/ and decrypts them only through SSM', () => {

@@ -52,12 +52,12 @@ const deploy = load('deploy.yml')
 
 /** A job's shell commands, with `$STAGE` / `"$STAGE"` replaced by the job's STAGE. */
 function commands(job: Job): string[] {
-  const stage = job.env?.STAGE ?? '$STAGE'
+  const stage = job.env?.['STAGE'] ?? '$STAGE'
   return job.steps.flatMap((step) => (step.run === undefined ? [] : [step.run.replaceAll('"$STAGE"', stage).replaceAll('$STAGE', stage)]))
 }
 /** Index of the first step whose `run` (after stage substitution) or `uses` matches. */
 function stepIndex(job: Job, match: RegExp): number {
-  const stage = job.env?.STAGE ?? '$STAGE'
+  const stage = job.env?.['STAGE'] ?? '$STAGE'
   return job.steps.findIndex((step) => {
     const text = step.run === undefined ? (step.uses ?? '') : step.run.replaceAll('"$STAGE"', stage).replaceAll('$STAGE', stage)
     return match.test(text)
@@ -132,13 +132,13 @@ describe('deploy.yml', () => {
   const prod = job(deploy, 'prod')
 
   it('runs on pushes to main and by hand with a stage input', () => {
-    expect(deploy.on.push).toEqual({ branches: ['main'] })
-    expect(deploy.on.workflow_dispatch.inputs.stage.options).toEqual(['dev', 'prod'])
+    expect(deploy.on['push']).toEqual({ branches: ['main'] })
+    expect(deploy.on['workflow_dispatch'].inputs.stage.options).toEqual(['dev', 'prod'])
   })
 
   it('deploys dev first, then prod in the protected prod environment after dev', () => {
-    expect(dev.env?.STAGE).toBe('dev')
-    expect(prod.env?.STAGE).toBe('prod')
+    expect(dev.env?.['STAGE']).toBe('dev')
+    expect(prod.env?.['STAGE']).toBe('prod')
     expect(prod.needs === 'dev' || (Array.isArray(prod.needs) && prod.needs.includes('dev'))).toBe(true)
     expect(environmentName(prod)).toBe('prod')
   })

@@ -260,7 +260,7 @@ describe('canonicalLogin: stability', () => {
 
   it('runs on an engine whose Unicode is not newer than the case-folding data', () => {
     // A newer engine would accept letters that the UCD 17.0.0 folding does not know: upgrade @unicode/unicode-* then.
-    const [major = 0, minor = 0] = (process.versions.unicode ?? '0.0').split('.').map(Number)
+    const [major = 0, minor = 0] = (process.versions['unicode'] ?? '0.0').split('.').map(Number)
     const [dataMajor = 0, dataMinor = 0] = LOGIN_UNICODE_DATA.caseFolding.split('.').map(Number)
     expect(major * 100 + minor).toBeLessThanOrEqual(dataMajor * 100 + dataMinor)
   })
