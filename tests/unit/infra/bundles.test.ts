@@ -26,6 +26,7 @@ describe('function bundles', () => {
       platform: options.platform,
       target: options.target,
       mainFields: options.mainFields,
+      charset: options.charset,
       // serverless-esbuild passes `exclude` to esbuild as `external` (and packs nothing for it).
       exclude: options.external,
       outputFileExtension: options.outExtension?.['.js'],
@@ -38,6 +39,7 @@ describe('function bundles', () => {
       platform: custom['platform'],
       target: custom['target'],
       mainFields: custom['mainFields'],
+      charset: custom['charset'],
       exclude: custom['exclude'],
       outputFileExtension: custom['outputFileExtension'],
       banner: custom['banner'],
@@ -53,6 +55,7 @@ describe('function bundles', () => {
       'platform',
       'target',
       'mainFields',
+      'charset',
       'exclude',
       'banner',
     ]
