@@ -6,6 +6,8 @@
  * on a refusal, what the example's API answers. Users are real: registered through our own handlers.
  */
 import { readFileSync } from 'node:fs'
+import type { AuthenticatedUser } from '@attune-auth/client'
+import { BEARER_CHALLENGE } from '@attune-auth/client'
 import type {
   APIGatewayProxyEventV2WithLambdaAuthorizer,
   APIGatewayProxyStructuredResultV2,
@@ -16,12 +18,10 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { handler as attuneAuthorizer } from '../../functions/authorizer.js'
 import { policyAllows } from '../../infra/local/offline-authorizer.js'
-import { BEARER_CHALLENGE } from '../../lib/require-auth.js'
 import type { RegisteredUser } from '../../tests/support/api.js'
 import { api, registerUser } from '../../tests/support/api.js'
 import type { Parsed } from '../../tests/support/events.js'
 import { invoke, requestAuthorizerEvent, restEvent } from '../../tests/support/events.js'
-import type { AttuneContext } from './functions/orders.js'
 import * as orders from './functions/orders.js'
 
 const fixture = <T>(name: string): T =>
@@ -166,8 +166,8 @@ function httpAuthorizerEvent(headers: Record<string, string>): APIGatewayRequest
 }
 
 /** The payload 2.0 event of `GET /v2/orders` after a Lambda authorizer: its context in `requestContext.authorizer.lambda`. */
-function httpEvent(lambda: Record<string, unknown> | undefined): APIGatewayProxyEventV2WithLambdaAuthorizer<AttuneContext> {
-  const event = fixture<APIGatewayProxyEventV2WithLambdaAuthorizer<AttuneContext>>('apigw-v2-request-lambda-authorizer.json')
+function httpEvent(lambda: Record<string, unknown> | undefined): APIGatewayProxyEventV2WithLambdaAuthorizer<AuthenticatedUser> {
+  const event = fixture<APIGatewayProxyEventV2WithLambdaAuthorizer<AuthenticatedUser>>('apigw-v2-request-lambda-authorizer.json')
   Object.assign(event, { routeKey: 'GET /v2/orders', rawPath: '/v2/orders', rawQueryString: '', isBase64Encoded: false })
   delete event.body
   delete event.queryStringParameters

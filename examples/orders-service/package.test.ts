@@ -10,10 +10,10 @@ import { readFileSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { BEARER_CHALLENGE } from '@attune-auth/client'
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
-import { BEARER_CHALLENGE } from '../../lib/require-auth.js'
 import { restEvent } from '../../tests/support/events.js'
 import type { PackagedStage } from '../../tests/support/osls-package.js'
 import { packageStage } from '../../tests/support/osls-package.js'
@@ -42,14 +42,13 @@ let asked: string[]
 
 /**
  * Packages a copy laid out as in the repository (osls deletes `.serverless/` and serverless-esbuild its work
- * folder in the service folder): the service, and the three files of lib/ the README tells teams to copy.
+ * folder in the service folder): the service alone. Its dependency @attune-auth/client comes, as any other
+ * package, from node_modules (the repository's, linked in: there a workspace link to packages/auth-client).
  */
 beforeAll(async () => {
   packaged = await packageStage({
     root: ROOT,
-    files: ['serverless.yml', 'package.json', 'functions']
-      .map((entry) => `examples/orders-service/${entry}`)
-      .concat(['lib/require-auth.ts', 'lib/errors.ts', 'lib/ids.ts']),
+    files: ['serverless.yml', 'package.json', 'functions'].map((entry) => `examples/orders-service/${entry}`),
     service: 'examples/orders-service',
     stage: STAGE,
     parameters: { [parameterName]: AUTHORIZER_ARN },

@@ -11,7 +11,8 @@
  * load it, so it is bundled here with esbuild (a dev dependency, about 0.1 s) when serverless-offline starts,
  * and the bundle is imported on the first request. Dependencies stay external and resolve from
  * node_modules, which is why the bundle is written inside the project (.build/offline-authorizer/,
- * git-ignored).
+ * git-ignored); our workspace packages (@attune-auth/client) are TypeScript source, which Node cannot
+ * import, so they are bundled like the project's own files.
  */
 'use strict'
 
@@ -22,10 +23,15 @@ const { join } = require('node:path')
 const { pathToFileURL } = require('node:url')
 const { installGateway } = require('./offline-gateway.cjs')
 
+// Every dependency of package.json stays external, with its subpaths (as `packages: 'external'` would), but for
+// our workspace packages (`@attune-auth/...`).
+const manifest = require('../../package.json')
+const external = Object.keys({ ...manifest.dependencies, ...manifest.devDependencies }).filter((name) => !name.startsWith('@attune-auth/'))
+
 const [bundle] = buildSync({
   entryPoints: [join(__dirname, 'offline-authorizer.ts')],
   bundle: true,
-  packages: 'external',
+  external,
   format: 'esm',
   platform: 'node',
   target: 'node22',

@@ -9,7 +9,7 @@
  * its answer:
  * - Authorization header missing or empty: the authorizer is not called; UNAUTHORIZED Gateway Response.
  * - Allow covering the method ARN: the request goes on with `requestContext.authorizer` holding the
- *   principalId and the context values stringified (what lib/require-auth.ts reads).
+ *   principalId and the context values stringified (what `requireAuth` of @attune-auth/client reads).
  * - Deny (or an Allow that does not cover the route): ACCESS_DENIED Gateway Response, rendered from the
  *   authorizer's context.
  * - the authorizer throws `Unauthorized`: UNAUTHORIZED; throws anything else (e.g. the database is

@@ -8,10 +8,10 @@
  * - A password change is one transaction (lib/db/credentials.ts): every other session ends, this one keeps
  *   working with a new pair.
  */
+import { ApiError, bearerRefused } from '@attune-auth/client/errors'
 import type { CredentialRepository } from '../db/credentials.js'
 import type { Identity, IdentityRepository } from '../db/identities.js'
 import type { SessionRepository } from '../db/sessions.js'
-import { ApiError, bearerRefused } from '../errors.js'
 import type { ClientInfo } from '../http/client.js'
 import type { Logger } from '../log.js'
 import type { PasswordHashing } from '../passwords/hashing.js'

@@ -6,9 +6,9 @@
  * A login is taken when its canonical key or its skeleton is an existing login's: `Alice`, `ａｌｉｃｅ` and
  * a Cyrillic `аlice` are all the account `alice`. Both are unique indexes; the answer is the same 409.
  */
+import { ApiError } from '@attune-auth/client/errors'
 import type { IdentityRepository } from '../db/identities.js'
 import { LoginTakenError } from '../db/identities.js'
-import { ApiError } from '../errors.js'
 import type { ClientInfo } from '../http/client.js'
 import type { Logger } from '../log.js'
 import type { PasswordHashing } from '../passwords/hashing.js'

@@ -4,9 +4,9 @@
  * (lib/logins/canonical.ts): the typed form is kept for display, the key decides which account it is.
  * Passwords are bounded before any hashing, so a huge password cannot burn a Lambda.
  */
+import { ApiError } from '@attune-auth/client/errors'
+import { UUID } from '@attune-auth/client/ids'
 import * as v from 'valibot'
-import { ApiError } from '../errors.js'
-import { UUID } from '../ids.js'
 import { canonicalLogin } from '../logins/canonical.js'
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, passwordLength } from '../passwords/policy.js'
 import { MAX_TOKEN_LENGTH } from '../tokens/service.js'

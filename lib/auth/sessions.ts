@@ -4,13 +4,13 @@
  * rules carry no Argon2 (docs/PERFORMANCE.md).
  */
 import { randomUUID } from 'node:crypto'
+import { ApiError, bearerRefused } from '@attune-auth/client/errors'
+import type { AuthenticatedUser } from '@attune-auth/client/require-auth'
 import type { Config } from '../config.js'
 import type { IdentityRepository } from '../db/identities.js'
 import type { SessionRepository } from '../db/sessions.js'
-import { ApiError, bearerRefused } from '../errors.js'
 import type { ClientInfo } from '../http/client.js'
 import type { Logger } from '../log.js'
-import type { AuthenticatedUser } from '../require-auth.js'
 import type { RefreshTokenId, TokenPair, TokenService, VerifiedToken } from '../tokens/service.js'
 import { TokenError } from '../tokens/service.js'
 import type { LogoutInput, RefreshInput } from './requests.js'

@@ -13,6 +13,9 @@
  * The policy covers every method and path of the stage, so a decision cached by API Gateway for one
  * route is right for all of them.
  */
+import type { BearerRefusal } from '@attune-auth/client/errors'
+import { REASONS } from '@attune-auth/client/errors'
+import type { AuthenticatedUser } from '@attune-auth/client/require-auth'
 import type {
   APIGatewayAuthorizerResult,
   APIGatewayRequestAuthorizerEvent,
@@ -20,8 +23,6 @@ import type {
   APIGatewayTokenAuthorizerEvent,
 } from 'aws-lambda'
 import type { SessionRepository } from '../db/sessions.js'
-import type { BearerRefusal } from '../errors.js'
-import { REASONS } from '../errors.js'
 import { headerValue } from '../http/headers.js'
 import type { TokenService, VerifiedToken } from '../tokens/service.js'
 import { TokenError } from '../tokens/service.js'
@@ -41,7 +42,8 @@ export interface SimpleAuthorizerResult {
   context: Record<string, string | number | boolean>
 }
 
-export type Decision = { effect: 'Allow'; identityId: number; login: string; sessionId: string } | { effect: 'Deny'; reason: BearerRefusal }
+/** Allow carries the caller as the handlers' `requireAuth` reads it back from the context. */
+export type Decision = ({ effect: 'Allow' } & AuthenticatedUser) | { effect: 'Deny'; reason: BearerRefusal }
 
 const deny = (reason: BearerRefusal): Decision => ({ effect: 'Deny', reason })
 

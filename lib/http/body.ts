@@ -5,11 +5,11 @@
  * case-insensitive, the parser's own check is not, so it is turned off) and UTF-8 when base64-encoded (the
  * parser would decode invalid bytes to U+FFFD). After it, its malformed-JSON 415 becomes our 400.
  */
+import { ApiError, invalidField } from '@attune-auth/client/errors'
 import type middy from '@middy/core'
 import httpJsonBodyParser from '@middy/http-json-body-parser'
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda'
 import * as v from 'valibot'
-import { ApiError, invalidField } from '../errors.js'
 import { headerValue } from './headers.js'
 
 export const MAX_BODY_BYTES = 16 * 1024

@@ -3,7 +3,7 @@
  * or a 503 when the database cannot be reached or answered too late (clients may retry). The cause is kept
  * for the log line, never answered.
  */
-import { ApiError } from '../errors.js'
+import { ApiError } from '@attune-auth/client/errors'
 
 /** Turns anything thrown into an ApiError. */
 export function toApiError(error: unknown): ApiError {

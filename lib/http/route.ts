@@ -8,14 +8,14 @@
  * at most MAX_BODY_BYTES, a JSON content type, UTF-8); @middy/http-json-body-parser; then the handler, which
  * validates the parsed body against the route's schema.
  */
+import type { ApiError } from '@attune-auth/client/errors'
+import type { AuthenticatedUser } from '@attune-auth/client/require-auth'
+import { requireAuth } from '@attune-auth/client/require-auth'
 import middy from '@middy/core'
 import httpHeaderNormalizer from '@middy/http-header-normalizer'
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda'
 import type * as v from 'valibot'
-import type { ApiError } from '../errors.js'
 import { logger } from '../log.js'
-import type { AuthenticatedUser } from '../require-auth.js'
-import { requireAuth } from '../require-auth.js'
 import type { AnySchema } from './body.js'
 import { jsonBody, validateBody } from './body.js'
 import type { ClientInfo } from './client.js'

@@ -3,8 +3,8 @@
  * odd claims is still refused. Tokens carry ids only (`sub`, `sid`, `jti`), never display data.
  */
 import { createHash } from 'node:crypto'
+import { IDENTITY_ID, UUID } from '@attune-auth/client/ids'
 import type { JWTPayload } from 'jose'
-import { IDENTITY_ID, UUID } from '../ids.js'
 
 export const ACCESS_TOKEN_TYPE = 'at+jwt'
 export const REFRESH_TOKEN_TYPE = 'refresh+jwt'

@@ -8,8 +8,8 @@
  * fetches `<issuer>/.well-known/openid-configuration`, so it must be one), or, on stage `local` only, from an
  * http(s) JWT_ISSUER (`npm start` sets `http://localhost:<port>`). Otherwise there is no document.
  */
+import { ApiError } from '@attune-auth/client/errors'
 import type { Config } from '../config.js'
-import { ApiError } from '../errors.js'
 
 export const JWKS_PATH = '/.well-known/jwks.json'
 

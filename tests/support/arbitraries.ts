@@ -12,13 +12,13 @@
  * real paths (Argon2, the database, token rotation) are exercised too.
  */
 import { randomUUID } from 'node:crypto'
+import type { Reason } from '@attune-auth/client'
+import { ERROR_STATUS, REASONS } from '@attune-auth/client'
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda'
 import fc from 'fast-check'
 import { authorize } from '../../infra/local/offline-authorizer.js'
 import { getApp } from '../../lib/app.js'
 import { createSessionRules } from '../../lib/auth/sessions.js'
-import type { Reason } from '../../lib/errors.js'
-import { ERROR_STATUS, REASONS } from '../../lib/errors.js'
 import type { TokenPair } from '../../lib/tokens/service.js'
 import { lambdaContext, restEvent } from './events.js'
 import { expectMatchesOpenApi } from './openapi.js'

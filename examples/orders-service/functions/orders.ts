@@ -4,23 +4,14 @@
  * called; `requireAuth` reads the user it attached to the event (REST: `requestContext.authorizer`,
  * HTTP API: `requestContext.authorizer.lambda`) or throws a 401 ApiError with a Bearer challenge.
  */
+import type { AuthenticatedUser } from '@attune-auth/client'
+import { ApiError, requireAuth } from '@attune-auth/client'
 import type {
   APIGatewayProxyEvent,
   APIGatewayProxyEventV2WithLambdaAuthorizer,
   APIGatewayProxyResult,
   APIGatewayProxyStructuredResultV2,
 } from 'aws-lambda'
-// In your own service: copy lib/require-auth.ts and lib/errors.ts from Attune Auth and import them from
-// './lib/...'. This example imports Attune Auth's own files so that there is only one copy in the repository.
-import { ApiError } from '../../../lib/errors.js'
-import { requireAuth } from '../../../lib/require-auth.js'
-
-/** What the authorizer puts in an HTTP API event's `requestContext.authorizer.lambda`. */
-export interface AttuneContext {
-  identityId: number
-  login: string
-  sessionId: string
-}
 
 export interface Order {
   id: string
@@ -62,6 +53,7 @@ function json(statusCode: number, body: unknown, headers: Record<string, string>
 
 export const restHandler = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => listOrders(event)
 
+/** The authorizer's context, in `requestContext.authorizer.lambda`, is the caller as `requireAuth` returns it. */
 export const httpHandler = async (
-  event: APIGatewayProxyEventV2WithLambdaAuthorizer<AttuneContext>,
+  event: APIGatewayProxyEventV2WithLambdaAuthorizer<AuthenticatedUser>,
 ): Promise<APIGatewayProxyStructuredResultV2> => listOrders(event)

@@ -1,9 +1,8 @@
+import { ApiError, BEARER_CHALLENGE, ERROR_STATUS, invalidField, REASONS } from '@attune-auth/client'
 import { describe, expect, it } from 'vitest'
 import { DISPLAY_NAME_MAX_LENGTH, LOGIN_MAX_LENGTH } from '../../../lib/auth/requests.js'
-import { ApiError, ERROR_STATUS, invalidField, REASONS } from '../../../lib/errors.js'
 import { toApiError } from '../../../lib/http/failures.js'
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../../lib/passwords/hashing.js'
-import { BEARER_CHALLENGE } from '../../../lib/require-auth.js'
 import { MAX_TOKEN_LENGTH } from '../../../lib/tokens/service.js'
 import {
   documentedOperations,
@@ -126,7 +125,7 @@ describe('docs/openapi.yaml', () => {
     expect(challenge?.['schema']).toMatchObject({ type: 'string', examples: [BEARER_CHALLENGE] })
   })
 
-  it('lists exactly the error codes and reasons of lib/errors.ts', () => {
+  it('lists exactly the error codes and reasons of the error contract (@attune-auth/client)', () => {
     expect(openApiDocument().components?.schemas?.['ErrorCode']?.['enum']).toEqual(Object.keys(ERROR_STATUS))
     expect(openApiDocument().components?.schemas?.['ErrorReason']?.['enum']).toEqual(Object.keys(REASONS))
   })
@@ -257,7 +256,7 @@ describe('expectMatchesOpenApi', () => {
     expect(() => expectMatchesOpenApi('POST', '/auth/register', 409, { code: 'CONFLICT' })).toThrow(/required property 'error'/)
   })
 
-  it('accepts the error bodies lib/errors.ts produces, at their status, on the routes that answer them', () => {
+  it('accepts the error bodies the error contract (@attune-auth/client) produces, at their status, on the routes that answer them', () => {
     const cases: Array<[string, string, ApiError]> = [
       ['POST', '/auth/register', invalidField('password must be at least 8 characters')],
       ['POST', '/auth/register', new ApiError('login_taken')],

@@ -3,14 +3,13 @@
  * which requests reach it, what a handler receives on Allow, and which Gateway Response a refusal gets.
  * The authorizer is a stand-in here; tests/e2e runs the real one over HTTP.
  */
+import type { BearerRefusal } from '@attune-auth/client'
+import { BEARER_CHALLENGE, REASONS, requireAuth } from '@attune-auth/client'
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda'
 import { describe, expect, it, vi } from 'vitest'
 import type { HapiRequest, HapiToolkit, OfflineRequest, Outcome } from '../../../infra/local/offline-authorizer.js'
 import { authenticate, authorize, methodArn, policyAllows } from '../../../infra/local/offline-authorizer.js'
 import { stageWildcardArn, toPolicy } from '../../../lib/authorizer/decision.js'
-import type { BearerRefusal } from '../../../lib/errors.js'
-import { REASONS } from '../../../lib/errors.js'
-import { BEARER_CHALLENGE, requireAuth } from '../../../lib/require-auth.js'
 
 const request = (headers: Record<string, string> = {}): OfflineRequest => ({
   method: 'GET',

@@ -6,8 +6,11 @@
 import { bearerRefused } from './errors.js'
 import { IDENTITY_ID } from './ids.js'
 
-export { BEARER_CHALLENGE } from './errors.js'
-
+/**
+ * The caller, as Attune Auth's authorizer describes it in its context. `identityId` is the identity: use it
+ * for every decision (ownership, lookups, audit). `login` is display text the user chose (any printable
+ * characters, quotes and `<` included): never parse it or decide on it, and escape it where it goes.
+ */
 export interface AuthenticatedUser {
   identityId: number
   login: string

@@ -3,7 +3,8 @@
  * coarse classes) and a stable semantic `reason` (what happened, so clients never match message text),
  * with a human message. The body is always the seed's `{"error": message, "code": code}` with `reason`
  * beside them. An error is shown to the client only when its status is below 500 (`expose`); anything else
- * becomes a generic 500 (or 503) whose cause is only logged (lib/http/failures.ts).
+ * becomes a generic 500 (or 503) whose cause is only logged (Attune Auth's lib/http/failures.ts).
+ * Attune Auth's own handlers and the services behind its authorizer share this one contract.
  */
 
 export const ERROR_STATUS = {
@@ -26,7 +27,7 @@ export type ErrorCode = keyof typeof ERROR_STATUS
 /**
  * Every reason, with its code and default message (the seed's messages where the seed has one). Messages
  * of `invalid_field` and the body reasons name the field or limit; the rest are always the same text.
- * The Gateway Responses in serverless.yml use the same reasons for what API Gateway refuses itself.
+ * The Gateway Responses in Attune Auth's serverless.yml use the same reasons for what API Gateway refuses itself.
  */
 export const REASONS = {
   token_missing: { code: 'UNAUTHORIZED', message: 'Missing authentication token' },

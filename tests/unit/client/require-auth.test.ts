@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs'
+import { ApiError, requireAuth } from '@attune-auth/client'
 import { describe, expect, it } from 'vitest'
-import { ApiError } from '../../../lib/errors.js'
-import { requireAuth } from '../../../lib/require-auth.js'
 import { restEvent } from '../../support/events.js'
 
 const SID = '0b5e6c1e-3f0a-4c47-9a53-5d1f2b7c9e10'
@@ -55,5 +54,19 @@ describe('requireAuth', () => {
       const event = restEvent({ method: 'GET', path: '/auth/me', authorizer: { identityId, login: 'alice', sessionId: SID } })
       expect(() => requireAuth(event)).toThrow(ApiError)
     }
+  })
+})
+
+describe('@attune-auth/client', () => {
+  it('exports the same modules from its root and its subpaths (one ApiError class for `instanceof`)', async () => {
+    const root = await import('@attune-auth/client')
+    const errors = await import('@attune-auth/client/errors')
+    const ids = await import('@attune-auth/client/ids')
+    const auth = await import('@attune-auth/client/require-auth')
+    expect(root.ApiError).toBe(errors.ApiError)
+    expect(root.REASONS).toBe(errors.REASONS)
+    expect(root.IDENTITY_ID).toBe(ids.IDENTITY_ID)
+    expect(root.requireAuth).toBe(auth.requireAuth)
+    expect(Object.keys(root).sort()).toEqual([...Object.keys(errors), ...Object.keys(ids), ...Object.keys(auth)].sort())
   })
 })
