@@ -2,7 +2,7 @@
  * Every function's bundle, built with esbuild exactly as serverless.yml builds it (infra/bundle.ts):
  * minified and gzip size against its budget, the npm packages that make it up (esbuild metafile), and its
  * cold `import()` time in fresh Node processes. Then what each main dependency costs alone.
- * tests/unit/infra/bundles.test.ts holds the same sizes to their budgets in CI.
+ * tests/packaging/bundles.test.ts holds the same sizes to their budgets in CI.
  */
 
 import { spawnSync } from 'node:child_process'

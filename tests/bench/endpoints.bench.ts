@@ -118,7 +118,7 @@ function appOperations(env: Record<string, string>): Operations & { end(): Promi
   return {
     register: (login, password) => rules.register(registerInput(login, password), client),
     login: (login, password) => rules.login(loginInput(login, password), client).catch(() => undefined),
-    refresh: (refresh_token) => rules.refresh({ refresh_token }),
+    refresh: (refresh_token) => rules.refresh({ refresh_token }, client),
     authorize: async (accessToken) => {
       const decision = await decide(requestAuthorizerEvent({ Authorization: `Bearer ${accessToken}` }), app)
       if (decision.effect !== 'Allow') throw new Error('authorizer refused')

@@ -1,14 +1,12 @@
-/** Runs before every test file: the environment a handler's cold start reads. */
-import { inject } from 'vitest'
+/**
+ * Runs before every test file, after tests/support/database-url.ts (or no-database.ts in the unit project)
+ * has set DATABASE_URL: the rest of the environment a handler's cold start reads (tests/support/test-environment.ts),
+ * where the caller has not set it already.
+ */
 import type { LogLevel } from '../../lib/config.js'
 import { setLogLevel } from '../../lib/log.js'
+import { TEST_ENVIRONMENT } from './test-environment.js'
 
-process.env['DATABASE_URL'] = inject('databaseUrl')
-process.env['STAGE'] ??= 'test'
-process.env['JWT_SECRET'] ??= 'test-secret-that-is-at-least-32-bytes-long!'
-process.env['PSEUDONYM_KEY'] ??= 'test-pseudonym-key-of-at-least-32-bytes, random enough'
-process.env['LOG_LEVEL'] ??= 'silent'
-// Parallel requests in one test process get connections of their own, as separate Lambda containers would.
-process.env['DATABASE_POOL_MAX'] ??= '10'
+for (const [name, value] of Object.entries(TEST_ENVIRONMENT)) process.env[name] ??= value
 // Code that logs without building the app (e.g. a bare jsonRoute) logs at the same level.
 setLogLevel(process.env['LOG_LEVEL'] as LogLevel)

@@ -72,7 +72,7 @@ describe('POST /auth/register', () => {
   })
 
   it('counts password length in characters, not bytes: 8 emoji are enough', async () => {
-    const res = await api.register({ login: uniqueLogin(), password: '🔐🔐🔐🔐🔐🔐🔐🔐' })
+    const res = await api.register({ login: uniqueLogin(), password: '🔐🔑🗝🚪🏠🌳🌊🔥' })
     expect(res.status).toBe(200)
   })
 

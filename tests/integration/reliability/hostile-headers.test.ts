@@ -3,7 +3,7 @@
  * register and login open (lib/http/route.ts clientInfo → attune.session.user_agent). PostgreSQL's text type
  * refuses NUL (22021 "invalid byte sequence for encoding UTF8: 0x00"), and lone surrogates cannot be
  * encoded as UTF-8. Whatever the header holds, register and login answer 200 and the session is listed.
- * (Found by the property tests of tests/property: a register with a NUL in its User-Agent answered 500
+ * (Found by the property tests of tests/integration/property: a register with a NUL in its User-Agent answered 500
  * after the identity was already created.)
  */
 import { describe, expect, it } from 'vitest'

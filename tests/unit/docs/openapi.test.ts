@@ -81,11 +81,11 @@ describe('docs/openapi.yaml', () => {
       documentedOperations().map(({ method, path, operation }) => [`${method} ${path}`, Object.keys(operation.responses).sort()]),
     )
     expect(statuses).toEqual({
-      'POST /auth/register': ['200', '400', '409', '413', '415', '500', '503'],
-      'POST /auth/login': ['200', '400', '401', '413', '415', '500', '503'],
-      'POST /auth/refresh': ['200', '400', '401', '413', '415', '500', '503'],
+      'POST /auth/register': ['200', '400', '409', '413', '415', '429', '500', '503'],
+      'POST /auth/login': ['200', '400', '401', '413', '415', '429', '500', '503'],
+      'POST /auth/refresh': ['200', '400', '401', '413', '415', '429', '500', '503'],
       'GET /auth/me': ['200', '401', '500', '503'],
-      'POST /auth/change-password': ['200', '400', '401', '413', '415', '500', '503'],
+      'POST /auth/change-password': ['200', '400', '401', '413', '415', '429', '500', '503'],
       'POST /auth/logout': ['200', '400', '401', '413', '415', '500', '503'],
       'GET /auth/sessions': ['200', '401', '500', '503'],
       'DELETE /auth/sessions/{id}': ['200', '401', '404', '500', '503'],

@@ -29,6 +29,19 @@ describe('loadConfig', () => {
     expect(config.warnings).toEqual([])
   })
 
+  it('defaults the throttling: 5 free attempts per account, waits up to 15 min, 30 quiet min; 20 failures per address per 10 min; 10 registrations per address per hour', () => {
+    expect(loadConfig(PRODUCTION).throttle).toEqual({
+      account: { kind: 'backoff', free: 5, maxDelaySeconds: 900, quietSeconds: 1800 },
+      address: { kind: 'window', limit: 20, windowSeconds: 600, blockSeconds: 600 },
+      registration: { kind: 'window', limit: 10, windowSeconds: 3600, blockSeconds: 3600 },
+      retentionHours: 24,
+    })
+    expect(loadConfig({ ...PRODUCTION, LOGIN_FREE_ATTEMPTS: '3', ADDRESS_MAX_FAILURES: '50' }).throttle).toMatchObject({
+      account: { free: 3 },
+      address: { limit: 50 },
+    })
+  })
+
   it('defaults sessions to 30 days at most, 100 per identity, kept 30 days after they end', () => {
     expect(loadConfig(PRODUCTION).sessions).toEqual({ idleLifetime: 604800, maxAge: 2592000, maxPerIdentity: 100, retentionDays: 30 })
     const custom = loadConfig({ ...PRODUCTION, SESSION_MAX_AGE: '86400', MAX_SESSIONS_PER_IDENTITY: '5', SESSION_RETENTION_DAYS: '7' })

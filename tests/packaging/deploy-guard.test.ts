@@ -13,9 +13,9 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseDocument } from 'yaml'
-import { packageStage } from '../../support/osls-package.js'
+import { packageStage } from '../support/osls-package.js'
 
-const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
+const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const FILES = ['serverless.yml', 'package.json', 'functions', 'lib', 'infra']
 /** A stage a team added under custom.developmentSecrets, in the copy's serverless.yml. */
 const SANDBOX = 'sandbox'

@@ -1,13 +1,13 @@
 import { hash as nativeHash, verify as nativeVerify } from '@node-rs/argon2'
 import { argon2id } from 'hash-wasm'
 import { describe, expect, it, vi } from 'vitest'
-import { createArgon2id } from '../../../lib/passwords/argon2id.js'
-import { ARGON2_PARAMS, DUMMY_HASH, hashPassword, needsRehash, parseArgon2Hash, verifyPassword } from '../../../lib/passwords/hashing.js'
+import { ARGON2_PARAMS, DUMMY_HASH, hashPassword, needsRehash, parseArgon2Hash, verifyPassword } from '../../../../lib/passwords/hashing.js'
+import { argon2During } from '../../../support/argon2-calls.js'
 
-// lib/passwords/argon2id.ts as it is, with instance creations counted: ARGON2_PARAMS must reuse one instance.
-vi.mock('../../../lib/passwords/argon2id.js', async (importOriginal) => {
-  const original = await importOriginal<typeof import('../../../lib/passwords/argon2id.js')>()
-  return { ...original, createArgon2id: vi.fn(original.createArgon2id) }
+// lib/passwords/argon2id.ts as it is, with its instances and computations counted: ARGON2_PARAMS must reuse one instance.
+vi.mock(import('../../../../lib/passwords/argon2id.js'), async (importOriginal) => {
+  const { countingArgon2id } = await import('../../../support/argon2-calls.js')
+  return countingArgon2id(await importOriginal())
 })
 
 describe('passwords', () => {
@@ -102,18 +102,21 @@ describe('passwords', () => {
     expect(await verifyPassword('interoperable-passworD', theirs)).toBe(false)
   })
 
-  it('hashes and verifies at ARGON2_PARAMS, unknown logins included, on one reused instance; other parameters on one of their own', async () => {
-    const creations = vi.mocked(createArgon2id)
+  it('hashes and verifies at ARGON2_PARAMS, unknown logins included, one Argon2 computation each on one reused instance; other parameters on one of their own', async () => {
     await hashPassword('warm-up') // the shared instance exists from here on
-    creations.mockClear()
     const current = await hashPassword('securepassword123')
-    expect(await verifyPassword('securepassword123', current)).toBe(true)
-    expect(await verifyPassword('wrong-password', current)).toBe(false)
-    // An unknown login and an unreadable hash (the dummy verification), and an empty password: full verifications too.
-    expect(await verifyPassword('securepassword123', null)).toBe(false)
-    expect(await verifyPassword('securepassword123', 'not-a-hash')).toBe(false)
-    expect(await verifyPassword('', current)).toBe(false)
-    expect(creations).not.toHaveBeenCalled()
+    const atCurrent = await argon2During(async () => [
+      await verifyPassword('securepassword123', current),
+      await verifyPassword('wrong-password', current),
+      // An unknown login and an unreadable hash (the dummy verification), and an empty password: full verifications too.
+      await verifyPassword('securepassword123', null),
+      await verifyPassword('securepassword123', 'not-a-hash'),
+      await verifyPassword('', current),
+      await hashPassword('securepassword456'),
+    ])
+    expect(atCurrent.result.slice(0, 5)).toEqual([true, false, false, false, false])
+    expect(atCurrent.computations).toBe(6)
+    expect(atCurrent.instances).toEqual([])
 
     // Stored hashes with other parameters, as hash-wasm's argon2id() makes them.
     const { memorySize, iterations } = ARGON2_PARAMS
@@ -129,11 +132,14 @@ describe('passwords', () => {
       })
     const longerHash = await made(5, 1, 64)
     const twoLanes = await made(6, 2, 32)
-    creations.mockClear()
-    expect(await verifyPassword('securepassword123', longerHash)).toBe(true)
-    expect(await verifyPassword('securepassword123', twoLanes)).toBe(true)
-    expect(await verifyPassword('wrong-password', twoLanes)).toBe(false)
-    expect(creations.mock.calls.map(([options]) => [options.hashLength, options.parallelism])).toEqual([
+    const atOthers = await argon2During(async () => [
+      await verifyPassword('securepassword123', longerHash),
+      await verifyPassword('securepassword123', twoLanes),
+      await verifyPassword('wrong-password', twoLanes),
+    ])
+    expect(atOthers.result).toEqual([true, true, false])
+    expect(atOthers.computations).toBe(3)
+    expect(atOthers.instances.map((options) => [options.hashLength, options.parallelism])).toEqual([
       [64, 1],
       [32, 2],
       [32, 2],

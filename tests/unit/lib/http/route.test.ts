@@ -1,8 +1,8 @@
 import * as v from 'valibot'
 import { describe, expect, it } from 'vitest'
-import { MAX_BODY_BYTES } from '../../../lib/http/body.js'
-import { jsonRoute } from '../../../lib/http/route.js'
-import { invoke, restEvent } from '../../support/events.js'
+import { MAX_BODY_BYTES } from '../../../../lib/http/body.js'
+import { jsonRoute } from '../../../../lib/http/route.js'
+import { invoke, restEvent } from '../../../support/events.js'
 
 const Echo = v.object({ name: v.string('name must be a string') })
 const echo = jsonRoute({ body: Echo }, async ({ body }) => ({ hello: body.name }))

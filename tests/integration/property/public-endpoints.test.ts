@@ -4,33 +4,24 @@
  * never a 5xx, never a stack trace or an internal detail.
  *
  * `npm test` runs 100 cases per endpoint with a fixed seed; `FUZZ_RUNS=N` runs N cases in total over the
- * eight endpoints of tests/property (see tests/support/arbitraries.ts).
+ * eight endpoints of tests/integration/property (see tests/support/fuzz/settings.ts).
  */
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { handler as loginHandler } from '../../functions/login.js'
-import { handler as refreshHandler } from '../../functions/refresh.js'
-import { handler as registerHandler } from '../../functions/register.js'
-import { registerUser } from '../support/api.js'
-import type { FuzzUser, Route } from '../support/arbitraries.js'
-import {
-  authorization,
-  body,
-  CaseContext,
-  checkAnswer,
-  closeSessions,
-  field,
-  fuzzSettings,
-  headers,
-  plausibleDisplayName,
-  plausibleLogin,
-  plausiblePassword,
-  ref,
-  StatusTally,
-  send,
-  weirdString,
-  wrongType,
-} from '../support/arbitraries.js'
+import { handler as loginHandler } from '../../../functions/login.js'
+import { handler as refreshHandler } from '../../../functions/refresh.js'
+import { handler as registerHandler } from '../../../functions/register.js'
+import { registerUser } from '../../support/api.js'
+import { body } from '../../support/fuzz/bodies.js'
+import type { FuzzUser } from '../../support/fuzz/case-context.js'
+import { CaseContext, closeSessions } from '../../support/fuzz/case-context.js'
+import { checkAnswer, StatusTally } from '../../support/fuzz/check.js'
+import { authorization, headers } from '../../support/fuzz/headers.js'
+import { ref } from '../../support/fuzz/refs.js'
+import type { Route } from '../../support/fuzz/send.js'
+import { send } from '../../support/fuzz/send.js'
+import { fuzzSettings } from '../../support/fuzz/settings.js'
+import { field, plausibleDisplayName, plausibleLogin, plausiblePassword, weirdString, wrongType } from '../../support/fuzz/values.js'
 
 const settings = fuzzSettings(process.env)
 const tallies = new Map<string, StatusTally>()

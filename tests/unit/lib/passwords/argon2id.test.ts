@@ -2,10 +2,10 @@ import { hashRaw } from '@node-rs/argon2'
 import fc from 'fast-check'
 import { argon2id } from 'hash-wasm'
 import { describe, expect, it } from 'vitest'
-import { extractArgon2WasmBase64, installedArgon2Wasm, VENDOR_COMMAND } from '../../../infra/vendor-argon2-wasm.js'
-import { ARGON2_WASM_BASE64 } from '../../../lib/passwords/argon2-wasm.js'
-import { type Argon2idParameters, createArgon2id } from '../../../lib/passwords/argon2id.js'
-import { ARGON2_PARAMS } from '../../../lib/passwords/hashing.js'
+import { extractArgon2WasmBase64, installedArgon2Wasm, VENDOR_COMMAND } from '../../../../infra/vendor-argon2-wasm.js'
+import { ARGON2_WASM_BASE64 } from '../../../../lib/passwords/argon2-wasm.js'
+import { type Argon2idParameters, createArgon2id } from '../../../../lib/passwords/argon2id.js'
+import { ARGON2_PARAMS } from '../../../../lib/passwords/hashing.js'
 
 const SMALL = { memorySize: 64, iterations: 3, parallelism: 1, hashLength: 32 } as const
 const AT_PARAMS = {

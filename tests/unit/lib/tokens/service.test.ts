@@ -1,8 +1,19 @@
 import { describe, expect, it } from 'vitest'
-import type { VerifiedToken } from '../../../lib/tokens/service.js'
-import { TokenError } from '../../../lib/tokens/service.js'
-import { createVerifiedTokenCache } from '../../../lib/tokens/verified-tokens.js'
-import { AUDIENCE, accessClaims, forge, ISSUER, NOW, pairFor, SESSION_ID, TEST_SECRET, testTokens, unsigned } from '../../support/tokens.js'
+import type { VerifiedToken } from '../../../../lib/tokens/service.js'
+import { TokenError } from '../../../../lib/tokens/service.js'
+import { createVerifiedTokenCache } from '../../../../lib/tokens/verified-tokens.js'
+import {
+  AUDIENCE,
+  accessClaims,
+  forge,
+  ISSUER,
+  NOW,
+  pairFor,
+  SESSION_ID,
+  TEST_SECRET,
+  testTokens,
+  unsigned,
+} from '../../../support/tokens.js'
 
 const alice = { identityId: 42 }
 

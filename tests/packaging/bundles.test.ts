@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { build } from 'esbuild'
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
-import { budgetKb, bytesByPackage, functionBuildOptions, functionBundleOptions, functionEntries, ROOT } from '../../../infra/bundle.js'
+import { budgetKb, bytesByPackage, functionBuildOptions, functionBundleOptions, functionEntries, ROOT } from '../../infra/bundle.js'
 
 describe('function bundles', () => {
   it('are built with the options serverless.yml gives serverless-esbuild', () => {

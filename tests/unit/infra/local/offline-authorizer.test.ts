@@ -7,9 +7,9 @@ import type { BearerRefusal } from '@attune-auth/client'
 import { BEARER_CHALLENGE, REASONS, requireAuth } from '@attune-auth/client'
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda'
 import { describe, expect, it, vi } from 'vitest'
-import type { HapiRequest, HapiToolkit, OfflineRequest, Outcome } from '../../../infra/local/offline-authorizer.js'
-import { authenticate, authorize, methodArn, policyAllows } from '../../../infra/local/offline-authorizer.js'
-import { stageWildcardArn, toPolicy } from '../../../lib/authorizer/decision.js'
+import type { HapiRequest, HapiToolkit, OfflineRequest, Outcome } from '../../../../infra/local/offline-authorizer.js'
+import { authenticate, authorize, methodArn, policyAllows } from '../../../../infra/local/offline-authorizer.js'
+import { stageWildcardArn, toPolicy } from '../../../../lib/authorizer/decision.js'
 
 const request = (headers: Record<string, string> = {}): OfflineRequest => ({
   method: 'GET',

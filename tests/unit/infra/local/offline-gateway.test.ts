@@ -6,10 +6,10 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
-import type { GatewayResponseType } from '../../../infra/local/offline-authorizer.js'
-import { renderGatewayResponse } from '../../../infra/local/offline-authorizer.js'
+import type { GatewayResponseType } from '../../../../infra/local/offline-authorizer.js'
+import { renderGatewayResponse } from '../../../../infra/local/offline-authorizer.js'
 
-const SERVERLESS_YML = readFileSync(new URL('../../../serverless.yml', import.meta.url), 'utf8')
+const SERVERLESS_YML = readFileSync(new URL('../../../../serverless.yml', import.meta.url), 'utf8')
 const withResponses = (responses: string): string => `service: x\nresources:\n  Resources:\n${responses}`
 
 describe("serverless.yml's Gateway Responses under npm start", () => {

@@ -4,10 +4,10 @@
  */
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { PackagedStage } from '../../support/osls-package.js'
-import { packageStage } from '../../support/osls-package.js'
+import type { PackagedStage } from '../support/osls-package.js'
+import { packageStage } from '../support/osls-package.js'
 
-const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
+const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const FILES = ['serverless.yml', 'package.json', 'functions', 'lib', 'infra']
 const secretsFor = (stage: string): Record<string, string> => ({
   [`/attune-auth/${stage}/jwt-secret`]: `${stage}-jwt-secret-of-at-least-32-bytes!!!`,

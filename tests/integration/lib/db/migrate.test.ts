@@ -1,7 +1,7 @@
 import postgres from 'postgres'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { getConfig } from '../../../lib/config.js'
-import { migrate, migrations } from '../../../lib/db/migrate.js'
+import { getConfig } from '../../../../lib/config.js'
+import { migrate, migrations } from '../../../../lib/db/migrate.js'
 
 const all = migrations()
 

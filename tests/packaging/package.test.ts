@@ -15,11 +15,11 @@ import { BEARER_CHALLENGE, ERROR_STATUS, REASONS } from '@attune-auth/client'
 import postgres from 'postgres'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
-import { migrations } from '../../../lib/db/migrate.js'
-import { packagingEnvironment } from '../../support/osls-package.js'
-import { zipEntries, zipEntry } from './zip.js'
+import { migrations } from '../../lib/db/migrate.js'
+import { packagingEnvironment } from '../support/osls-package.js'
+import { zipEntries, zipEntry } from '../support/zip.js'
 
-const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
+const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
 interface Resource {
   Type: string
@@ -192,6 +192,15 @@ describe('npm run package (osls package --stage local)', () => {
         SESSION_MAX_AGE: '',
         SESSION_RETENTION_DAYS: '',
         MAX_SESSIONS_PER_IDENTITY: '',
+        LOGIN_FREE_ATTEMPTS: '',
+        LOGIN_MAX_DELAY_SECONDS: '',
+        LOGIN_RESET_SECONDS: '',
+        ADDRESS_MAX_FAILURES: '',
+        ADDRESS_WINDOW_SECONDS: '',
+        ADDRESS_BLOCK_SECONDS: '',
+        REGISTRATIONS_PER_ADDRESS: '',
+        REGISTRATION_WINDOW_SECONDS: '',
+        THROTTLE_RETENTION_HOURS: '',
         JWT_ALGORITHM: 'HS256',
         DATABASE_PREPARE: 'true',
         JWT_ISSUER: 'attune-auth',
@@ -246,12 +255,15 @@ describe('npm run package (osls package --stage local)', () => {
       const zip = readFileSync(join(out, basename(lambda.Properties['Code'].S3Key as string)))
       const entries = zipEntries(zip)
       const bundle = handler.replace(/\.handler$/, '.mjs')
-      // The migration function also carries the SQL it applies.
+      // The migration function also carries the SQL it applies, and the data its code steps load.
       const extra =
         handler === 'functions/migrate.handler'
-          ? readdirSync(join(ROOT, 'infra/migrations'))
-              .map((f) => `infra/migrations/${f}`)
-              .sort()
+          ? [
+              ...readdirSync(join(ROOT, 'infra/migrations'))
+                .filter((f) => f.endsWith('.sql'))
+                .map((f) => `infra/migrations/${f}`),
+              ...readdirSync(join(ROOT, 'infra/migrations/data')).map((f) => `infra/migrations/data/${f}`),
+            ].sort()
           : []
       expect(entries).toEqual([bundle, ...extra])
     }

@@ -3,9 +3,9 @@ import { createPublicKey, generateKeyPairSync, verify } from 'node:crypto'
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose'
 import jsonwebtoken from 'jsonwebtoken'
 import { describe, expect, it } from 'vitest'
-import { loadConfig } from '../../../lib/config.js'
-import { createTokenService, TokenError } from '../../../lib/tokens/service.js'
-import { AUDIENCE, accessClaims, forge, ISSUER, NOW, SESSION_ID, TEST_SECRET } from '../../support/tokens.js'
+import { loadConfig } from '../../../../lib/config.js'
+import { createTokenService, TokenError } from '../../../../lib/tokens/service.js'
+import { AUDIENCE, accessClaims, forge, ISSUER, NOW, SESSION_ID, TEST_SECRET } from '../../../support/tokens.js'
 
 const alice = { identityId: 42, sessionId: SESSION_ID }
 const ec = () => generateKeyPairSync('ec', { namedCurve: 'P-256' })

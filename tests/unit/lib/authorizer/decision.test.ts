@@ -1,11 +1,11 @@
 import type { APIGatewayAuthorizerResult } from 'aws-lambda'
 import { describe, expect, it } from 'vitest'
-import type { RestAuthorizerEvent } from '../../../lib/authorizer/decision.js'
-import { decide, toPolicy } from '../../../lib/authorizer/decision.js'
-import { getConfig } from '../../../lib/config.js'
-import { createTokenService } from '../../../lib/tokens/service.js'
-import { requestAuthorizerEvent, tokenAuthorizerEvent } from '../../support/events.js'
-import { forge, SESSION_ID } from '../../support/tokens.js'
+import type { RestAuthorizerEvent } from '../../../../lib/authorizer/decision.js'
+import { decide, toPolicy } from '../../../../lib/authorizer/decision.js'
+import { getConfig } from '../../../../lib/config.js'
+import { createTokenService } from '../../../../lib/tokens/service.js'
+import { requestAuthorizerEvent, tokenAuthorizerEvent } from '../../../support/events.js'
+import { forge, SESSION_ID } from '../../../support/tokens.js'
 
 const tokens = createTokenService(getConfig().jwt)
 const secret = getConfig().jwt.secret

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs'
 import { ApiError, requireAuth } from '@attune-auth/client'
 import { describe, expect, it } from 'vitest'
-import { restEvent } from '../../support/events.js'
+import { restEvent } from '../../../support/events.js'
 
 const SID = '0b5e6c1e-3f0a-4c47-9a53-5d1f2b7c9e10'
-const fixture = (name: string) => JSON.parse(readFileSync(new URL(`../../fixtures/aws-events/${name}`, import.meta.url), 'utf8'))
+const fixture = (name: string) => JSON.parse(readFileSync(new URL(`../../../fixtures/aws-events/${name}`, import.meta.url), 'utf8'))
 
 describe('requireAuth', () => {
   it('reads the user from a REST event, where API Gateway stringifies context values', () => {

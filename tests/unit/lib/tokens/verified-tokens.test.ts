@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createVerifiedTokenCache } from '../../../lib/tokens/verified-tokens.js'
+import { createVerifiedTokenCache } from '../../../../lib/tokens/verified-tokens.js'
 
 const T0 = Date.UTC(2026, 10, 29, 12, 0, 0)
 

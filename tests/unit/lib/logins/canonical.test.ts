@@ -1,8 +1,8 @@
 import { createRequire } from 'node:module'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { type CanonicalLogin, canonicalLogin, LOGIN_UNICODE_DATA } from '../../../lib/logins/canonical.js'
-import { loginSkeleton } from '../../../lib/logins/skeleton.js'
+import { type CanonicalLogin, canonicalLogin, LOGIN_UNICODE_DATA } from '../../../../lib/logins/canonical.js'
+import { loginSkeleton } from '../../../../lib/logins/skeleton.js'
 
 const PROPERTY = { seed: 20_261_201, numRuns: 1_000 }
 

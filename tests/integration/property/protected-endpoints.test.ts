@@ -10,31 +10,23 @@
  */
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { handler as changePasswordHandler } from '../../functions/change-password.js'
-import { handler as endSessionHandler } from '../../functions/end-session.js'
-import { handler as loginHandler } from '../../functions/login.js'
-import { handler as logoutHandler } from '../../functions/logout.js'
-import { handler as meHandler } from '../../functions/me.js'
-import { handler as sessionsHandler } from '../../functions/sessions.js'
-import { registerUser } from '../support/api.js'
-import type { FuzzUser, GeneratedRequest, Route } from '../support/arbitraries.js'
-import {
-  authorization,
-  body,
-  CaseContext,
-  checkAnswer,
-  closeSessions,
-  field,
-  fuzzSettings,
-  headers,
-  openSession,
-  plausiblePassword,
-  receivedJson,
-  ref,
-  StatusTally,
-  send,
-  weirdString,
-} from '../support/arbitraries.js'
+import { handler as changePasswordHandler } from '../../../functions/change-password.js'
+import { handler as endSessionHandler } from '../../../functions/end-session.js'
+import { handler as loginHandler } from '../../../functions/login.js'
+import { handler as logoutHandler } from '../../../functions/logout.js'
+import { handler as meHandler } from '../../../functions/me.js'
+import { handler as sessionsHandler } from '../../../functions/sessions.js'
+import { registerUser } from '../../support/api.js'
+import { body } from '../../support/fuzz/bodies.js'
+import type { FuzzUser } from '../../support/fuzz/case-context.js'
+import { CaseContext, closeSessions, openSession } from '../../support/fuzz/case-context.js'
+import { checkAnswer, receivedJson, StatusTally } from '../../support/fuzz/check.js'
+import { authorization, headers } from '../../support/fuzz/headers.js'
+import { ref } from '../../support/fuzz/refs.js'
+import type { GeneratedRequest, Route } from '../../support/fuzz/send.js'
+import { send } from '../../support/fuzz/send.js'
+import { fuzzSettings } from '../../support/fuzz/settings.js'
+import { field, plausiblePassword, weirdString } from '../../support/fuzz/values.js'
 
 const settings = fuzzSettings(process.env)
 const tallies = new Map<string, StatusTally>()
