@@ -6,4 +6,4 @@ import { jsonRoute } from '../lib/http/route.js'
 
 const rules = perContainer(createSessionRules)
 
-export const handler = jsonRoute({ body: RefreshBody }, ({ body }) => rules().refresh(body))
+export const handler = jsonRoute({ body: RefreshBody }, ({ body, client }) => rules().refresh(body, client))

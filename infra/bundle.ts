@@ -2,7 +2,7 @@
  * The esbuild options of one function bundle, as serverless-esbuild builds it from serverless.yml's
  * `custom.esbuild` (serverless-esbuild drops its own keys — outputWorkFolder, exclude, outputFileExtension —
  * turns `exclude` into esbuild's `external` and `outputFileExtension` into `outExtension`).
- * tests/unit/infra/bundles.test.ts checks this module against serverless.yml and every bundle against its
+ * tests/packaging/bundles.test.ts checks this module against serverless.yml and every bundle against its
  * size budget; tests/bench/bundles.bench.ts measures the same bundles' cold import time.
  */
 
@@ -18,23 +18,25 @@ export const FUNCTIONS_DIR = join(ROOT, 'functions')
 export const BUNDLE_GOALS_KB = { authorizer: 60, other: 100 } as const
 
 /**
- * What tests/unit/infra/bundles.test.ts enforces, in KiB: today's sizes rounded up to the next 5 KiB where
+ * What tests/packaging/bundles.test.ts enforces, in KiB: today's sizes rounded up to the next 5 KiB where
  * they are above the goal, so the suite passes now and fails on any growth. Lower these as bundles shrink;
  * raise one only with the reason beside it.
- * The hardening raised them: @middy/http-json-body-parser (2.5 KiB with @middy/util, the body parser the
+ * The abuse defence raised them again by about 6 KiB (the throttle and blocklist repositories in the
+ * composition root, the address and strength rules). The hardening raised them: @middy/http-json-body-parser (2.5 KiB with @middy/util, the body parser the
  * specification names), the session rules written in SQL (ownership, maximum age, the per-identity cap), the
  * fail-closed secret checks, the password-change transaction and the canonical token form (about 6 KiB).
  */
 export const BUNDLE_BUDGETS_KB: Readonly<Record<string, number>> = {
-  authorizer: 85, // issue 8 goal: 60 KB (81.7 KiB: postgres.js alone is 37)
-  // 202 KiB: unhomoglyph's confusables data is 72 of it (the skeleton that refuses look-alike logins, only here and in migrate).
-  register: 205,
-  login: 135, // issue 8 goal: 100 KB
-  'change-password': 135, // issue 8 goal: 100 KB
+  authorizer: 85, // issue 8 goal: 60 KB (82.8 KiB: postgres.js alone is 37)
+  // 209 KiB: unhomoglyph's confusables data is 72 of it (the skeleton that refuses look-alike logins, only here and in migrate).
+  register: 215,
+  login: 145, // issue 8 goal: 100 KB (140 KiB)
+  'change-password': 145, // issue 8 goal: 100 KB (140 KiB)
   jwks: 55, // only the token service: 50 KiB
   'openid-configuration': 30, // only the configuration: 25 KiB
-  migrate: 130, // 127 KiB: the login-key backfill computes skeletons (unhomoglyph, 72 KiB)
-  '*': 105, // the goal is 100: every other function that does not hash is at 101-102 KiB
+  migrate: 135, // the login-key backfill computes skeletons (unhomoglyph, 72 KiB); the blocklist loader
+  maintenance: 60,
+  '*': 110, // the goal is 100: every other function that does not hash is at 103-110 KiB
 }
 
 export const budgetKb = (name: string): number => BUNDLE_BUDGETS_KB[name] ?? (BUNDLE_BUDGETS_KB['*'] as number)

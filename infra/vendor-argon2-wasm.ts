@@ -4,7 +4,7 @@
  *
  * hash-wasm does not export its binaries; its ESM build embeds each one as `var name$N = "argon2"; var data$N = "<base64>"`.
  * The Lambda bundles carry no node_modules, so the binary is read out of that build here, once, and committed.
- * Run it again after upgrading hash-wasm: tests/unit/lib/argon2id.test.ts fails while the vendored copy differs.
+ * Run it again after upgrading hash-wasm: tests/unit/lib/passwords/argon2id.test.ts fails while the vendored copy differs.
  */
 
 import { readFileSync, writeFileSync } from 'node:fs'

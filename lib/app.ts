@@ -8,16 +8,24 @@ import type { Config } from './config.js'
 import { getConfig } from './config.js'
 import type { Sql } from './db/client.js'
 import { createSql } from './db/client.js'
+import type { CommonPasswordRepository } from './db/common-passwords.js'
+import { createCommonPasswordRepository } from './db/common-passwords.js'
 import type { CredentialRepository } from './db/credentials.js'
 import { createCredentialRepository } from './db/credentials.js'
 import type { IdentityRepository } from './db/identities.js'
 import { createIdentityRepository } from './db/identities.js'
+import type { LoginAttemptRepository } from './db/login-attempts.js'
+import { createLoginAttemptRepository } from './db/login-attempts.js'
 import type { SessionRepository } from './db/sessions.js'
 import { createSessionRepository } from './db/sessions.js'
+import type { ThrottleRepository } from './db/throttle.js'
+import { createThrottleRepository } from './db/throttle.js'
 import type { Logger } from './log.js'
 import { configureLogging, logger } from './log.js'
 import type { Pseudonymize } from './pseudonyms.js'
-import { createPseudonymizer } from './pseudonyms.js'
+import { createKeyedHash, createPseudonymizer } from './pseudonyms.js'
+import type { ThrottleKeys } from './throttle/keys.js'
+import { createThrottleKeys } from './throttle/keys.js'
 import type { TokenService } from './tokens/service.js'
 import { createTokenService } from './tokens/service.js'
 
@@ -27,9 +35,13 @@ export interface App {
   logger: Logger
   tokens: TokenService
   pseudonymize: Pseudonymize
+  throttleKeys: ThrottleKeys
   identities: IdentityRepository
   sessions: SessionRepository
   credentials: CredentialRepository
+  throttle: ThrottleRepository
+  loginAttempts: LoginAttemptRepository
+  commonPasswords: CommonPasswordRepository
 }
 
 export function createApp(config: Config): App {
@@ -41,9 +53,13 @@ export function createApp(config: Config): App {
     logger,
     tokens: createTokenService(config.jwt),
     pseudonymize: createPseudonymizer(config.pseudonymKey),
+    throttleKeys: createThrottleKeys(createKeyedHash(config.pseudonymKey)),
     identities: createIdentityRepository(sql, config.sessions),
     sessions: createSessionRepository(sql, config.sessions),
     credentials: createCredentialRepository(sql, config.sessions),
+    throttle: createThrottleRepository(sql),
+    loginAttempts: createLoginAttemptRepository(sql, config.throttle),
+    commonPasswords: createCommonPasswordRepository(sql),
   }
 }
 

@@ -52,6 +52,8 @@ export interface Config {
     audience: string
   }
   sessions: SessionPolicy
+  /** How many attempts the credential endpoints let through, counted in PostgreSQL (lib/db/throttle.ts). */
+  throttle: ThrottleConfig
   /** HMAC key for the pseudonyms of logins (and, later, source addresses) in logs and counters. */
   pseudonymKey: Uint8Array
   database: {
@@ -78,6 +80,35 @@ export interface SessionPolicy {
   maxPerIdentity: number
   /** Days an ended or expired session is kept (for GET /auth/sessions history and investigations) before deletion. */
   retentionDays: number
+}
+
+/** Per account: `free` failures, then a wait doubling from 1 s up to `maxDelaySeconds`; it starts over after `quietSeconds`. */
+export interface BackoffPolicy {
+  kind: 'backoff'
+  free: number
+  maxDelaySeconds: number
+  quietSeconds: number
+}
+
+/** Per source address: at most `limit` counted attempts per `windowSeconds`; reaching it blocks for `blockSeconds`. */
+export interface WindowPolicy {
+  kind: 'window'
+  limit: number
+  windowSeconds: number
+  blockSeconds: number
+}
+
+export type ThrottlePolicy = BackoffPolicy | WindowPolicy
+
+export interface ThrottleConfig {
+  /** Password checks per account (login) and per identity (change-password). */
+  account: BackoffPolicy
+  /** Failed credential attempts (login, refresh) per source address (IPv6 by /64). */
+  address: WindowPolicy
+  /** Registrations per source address. */
+  registration: WindowPolicy
+  /** Hours a counter may stay untouched before the maintenance function deletes it. */
+  retentionHours: number
 }
 
 export class ConfigError extends Error {
@@ -125,6 +156,15 @@ const EnvSchema = v.object({
   SESSION_MAX_AGE: positiveInt(30 * 24 * 3600),
   SESSION_RETENTION_DAYS: positiveInt(30),
   MAX_SESSIONS_PER_IDENTITY: positiveInt(100),
+  LOGIN_FREE_ATTEMPTS: positiveInt(5),
+  LOGIN_MAX_DELAY_SECONDS: positiveInt(900),
+  LOGIN_RESET_SECONDS: positiveInt(1800),
+  ADDRESS_MAX_FAILURES: positiveInt(20),
+  ADDRESS_WINDOW_SECONDS: positiveInt(600),
+  ADDRESS_BLOCK_SECONDS: positiveInt(600),
+  REGISTRATIONS_PER_ADDRESS: positiveInt(10),
+  REGISTRATION_WINDOW_SECONDS: positiveInt(3600),
+  THROTTLE_RETENTION_HOURS: positiveInt(24),
   PSEUDONYM_KEY: v.optional(v.string()),
   DATABASE_URL: v.pipe(v.string('is required'), v.trim(), v.nonEmpty('is required')),
   DATABASE_POOL_MAX: positiveInt(1),
@@ -187,6 +227,27 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       maxAge: e.SESSION_MAX_AGE,
       maxPerIdentity: e.MAX_SESSIONS_PER_IDENTITY,
       retentionDays: e.SESSION_RETENTION_DAYS,
+    },
+    throttle: {
+      account: {
+        kind: 'backoff',
+        free: e.LOGIN_FREE_ATTEMPTS,
+        maxDelaySeconds: e.LOGIN_MAX_DELAY_SECONDS,
+        quietSeconds: e.LOGIN_RESET_SECONDS,
+      },
+      address: {
+        kind: 'window',
+        limit: e.ADDRESS_MAX_FAILURES,
+        windowSeconds: e.ADDRESS_WINDOW_SECONDS,
+        blockSeconds: e.ADDRESS_BLOCK_SECONDS,
+      },
+      registration: {
+        kind: 'window',
+        limit: e.REGISTRATIONS_PER_ADDRESS,
+        windowSeconds: e.REGISTRATION_WINDOW_SECONDS,
+        blockSeconds: e.REGISTRATION_WINDOW_SECONDS,
+      },
+      retentionHours: e.THROTTLE_RETENTION_HOURS,
     },
     pseudonymKey: pseudonymKey ?? new Uint8Array(),
     database: {

@@ -17,7 +17,7 @@ import { parse } from 'yaml'
 import { restEvent } from '../../tests/support/events.js'
 import type { PackagedStage } from '../../tests/support/osls-package.js'
 import { packageStage } from '../../tests/support/osls-package.js'
-import { zipEntries, zipEntry } from '../../tests/unit/infra/zip.js'
+import { zipEntries, zipEntry } from '../../tests/support/zip.js'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const STAGE = 'dev'

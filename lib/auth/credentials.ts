@@ -2,21 +2,32 @@
  * The rules that check a password: login, and changing the password. Both need Argon2, passed in as a
  * required dependency (`PasswordHashing`), so only the functions that hash carry it.
  *
- * - Login always costs one Argon2 verification: an unknown login is checked against a dummy hash of equal
- *   cost, so neither the answer nor its time tells which logins exist. Its session opens only while the
- *   credentials are still the ones verified (lib/db/sessions.ts `open`).
- * - A password change is one transaction (lib/db/credentials.ts): every other session ends, this one keeps
- *   working with a new pair.
+ * - Login is throttled per account and per source address (lib/db/login-attempts.ts): the attempt is
+ *   counted before Argon2, and a refused one (429, Retry-After) costs none. A permitted login always costs
+ *   one Argon2 verification: an unknown login is checked against a dummy hash of equal cost, and throttled
+ *   like a known one, so neither the answer, its time nor its wait tells which logins exist. Its session
+ *   opens only while the credentials are still the ones verified (lib/db/sessions.ts `open`).
+ * - Changing the password: the new one must not be weak (lib/auth/new-passwords.ts); wrong current
+ *   passwords are counted per identity like logins, and the one that reaches the free attempts ends the
+ *   session that made it. The change is one transaction (lib/db/credentials.ts): every other session ends,
+ *   this one keeps working with a new pair.
  */
 import { ApiError, bearerRefused } from '@attune-auth/client/errors'
+import type { Config } from '../config.js'
+import type { CommonPasswordRepository } from '../db/common-passwords.js'
 import type { CredentialRepository } from '../db/credentials.js'
 import type { Identity, IdentityRepository } from '../db/identities.js'
+import type { LoginAttemptRepository } from '../db/login-attempts.js'
 import type { SessionRepository } from '../db/sessions.js'
+import type { ThrottleRepository } from '../db/throttle.js'
 import type { ClientInfo } from '../http/client.js'
 import type { Logger } from '../log.js'
 import type { PasswordHashing } from '../passwords/hashing.js'
 import type { Pseudonymize } from '../pseudonyms.js'
+import type { ThrottleKeys } from '../throttle/keys.js'
+import { tooManyAttempts, weakPassword } from '../throttle/refusals.js'
 import type { TokenPair, TokenService } from '../tokens/service.js'
+import { weaknessOf } from './new-passwords.js'
 import type { ChangePasswordInput, LoginInput } from './requests.js'
 import type { Caller } from './sessions.js'
 import { newSession } from './sessions.js'
@@ -36,19 +47,34 @@ export interface CredentialRules {
 }
 
 export interface CredentialRuleDependencies {
+  config: Pick<Config, 'throttle'>
   identities: IdentityRepository
   sessions: SessionRepository
   credentials: CredentialRepository
+  loginAttempts: LoginAttemptRepository
+  throttle: ThrottleRepository
+  throttleKeys: ThrottleKeys
+  commonPasswords: CommonPasswordRepository
   tokens: TokenService
   logger: Logger
   /** Keyed hashes of typed logins for the logs (a login field sometimes holds a password). */
   pseudonymize: Pseudonymize
 }
 
-export function createCredentialRules(
-  { identities, sessions, credentials, tokens, logger, pseudonymize }: CredentialRuleDependencies,
-  passwords: PasswordHashing,
-): CredentialRules {
+export function createCredentialRules(deps: CredentialRuleDependencies, passwords: PasswordHashing): CredentialRules {
+  const {
+    config,
+    identities,
+    sessions,
+    credentials,
+    loginAttempts,
+    throttle,
+    throttleKeys,
+    commonPasswords,
+    tokens,
+    logger,
+    pseudonymize,
+  } = deps
   /** The password just proved right, hashed again at today's parameters; a failure is logged, the login goes on. */
   async function rehash(identity: Identity, password: string): Promise<void> {
     try {
@@ -63,7 +89,18 @@ export function createCredentialRules(
     async login({ login, password }, client) {
       const loginHash = pseudonymize(login.key)
       const log = { event: 'auth.login', loginHash }
-      const identity = await identities.findByLogin(login.key)
+      const keys = { loginKey: login.key, account: throttleKeys.login(login.key), address: throttleKeys.address(client.sourceIp) }
+      const attempt = await loginAttempts.begin(keys)
+      if (!attempt.address.allowed || !attempt.account.allowed) {
+        const by = attempt.address.allowed ? 'account' : 'address'
+        const retryAfter = Math.max(attempt.address.retryAfter, attempt.account.retryAfter)
+        logger.info('login throttled', { ...log, outcome: 'failure', reason: 'throttled', by, retryAfter })
+        throw tooManyAttempts(retryAfter)
+      }
+      if (attempt.account.failures === config.throttle.account.free) {
+        logger.warn('login failures reached the free attempts: the account now waits between attempts', { ...log, event: 'auth.throttle' })
+      }
+      const identity = attempt.identity
       const valid = await passwords.verifyPassword(password, identity?.passwordHash)
       if (!identity || !valid) {
         logger.info('login refused', { ...log, outcome: 'failure', reason: 'invalid_credentials' })
@@ -71,7 +108,8 @@ export function createCredentialRules(
       }
       if (identity.passwordHash && passwords.needsRehash(identity.passwordHash)) await rehash(identity, password)
       const { session, refresh } = newSession(tokens, client)
-      if (!(await sessions.open({ ...session, identityId: identity.id, credentialsVersion: identity.credentialsVersion }))) {
+      const opening = { ...session, identityId: identity.id, credentialsVersion: identity.credentialsVersion }
+      if (!(await sessions.open(opening, loginAttempts.onSuccess(keys)))) {
         // The password changed after this login verified it: the password it proved is no longer the password.
         logger.info('login refused', { ...log, outcome: 'failure', reason: 'credentials_changed', identityId: identity.id })
         throw new ApiError('invalid_credentials')
@@ -82,13 +120,30 @@ export function createCredentialRules(
 
     async changePassword({ identityId, sessionId }, { current_password, new_password }) {
       const identity = await identities.findById(identityId)
-      const valid = await passwords.verifyPassword(current_password, identity?.passwordHash)
       if (!identity) throw bearerRefused('token_invalid')
       const log = { event: 'auth.change_password', identityId, sessionId }
-      if (!valid) {
+      const weakness = await weaknessOf(commonPasswords, new_password, { login: identity.login, displayName: identity.displayName })
+      if (weakness) {
+        logger.info('password change refused', { ...log, outcome: 'failure', reason: weakness })
+        throw weakPassword(weakness)
+      }
+      const key = throttleKeys.identity(identityId)
+      const counted = await throttle.count(key, config.throttle.account)
+      if (!counted.allowed) {
+        logger.info('password change throttled', { ...log, outcome: 'failure', reason: 'throttled', retryAfter: counted.retryAfter })
+        throw tooManyAttempts(counted.retryAfter)
+      }
+      if (!(await passwords.verifyPassword(current_password, identity.passwordHash))) {
+        if (counted.failures >= config.throttle.account.free) {
+          // Someone is guessing with this session (a stolen token?): it ends; the identity's wait applies too.
+          await sessions.revoke(identityId, sessionId, 'password_guessing')
+          logger.warn('session ended after repeated wrong current passwords', { ...log, outcome: 'failure', reason: 'password_guessing' })
+          throw bearerRefused('session_ended')
+        }
         logger.info('password change refused', { ...log, outcome: 'failure', reason: 'invalid_current_password' })
         throw new ApiError('invalid_current_password')
       }
+      await throttle.reset(key)
       const next = tokens.newRefreshTokenId()
       const result = await credentials.changePassword({
         identityId,

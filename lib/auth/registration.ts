@@ -5,14 +5,23 @@
  *
  * A login is taken when its canonical key or its skeleton is an existing login's: `Alice`, `ａｌｉｃｅ` and
  * a Cyrillic `аlice` are all the account `alice`. Both are unique indexes; the answer is the same 409.
+ *
+ * Before any Argon2: registrations are counted per source address (429 past the limit), and the password
+ * must not be weak (400 WEAK_PASSWORD, lib/passwords/strength.ts); both questions go to the database at once.
  */
 import { ApiError } from '@attune-auth/client/errors'
+import type { Config } from '../config.js'
+import type { CommonPasswordRepository } from '../db/common-passwords.js'
 import type { IdentityRepository } from '../db/identities.js'
 import { LoginTakenError } from '../db/identities.js'
+import type { ThrottleRepository } from '../db/throttle.js'
 import type { ClientInfo } from '../http/client.js'
 import type { Logger } from '../log.js'
 import type { PasswordHashing } from '../passwords/hashing.js'
+import { commonPasswordDigest, localWeakness } from '../passwords/strength.js'
 import type { Pseudonymize } from '../pseudonyms.js'
+import type { ThrottleKeys } from '../throttle/keys.js'
+import { tooManyAttempts, weakPassword } from '../throttle/refusals.js'
 import type { TokenPair, TokenService } from '../tokens/service.js'
 import type { RegisterInput } from './requests.js'
 import { newSession } from './sessions.js'
@@ -22,7 +31,11 @@ export interface Registration {
 }
 
 export interface RegistrationDependencies {
+  config: Pick<Config, 'throttle'>
   identities: IdentityRepository
+  throttle: ThrottleRepository
+  throttleKeys: ThrottleKeys
+  commonPasswords: CommonPasswordRepository
   tokens: TokenService
   logger: Logger
   pseudonymize: Pseudonymize
@@ -35,11 +48,29 @@ export interface RegistrationTools {
 }
 
 export function createRegistration(
-  { identities, tokens, logger, pseudonymize }: RegistrationDependencies,
+  { config, identities, throttle, throttleKeys, commonPasswords, tokens, logger, pseudonymize }: RegistrationDependencies,
   { passwords, skeleton }: RegistrationTools,
 ): Registration {
   return {
     async register({ login, password, display_name }, client) {
+      const log = { event: 'auth.register', loginHash: pseudonymize(login.key) }
+      const local = localWeakness(password, { login: login.display, displayName: display_name })
+      if (local) {
+        logger.info('registration refused', { ...log, outcome: 'failure', reason: local })
+        throw weakPassword(local)
+      }
+      const [counted, common] = await Promise.all([
+        throttle.count(throttleKeys.registration(client.sourceIp), config.throttle.registration),
+        commonPasswords.isCommon(commonPasswordDigest(password)),
+      ])
+      if (!counted.allowed) {
+        logger.info('registration throttled', { ...log, outcome: 'failure', reason: 'throttled', retryAfter: counted.retryAfter })
+        throw tooManyAttempts(counted.retryAfter)
+      }
+      if (common) {
+        logger.info('registration refused', { ...log, outcome: 'failure', reason: 'common_password' })
+        throw weakPassword('common_password')
+      }
       const passwordHash = await passwords.hashPassword(password)
       const { session, refresh } = newSession(tokens, client)
       try {
@@ -53,16 +84,11 @@ export function createRegistration(
           },
           session,
         )
-        logger.info('identity registered', { event: 'auth.register', outcome: 'success', identityId: identity.id, sessionId: session.id })
+        logger.info('identity registered', { ...log, outcome: 'success', identityId: identity.id, sessionId: session.id })
         return tokens.issuePair({ identityId: identity.id, sessionId: session.id }, refresh)
       } catch (error) {
         if (!(error instanceof LoginTakenError)) throw error
-        logger.info('registration refused', {
-          event: 'auth.register',
-          outcome: 'failure',
-          reason: 'login_taken',
-          loginHash: pseudonymize(login.key),
-        })
+        logger.info('registration refused', { ...log, outcome: 'failure', reason: 'login_taken' })
         throw new ApiError('login_taken')
       }
     },

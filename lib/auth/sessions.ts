@@ -9,8 +9,11 @@ import type { AuthenticatedUser } from '@attune-auth/client/require-auth'
 import type { Config } from '../config.js'
 import type { IdentityRepository } from '../db/identities.js'
 import type { SessionRepository } from '../db/sessions.js'
+import type { ThrottleRepository } from '../db/throttle.js'
 import type { ClientInfo } from '../http/client.js'
 import type { Logger } from '../log.js'
+import type { ThrottleKeys } from '../throttle/keys.js'
+import { tooManyAttempts } from '../throttle/refusals.js'
 import type { RefreshTokenId, TokenPair, TokenService, VerifiedToken } from '../tokens/service.js'
 import { TokenError } from '../tokens/service.js'
 import type { LogoutInput, RefreshInput } from './requests.js'
@@ -41,7 +44,8 @@ export interface LoggedOut {
 }
 
 export interface SessionRules {
-  refresh(input: RefreshInput): Promise<TokenPair>
+  /** Junk (a token that does not verify) counts as a failure of the source address, which is throttled like logins. */
+  refresh(input: RefreshInput, client: ClientInfo): Promise<TokenPair>
   profile(caller: Caller): Promise<Profile>
   logout(caller: Caller, input: LogoutInput): Promise<LoggedOut>
   listSessions(caller: Caller): Promise<SessionView[]>
@@ -49,9 +53,11 @@ export interface SessionRules {
 }
 
 export interface SessionRuleDependencies {
-  config: Pick<Config, 'jwt'>
+  config: Pick<Config, 'jwt' | 'throttle'>
   identities: IdentityRepository
   sessions: SessionRepository
+  throttle: ThrottleRepository
+  throttleKeys: ThrottleKeys
   tokens: TokenService
   logger: Logger
 }
@@ -69,14 +75,25 @@ export function newSession(tokens: TokenService, client: ClientInfo) {
   return { session, refresh }
 }
 
-export function createSessionRules({ config, identities, sessions, tokens, logger }: SessionRuleDependencies): SessionRules {
+export function createSessionRules(deps: SessionRuleDependencies): SessionRules {
+  const { config, identities, sessions, throttle, throttleKeys, tokens, logger } = deps
   return {
-    async refresh({ refresh_token }) {
+    async refresh({ refresh_token }, client) {
       let presented: VerifiedToken
       try {
         presented = await tokens.verifyRefreshToken(refresh_token)
       } catch (error) {
         if (!(error instanceof TokenError)) throw error
+        const counted = await throttle.count(throttleKeys.address(client.sourceIp), config.throttle.address)
+        if (!counted.allowed) {
+          logger.info('refresh throttled', {
+            event: 'auth.refresh',
+            outcome: 'failure',
+            reason: 'throttled',
+            retryAfter: counted.retryAfter,
+          })
+          throw tooManyAttempts(counted.retryAfter)
+        }
         logger.info('refresh refused', { event: 'auth.refresh', outcome: 'failure', reason: `token_${error.reason}` })
         throw new ApiError(error.reason === 'expired' ? 'refresh_token_expired' : 'refresh_token_invalid')
       }

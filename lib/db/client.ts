@@ -9,6 +9,9 @@ export type Sql = postgres.Sql
 /** The pool or a transaction: what a SQL fragment builder may be called with. */
 export type Queryable = postgres.Sql | postgres.TransactionSql
 
+/** A piece of SQL with its parameters, as postgres.js builds them, to be composed into a statement. */
+export type Fragment = postgres.PendingQuery<postgres.Row[]>
+
 export function createSql(database: Config['database']): Sql {
   return postgres(database.url, {
     max: database.poolMax,

@@ -50,7 +50,7 @@ export interface IdentityRepository {
   rehashPassword(id: number, credentialsVersion: number, passwordHash: string): Promise<boolean>
 }
 
-interface IdentityRow {
+export interface IdentityRow {
   id: string
   login: string
   display_name: string | null
@@ -58,7 +58,7 @@ interface IdentityRow {
   credentials_version: string
 }
 
-const toIdentity = (row: IdentityRow): Identity => ({
+export const toIdentity = (row: IdentityRow): Identity => ({
   // bigserial arrives as a string; ids stay far below 2^53 in practice, and the API promises a JSON number.
   id: Number(row.id),
   login: row.login,
@@ -67,7 +67,8 @@ const toIdentity = (row: IdentityRow): Identity => ({
   credentialsVersion: Number(row.credentials_version),
 })
 
-const COLUMNS = ['id', 'login', 'display_name', 'password_hash', 'credentials_version']
+/** The columns an Identity is read from. */
+export const IDENTITY_COLUMNS = ['id', 'login', 'display_name', 'password_hash', 'credentials_version']
 
 export function createIdentityRepository(sql: Sql, policy: SessionPolicy): IdentityRepository {
   return {
@@ -77,9 +78,9 @@ export function createIdentityRepository(sql: Sql, policy: SessionPolicy): Ident
           with created as (
             insert into attune.identity (login, login_key, login_skeleton, display_name, password_hash)
             values (${identity.login}, ${identity.loginKey}, ${identity.loginSkeleton}, ${identity.displayName}, ${identity.passwordHash})
-            returning ${sql(COLUMNS)}
+            returning ${sql(IDENTITY_COLUMNS)}
           ), opened as (${insertSession(sql, policy, session, 'created')})
-          select ${sql(COLUMNS)} from created`
+          select ${sql(IDENTITY_COLUMNS)} from created`
         return toIdentity(row as IdentityRow)
       } catch (error) {
         if (isUniqueViolation(error)) throw new LoginTakenError({ cause: error })
@@ -88,12 +89,12 @@ export function createIdentityRepository(sql: Sql, policy: SessionPolicy): Ident
     },
 
     async findByLogin(loginKey) {
-      const [row] = await sql<IdentityRow[]>`select ${sql(COLUMNS)} from attune.identity where login_key = ${loginKey}`
+      const [row] = await sql<IdentityRow[]>`select ${sql(IDENTITY_COLUMNS)} from attune.identity where login_key = ${loginKey}`
       return row && toIdentity(row)
     },
 
     async findById(id) {
-      const [row] = await sql<IdentityRow[]>`select ${sql(COLUMNS)} from attune.identity where id = ${id}`
+      const [row] = await sql<IdentityRow[]>`select ${sql(IDENTITY_COLUMNS)} from attune.identity where id = ${id}`
       return row && toIdentity(row)
     },
 

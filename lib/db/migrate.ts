@@ -13,6 +13,7 @@ import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import postgres from 'postgres'
+import { loadCommonPasswords } from './migrations/common-passwords.js'
 import { backfillLoginKeys } from './migrations/login-keys.js'
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../infra/migrations', import.meta.url))
@@ -22,9 +23,10 @@ const LOCK_KEY = '-9112878179117923478'
 
 export type Transaction = postgres.TransactionSql
 
-/** Migrations written in code, by number; their numbers sit between the SQL files'. */
-export const CODE_MIGRATIONS: Readonly<Record<number, { name: string; run: (sql: Transaction) => Promise<void> }>> = {
+/** Migrations written in code, by number; their numbers sit between the SQL files'. `dir`: the migrations folder. */
+export const CODE_MIGRATIONS: Readonly<Record<number, { name: string; run: (sql: Transaction, dir: string) => Promise<void> }>> = {
   5: { name: 'login keys backfill', run: backfillLoginKeys },
+  9: { name: 'common passwords', run: loadCommonPasswords },
 }
 
 export interface MigrateOptions {
@@ -49,7 +51,9 @@ export function migrations(dir: string = MIGRATIONS_DIR): Migration[] {
         run: (sql) => sql.file(join(dir, file)),
       }),
     )
-  const code = Object.entries(CODE_MIGRATIONS).map(([id, step]): Migration => ({ id: Number(id), name: step.name, run: step.run }))
+  const code = Object.entries(CODE_MIGRATIONS).map(
+    ([id, step]): Migration => ({ id: Number(id), name: step.name, run: (sql) => step.run(sql, dir) }),
+  )
   const all = [...files, ...code].sort((a, b) => a.id - b.id)
   all.forEach((migration, index) => {
     if (migration.id !== index + 1) throw new Error(`migration numbering has a gap or a repeat at ${String(migration.id).padStart(5, '0')}`)

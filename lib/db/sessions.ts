@@ -8,7 +8,7 @@
  * it is opened or refreshed, so refreshing every few seconds cannot keep one alive for ever.
  */
 import type { SessionPolicy } from '../config.js'
-import type { Queryable, Sql } from './client.js'
+import type { Fragment, Queryable, Sql } from './client.js'
 
 /** GET /auth/sessions lists at most this many (the most recently used). */
 export const MAX_LISTED_SESSIONS = 100
@@ -65,6 +65,10 @@ export type RevokeReason =
   | 'password_changed'
   | 'refresh_token_reused'
   | 'session_limit'
+  | 'password_guessing'
+
+/** A statement to run in the same statement as a session opening, given the SQL condition "it opened" (e.g. resetting a throttle counter). */
+export type AlsoWhenOpened = (opened: Fragment) => Fragment
 
 /** What the authorizer learns from the session lookup: whether it is active, and the identity's login from its row (never from the token). */
 export interface SessionState {
@@ -78,7 +82,7 @@ export interface SessionRepository {
    * `credentialsVersion` (false otherwise: the password changed after it was verified); ends the oldest
    * active sessions beyond the policy's `maxPerIdentity`.
    */
-  open(session: NewSession): Promise<boolean>
+  open(session: NewSession, also?: AlsoWhenOpened[]): Promise<boolean>
   rotate(request: RotateRequest): Promise<RotateOutcome>
   /**
    * The session `sessionId` if it belongs to `identityId` (undefined otherwise, even when it exists): the
@@ -128,7 +132,8 @@ export function createSessionRepository(sql: Sql, policy: SessionPolicy): Sessio
   const active = (alias: string) => activeSession(sql, policy, alias)
 
   return {
-    async open(s) {
+    async open(s, also = []) {
+      const opened = sql`exists (select 1 from opened)`
       // The identity row is read FOR SHARE: a password change (which updates it) either committed before,
       // and the version no longer matches, or waits until this session exists, and then ends it.
       const [row] = await sql<{ opened: boolean }[]>`
@@ -145,7 +150,7 @@ export function createSessionRepository(sql: Sql, policy: SessionPolicy): Sessio
             order by o.created desc, o.id desc
             offset ${policy.maxPerIdentity - 1}
           ) and exists (select 1 from opened)
-        )
+        )${also.reduce((more, statement, i) => sql`${more}, ${sql(`also_${i}`)} as (${statement(opened)})`, sql``)}
         select exists (select 1 from opened) as opened`
       return row?.opened === true
     },

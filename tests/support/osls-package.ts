@@ -11,10 +11,13 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import { TEST_ENVIRONMENT } from './test-environment.js'
 
 export interface PackagedStage {
   /** The CloudFormation template's resources. */
   resources: Record<string, { Type: string; Properties: Record<string, any> }>
+  /** The CloudFormation template's conditions. */
+  conditions: Record<string, unknown>
   /** The SSM parameter names osls asked for. */
   asked: string[]
   /** The `.serverless` folder with the zips; gone after cleanup(). */
@@ -32,11 +35,13 @@ export interface PackageOptions {
   stage: string
   /** What the stand-in SSM answers, by name; any other name is ParameterNotFound. */
   parameters: Record<string, string>
+  /** serverless.yml params set on the command line (`--param="name=value"`). */
+  params?: Record<string, string>
 }
 
 /** Packages a copy of `files` for `stage`; call cleanup() when done with `out`. */
 /** Variables the tests set for the application (tests/support/env.ts): a packaged stage must not pick them up. */
-const TEST_APPLICATION_VARIABLES = ['JWT_SECRET', 'PSEUDONYM_KEY', 'DATABASE_URL', 'LOG_LEVEL', 'STAGE']
+const TEST_APPLICATION_VARIABLES = ['DATABASE_URL', ...Object.keys(TEST_ENVIRONMENT)]
 
 /** This process's environment for an osls child: no AWS credentials, and none of the tests' application settings. */
 export function packagingEnvironment(): Record<string, string> {
@@ -47,7 +52,7 @@ export function packagingEnvironment(): Record<string, string> {
   return env
 }
 
-export async function packageStage({ root, files, service = '.', stage, parameters }: PackageOptions): Promise<PackagedStage> {
+export async function packageStage({ root, files, service = '.', stage, parameters, params = {} }: PackageOptions): Promise<PackagedStage> {
   const asked: string[] = []
   const ssm = createServer((req, res) => {
     let body = ''
@@ -85,12 +90,19 @@ export async function packageStage({ root, files, service = '.', stage, paramete
     })
     await promisify(execFile)(
       process.execPath,
-      ['--disable-warning=NodeVersionSupportWarning', join(root, 'node_modules/osls/bin/serverless.js'), 'package', '--stage', stage],
+      [
+        '--disable-warning=NodeVersionSupportWarning',
+        join(root, 'node_modules/osls/bin/serverless.js'),
+        'package',
+        '--stage',
+        stage,
+        ...Object.entries(params).map(([name, value]) => `--param=${name}=${value}`),
+      ],
       { cwd: join(work, service), env, timeout: 60_000 }, // under the callers' 90 s hooks, so a hang reports osls's own output
     )
     const out = join(work, service, '.serverless')
     const template = JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8'))
-    return { resources: template.Resources, asked, out, cleanup }
+    return { resources: template.Resources, conditions: template.Conditions ?? {}, asked, out, cleanup }
   } catch (error) {
     await cleanup()
     throw error

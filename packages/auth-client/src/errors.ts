@@ -9,6 +9,7 @@
 
 export const ERROR_STATUS = {
   BAD_REQUEST: 400,
+  WEAK_PASSWORD: 400,
   UNAUTHORIZED: 401,
   REFRESH_TOKEN_REUSED: 401,
   FORBIDDEN: 403,
@@ -53,6 +54,11 @@ export const REASONS = {
   login_taken: { code: 'CONFLICT', message: 'Login already exists' },
   gateway_refused: { code: 'BAD_REQUEST', message: 'Bad request' },
   throttled: { code: 'TOO_MANY_REQUESTS', message: 'Too many requests' },
+  too_many_attempts: { code: 'TOO_MANY_REQUESTS', message: 'Too many attempts: try again later' },
+  common_password: { code: 'WEAK_PASSWORD', message: 'This password is too common: choose another one' },
+  password_contains_login: { code: 'WEAK_PASSWORD', message: 'The password must not contain the login' },
+  password_contains_display_name: { code: 'WEAK_PASSWORD', message: 'The password must not contain the display name' },
+  repeated_character: { code: 'WEAK_PASSWORD', message: 'The password must not be one character repeated' },
   internal_error: { code: 'INTERNAL_ERROR', message: 'Internal server error' },
   service_unavailable: { code: 'SERVICE_UNAVAILABLE', message: 'Service temporarily unavailable' },
 } as const satisfies Record<string, { code: ErrorCode; message: string }>
