@@ -1,5 +1,5 @@
 /**
- * The Lambda authorizer: takes the place of the seed's `require_auth`, for our routes and other teams'
+ * The Lambda authorizer: takes the place of a `require_auth` middleware, for our routes and other teams'
  * APIs — REST (TOKEN or REQUEST) and HTTP API (payload 1.0 or 2.0).
  */
 import type { APIGatewayAuthorizerResult, Context } from 'aws-lambda'

@@ -14,7 +14,7 @@ import type { BuildOptions, Metafile } from 'esbuild'
 export const ROOT = fileURLToPath(new URL('..', import.meta.url))
 export const FUNCTIONS_DIR = join(ROOT, 'functions')
 
-/** Issue 8's goals for a minified bundle, in KiB (1 KiB = 1024 bytes): the authorizer, and every other function. */
+/** The performance goals for a minified bundle (docs/PERFORMANCE.md), in KiB (1 KiB = 1024 bytes): the authorizer, and every other function. */
 export const BUNDLE_GOALS_KB = { authorizer: 60, other: 100 } as const
 
 /**
@@ -27,11 +27,11 @@ export const BUNDLE_GOALS_KB = { authorizer: 60, other: 100 } as const
  * fail-closed secret checks, the password-change transaction and the canonical token form (about 6 KiB).
  */
 export const BUNDLE_BUDGETS_KB: Readonly<Record<string, number>> = {
-  authorizer: 85, // issue 8 goal: 60 KB (82.8 KiB: postgres.js alone is 37)
+  authorizer: 85, // goal: 60 KB (82.8 KiB: postgres.js alone is 37)
   // 209 KiB: unhomoglyph's confusables data is 72 of it (the skeleton that refuses look-alike logins, only here and in migrate).
   register: 215,
-  login: 145, // issue 8 goal: 100 KB (140 KiB)
-  'change-password': 145, // issue 8 goal: 100 KB (140 KiB)
+  login: 145, // goal: 100 KB (140 KiB)
+  'change-password': 145, // goal: 100 KB (140 KiB)
   jwks: 55, // only the token service: 50 KiB
   'openid-configuration': 30, // only the configuration: 25 KiB
   migrate: 135, // the login-key backfill computes skeletons (unhomoglyph, 72 KiB); the blocklist loader
@@ -42,7 +42,7 @@ export const BUNDLE_BUDGETS_KB: Readonly<Record<string, number>> = {
 export const budgetKb = (name: string): number => BUNDLE_BUDGETS_KB[name] ?? (BUNDLE_BUDGETS_KB['*'] as number)
 export const goalKb = (name: string): number => (name === 'authorizer' ? BUNDLE_GOALS_KB.authorizer : BUNDLE_GOALS_KB.other)
 
-/** Issue 8's goal for a bundle's cold `import()` in a fresh Node process (measured by the benchmark, not enforced). */
+/** The goal for a bundle's cold `import()` in a fresh Node process (measured by the benchmark, not enforced). */
 export const COLD_IMPORT_GOAL_MS = 25
 
 /** serverless.yml `custom.esbuild`, in esbuild's terms (a fresh object each call: esbuild options hold arrays). */

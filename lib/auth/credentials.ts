@@ -33,7 +33,7 @@ import type { Caller } from './sessions.js'
 import { newSession } from './sessions.js'
 
 /**
- * `POST /auth/change-password`'s body: the seed's two fields, and the session's new token pair (its
+ * `POST /auth/change-password`'s body: the contract's two fields (docs/openapi.yaml), and the session's new token pair (its
  * refresh token from before the change no longer works).
  */
 export interface PasswordChanged extends TokenPair {

@@ -1,5 +1,5 @@
 /**
- * Request bodies, as the seed defines them, validated with valibot.
+ * Request bodies, as docs/openapi.yaml describes them, validated with valibot.
  * Logins are trimmed, NFC-normalised, 1–64 characters, without control characters, and canonicalised
  * (lib/logins/canonical.ts): the typed form is kept for display, the key decides which account it is.
  * Passwords are bounded before any hashing, so a huge password cannot burn a Lambda.

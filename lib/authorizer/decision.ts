@@ -1,5 +1,5 @@
 /**
- * The Lambda authorizer's decision, in place of the seed's `require_auth` middleware.
+ * The Lambda authorizer's decision: what a `require_auth` middleware would decide, for every API behind it.
  *
  * It reads `Authorization: Bearer <token>` (REST REQUEST and HTTP API events; case-insensitive header
  * name) or the token of a REST TOKEN event, verifies it as an access token, and answers an IAM policy
@@ -8,7 +8,7 @@
  *   verifies and its session is still active AND belongs to the token's subject (one indexed lookup: logout
  *   and replay reach access tokens, and a token pairing one identity with another's session is refused).
  *   `login` comes from the identity's row: it is display text chosen by the user, never an authority.
- * - Deny, with context `{error, code, reason}` holding the seed's message, which the ACCESS_DENIED Gateway
+ * - Deny, with context `{error, code, reason}` holding the documented message, which the ACCESS_DENIED Gateway
  *   Response turns into `401 {"error", "code": "UNAUTHORIZED", "reason"}`.
  * The policy covers every method and path of the stage, so a decision cached by API Gateway for one
  * route is right for all of them.

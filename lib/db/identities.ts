@@ -1,5 +1,5 @@
 /**
- * The identity repository: the seed's `attune.identity` table. A login is kept as typed (`login`, for
+ * The identity repository: the `attune.identity` table (its first columns are the original specification's). A login is kept as typed (`login`, for
  * display) with its canonical key and confusable skeleton (lib/logins/), each uniquely indexed: a taken
  * login is detected by those indexes, never by check-then-insert.
  */

@@ -16,7 +16,7 @@ import type { JWK, ProtectedHeaderParameters } from 'jose'
 import { calculateJwkThumbprint, exportJWK } from 'jose'
 import type { AsymmetricKeys } from '../config.js'
 
-/** The default (the seed's) algorithm. */
+/** The default algorithm, with JWT_SECRET. */
 export const HMAC_ALGORITHM = 'HS256'
 
 export interface KeyOptions {

@@ -40,7 +40,7 @@ export { ACCESS_TOKEN_TYPE, REFRESH_TOKEN_TYPE, TokenError } from './claims.js'
 
 export const MAX_TOKEN_LENGTH = 4096
 
-/** The seed's token pair, exactly as the API returns it. */
+/** The token pair, exactly as the API returns it (docs/openapi.yaml `TokenPair`). */
 export interface TokenPair {
   access_token: string
   refresh_token: string

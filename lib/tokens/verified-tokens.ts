@@ -1,5 +1,5 @@
 /**
- * A small in-container cache of verified access tokens (issue 8): a warm authorizer sees the same access
+ * A small in-container cache of verified access tokens: a warm authorizer sees the same access
  * token on call after call, and answers it again without the signature check.
  *
  * - Only a token that verified goes in; a refused token is verified in full every time, so junk cannot fill it.

@@ -1,6 +1,6 @@
 /**
  * A benchmark-only prototype of a bounded in-container cache of the authorizer's Allow decisions — the
- * session's state included — to measure what it would save (issue 8). Not adopted: see docs/PERFORMANCE.md.
+ * session's state included — to measure what it would save. Not adopted: see docs/PERFORMANCE.md.
  *
  * - Built on lib/tokens/verified-tokens.ts: keyed by the token's SHA-256, bounded (least recently used out first),
  *   one cache per set of authorizer dependencies (one token service, one secret and its rotation partner),

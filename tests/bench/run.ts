@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: every benchmark file (vitest bench --run, one process per file, each printing its own
- * tables), then one table of issue 8's goals from this same run: what each goal asked, what was measured,
+ * tables), then one table of the performance goals (docs/PERFORMANCE.md) from this same run: what each goal asked, what was measured,
  * and whether it was met. Arguments are passed to vitest (e.g. a file name to run one file only).
  */
 
@@ -24,7 +24,7 @@ const results = files.flatMap((f) => JSON.parse(readFileSync(join(GOALS_DIR, f),
 const met = (m: boolean | undefined): string => (m === undefined ? 'n/a' : m ? 'yes' : 'no')
 console.log(
   markdownTable(
-    `Issue 8's goals, from this run (${new Date().toISOString().slice(0, 10)}; details in the tables above)`,
+    `Performance goals, from this run (${new Date().toISOString().slice(0, 10)}; details in the tables above)`,
     ['goal', 'measured', 'met'],
     results.map((r) => [r.goal, r.measured, met(r.met)]),
   ),

@@ -129,7 +129,7 @@ export const WasmMemoryJs = (
   globalThis as unknown as { WebAssembly: { Memory: new (descriptor: { initial: number; maximum?: number }) => WasmMemory } }
 ).WebAssembly.Memory
 
-/** One of issue 8's goals as one benchmark file measured it: a line of the table `npm run bench` prints last. */
+/** One performance goal as one benchmark file measured it: a line of the table `npm run bench` prints last. */
 export interface GoalResult {
   goal: string
   measured: string

@@ -6,67 +6,19 @@
  * - Ctrl-C (or SIGTERM to start.ts) stops everything it started, printing nothing but our own lines.
  * Each server gets a free port and the test run's database (tests/support/global-setup.ts).
  */
-import type { ChildProcess } from 'node:child_process'
-import { execFileSync, spawn } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
-import { freePort } from '../../infra/local/ports.js'
+import type { LocalServer } from '../support/local-server.js'
+import { startLocalServer, stopLocalServer } from '../support/local-server.js'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-const JWT_SECRET = process.env['JWT_SECRET'] ?? 'test-secret-that-is-at-least-32-bytes-long!'
-const READY = /\[attune-auth\] ready in [\d.]+ s: (http:\/\/\S+)/
 
-interface Server {
-  /** npm's pid, which leads the server's process group. */
-  pid: number
-  url: string
-  output: string[]
-  /** Resolves when every process holding npm's output has exited (npm, start.ts). */
-  closed: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
-  child: ChildProcess
-}
-
-async function startServer(): Promise<Server> {
-  const port = await freePort()
-  const child = spawn('npm', ['start'], {
-    cwd: ROOT,
-    detached: true, // its own process group, as a terminal gives it
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, PORT: String(port), DATABASE_URL: inject('databaseUrl'), JWT_SECRET, LOG_LEVEL: 'warn' },
-  })
-  const output: string[] = []
-  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('close', (code, signal) => resolve({ code, signal })),
-  )
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`npm start was not ready in 60 s:\n${output.join('')}`)), 60_000)
-    const scan = (chunk: Buffer): void => {
-      output.push(chunk.toString('utf8'))
-      const ready = READY.exec(output.join(''))
-      if (ready?.[1]) {
-        clearTimeout(timer)
-        resolve(ready[1])
-      }
-    }
-    child.stdout?.on('data', scan)
-    child.stderr?.on('data', scan)
-    child.once('exit', (code) => {
-      clearTimeout(timer)
-      reject(new Error(`npm start exited (code ${code}) before it was ready:\n${output.join('')}`))
-    })
-  })
-  return { pid: child.pid as number, url, output, closed, child }
-}
-
-async function stopServer(server: Server | undefined): Promise<void> {
-  if (!server || server.child.exitCode !== null || server.child.signalCode !== null) return
-  process.kill(-server.pid, 'SIGTERM')
-  const timer = setTimeout(() => process.kill(-server.pid, 'SIGKILL'), 15_000)
-  await server.closed
-  clearTimeout(timer)
-}
+type Server = LocalServer
+const startServer = (): Promise<Server> => startLocalServer()
+const stopServer = stopLocalServer
 
 interface Answer {
   status: number

@@ -1,70 +1,35 @@
 /**
  * `npm start` as a user runs it, over real HTTP: serverless-offline with the esbuild bundles, our
- * authorizer in front of the protected routes, and the seed's "Manual Testing with cURL" flow.
+ * authorizer in front of the protected routes, and the README's cURL flow.
  * The server gets a free port and the test run's database (tests/support/global-setup.ts).
  */
-import type { ChildProcess } from 'node:child_process'
-import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { fileURLToPath } from 'node:url'
 import type { Reason } from '@attune-auth/client'
 import { BEARER_CHALLENGE, REASONS } from '@attune-auth/client'
-import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest'
-import { freePort } from '../../infra/local/ports.js'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../lib/config.js'
 import { createTokenService } from '../../lib/tokens/service.js'
+import type { LocalServer } from '../support/local-server.js'
+import { startLocalServer, stopLocalServer } from '../support/local-server.js'
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const JWT_SECRET = process.env['JWT_SECRET'] ?? 'test-secret-that-is-at-least-32-bytes-long!'
-const READY = /\[attune-auth\] ready in [\d.]+ s: (http:\/\/\S+)/
 
-let server: ChildProcess | undefined
+let server: LocalServer | undefined
 let baseUrl = ''
-const output: string[] = []
 
 beforeAll(async () => {
-  const port = await freePort()
-  server = spawn('npm', ['start'], {
-    cwd: ROOT,
-    detached: true, // its own process group, so afterAll stops npm, start.ts and everything under them
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, PORT: String(port), DATABASE_URL: inject('databaseUrl'), JWT_SECRET, LOG_LEVEL: 'warn' },
-  })
-  baseUrl = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`npm start was not ready in 60 s:\n${output.join('')}`)), 60_000)
-    const scan = (chunk: Buffer): void => {
-      output.push(chunk.toString('utf8'))
-      const ready = READY.exec(output.join(''))
-      if (ready?.[1]) {
-        clearTimeout(timer)
-        resolve(ready[1])
-      }
-    }
-    server?.stdout?.on('data', scan)
-    server?.stderr?.on('data', scan)
-    server?.once('exit', (code) => {
-      clearTimeout(timer)
-      reject(new Error(`npm start exited (code ${code}) before it was ready:\n${output.join('')}`))
-    })
-  })
+  server = await startLocalServer({ JWT_SECRET })
+  baseUrl = server.url
 }, 90_000)
 
 // The server's output is kept quiet, and shown when a test fails.
 beforeEach(({ onTestFailed }) => {
+  const output = server?.output ?? []
   const from = output.length
   onTestFailed(() => console.error(`npm start's output during this test:\n${output.slice(from).join('')}`))
 })
 
-afterAll(async () => {
-  const child = server
-  if (!child?.pid || child.exitCode !== null) return
-  // 'close': every process holding our pipes (npm, start.ts) is gone, so start.ts has finished its cleanup.
-  const exited = new Promise((resolve) => child.once('close', resolve))
-  process.kill(-child.pid, 'SIGTERM')
-  const timer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), 15_000)
-  await exited
-  clearTimeout(timer)
-}, 20_000)
+afterAll(() => stopLocalServer(server), 20_000)
 
 interface Answer<T = any> {
   status: number
@@ -102,7 +67,7 @@ const expectTokenPair = (answer: Answer): void => {
   })
 }
 
-/** The body of a refusal for `reason`: the seed's message and code, and the reason. */
+/** The body of a refusal for `reason`: the documented message and code, and the reason. */
 const refusal = (reason: Reason) => ({ error: REASONS[reason].message, code: REASONS[reason].code, reason })
 
 const expectBearerRefusal = (answer: Answer, reason: Reason): void => {
@@ -112,7 +77,7 @@ const expectBearerRefusal = (answer: Answer, reason: Reason): void => {
   expect(answer.headers.get('cache-control')).toBe('no-store')
 }
 
-describe("npm start: the seed's cURL flow", () => {
+describe("npm start: the README's cURL flow", () => {
   const login = `e2e-${Date.now().toString(36)}-${randomUUID().slice(0, 8)}`
   let accessToken = ''
   let refreshToken = ''

@@ -1,5 +1,5 @@
 /**
- * The bundle-size budget (issue 8): every `functions/*.ts` is built with esbuild exactly as serverless.yml
+ * The bundle-size budget (docs/PERFORMANCE.md): every `functions/*.ts` is built with esbuild exactly as serverless.yml
  * builds it (infra/bundle.ts, checked against serverless.yml here) and must stay within its budget.
  * Sizes only: they are stable from run to run; times vary with the machine and stay in `npm run bench`.
  */

@@ -2,7 +2,7 @@
  * `osls package` on stage `local`, with no AWS credentials and no secrets in the environment, and what the
  * CloudFormation template and zips it writes promise about the deployed API: one Lambda per documented
  * operation (docs/openapi.yaml) plus the authorizer, the authorizer exactly on the protected routes, and the
- * Gateway Responses that turn API Gateway's own refusals into the seed's `{"error", "code"}` bodies.
+ * Gateway Responses that turn API Gateway's own refusals into the API's `{"error", "code", "reason"}` bodies.
  */
 import { execFile, spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'

@@ -71,7 +71,7 @@ async function callProtected(
   return res
 }
 
-/** The seed's token pair, as every token-issuing route answers it. */
+/** The token pair, as every token-issuing route answers it. */
 export const TOKEN_PAIR = { access_token: expect.any(String), refresh_token: expect.any(String), token_type: 'Bearer', expires_in: 3600 }
 
 export const api = {

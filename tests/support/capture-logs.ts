@@ -1,7 +1,7 @@
 /**
  * Captures everything the process writes to stdout and stderr, line by line: the logger's JSON lines
  * (lib/log.ts writes through `process.stdout.write`; a logger printing through `console` or its own
- * `new Console({ stdout: process.stdout, stderr: process.stderr })`, as Powertools Logger does, ends up
+ * `new Console({ stdout: process.stdout, stderr: process.stderr })` ends up
  * in the same `write` calls), and anything else a dependency prints.
  *
  * Patches `write` directly rather than with vi.spyOn, so vitest's `restoreMocks` does not undo it

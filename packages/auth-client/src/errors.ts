@@ -1,7 +1,7 @@
 /**
- * The API's error contract: every failure a client can see has an HTTP status, a stable `code` (the seed's
+ * The API's error contract: every failure a client can see has an HTTP status, a stable `code` (the original specification's
  * coarse classes) and a stable semantic `reason` (what happened, so clients never match message text),
- * with a human message. The body is always the seed's `{"error": message, "code": code}` with `reason`
+ * with a human message. The body is always `{"error": message, "code": code}` with `reason`
  * beside them. An error is shown to the client only when its status is below 500 (`expose`); anything else
  * becomes a generic 500 (or 503) whose cause is only logged (Attune Auth's lib/http/failures.ts).
  * Attune Auth's own handlers and the services behind its authorizer share this one contract.
@@ -26,7 +26,7 @@ export const ERROR_STATUS = {
 export type ErrorCode = keyof typeof ERROR_STATUS
 
 /**
- * Every reason, with its code and default message (the seed's messages where the seed has one). Messages
+ * Every reason, with its code and default message (the original specification's messages where it has one). Messages
  * of `invalid_field` and the body reasons name the field or limit; the rest are always the same text.
  * The Gateway Responses in Attune Auth's serverless.yml use the same reasons for what API Gateway refuses itself.
  */

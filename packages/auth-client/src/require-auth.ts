@@ -1,5 +1,5 @@
 /**
- * The seed's `RequireAuth` extractor: the authenticated user, read from the context the authorizer
+ * A `RequireAuth` extractor for handlers behind the authorizer: the authenticated user, read from the context the authorizer
  * attached to the request. Works for REST API events (`requestContext.authorizer`, values stringified
  * by API Gateway) and HTTP API events (`requestContext.authorizer.lambda`). Answers 401 when absent.
  */

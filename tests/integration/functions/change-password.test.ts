@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { api, registerUser } from '../../support/api.js'
 
 describe('POST /auth/change-password', () => {
-  it('answers the seed’s success body, after which only the new password logs in', async () => {
+  it('answers the documented success body, after which only the new password logs in', async () => {
     const { tokens, login, password } = await registerUser()
     const res = await api.changePassword(tokens.access_token, { current_password: password, new_password: 'newpass456789' })
     expect(res).toMatchObject({ status: 200, body: { data: { success: true, message: 'Password changed successfully' } } })

@@ -1,5 +1,5 @@
 /**
- * Faults (issue 6, item 4): the database unreachable at cold start, gone mid-life, stopped mid-request,
+ * Faults: the database unreachable at cold start, gone mid-life, stopped mid-request,
  * too slow, or answering nonsense. Each request answers `503 {"error": "Service temporarily
  * unavailable", "code": "SERVICE_UNAVAILABLE"}` within the bounded connect or statement timeout (a hang
  * would trip the test's timeout, far under API Gateway's 29 s), and when the database is back the SAME

@@ -1,5 +1,5 @@
 /**
- * Limits (issue 6, item 2), on the real endpoints: an oversized body answers 413; a login or display
+ * Limits, on the real endpoints: an oversized body answers 413; a login or display
  * name past its bound 400; a password past its maximum 400 — before any hashing. "Before any hashing"
  * is shown structurally: every Argon2 computation of the service goes through an instance made by
  * lib/passwords/argon2id.ts `createArgon2id` (lib/passwords/hashing.ts is its only caller), whose instances are

@@ -1,5 +1,5 @@
 /**
- * Log hygiene (issue 6, item 5): the whole flow — register, login (success and failure), me, refresh,
+ * Log hygiene: the whole flow — register, login (success and failure), me, refresh,
  * refresh replay, change-password, logout — runs at LOG_LEVEL=debug with every byte the process writes
  * captured. No line may hold a password, an Argon2 hash, an access or refresh token (nor its signature),
  * or the JWT secret; every authentication attempt, success or failure, is a structured JSON event

@@ -111,7 +111,7 @@ describe('the authorizer refuses', () => {
     expect((await api.me(user.tokens.access_token)).status).toBe(200)
   })
 
-  it('every attack on an access token, with 401 and the seed’s error shape, while the real one is remembered', async () => {
+  it('every attack on an access token, with 401 and the documented error shape, while the real one is remembered', async () => {
     // The untampered token was just allowed, so this container's authorizer remembers it (lib/tokens/verified-tokens.ts).
     expect((await api.me(user.tokens.access_token)).status).toBe(200)
     const cases = await attacks('access', user.tokens.access_token)

@@ -13,7 +13,7 @@ import {
   openApiDocument,
 } from '../../support/openapi.js'
 
-// The seed's examples (docs: attune-auth.md), copied verbatim.
+// The examples the API was first specified with, copied verbatim (docs/openapi.yaml keeps them as `seed` examples).
 const SEED_TOKEN_PAIR = {
   data: { access_token: 'eyJhbGc...', refresh_token: 'eyJhbGc...', token_type: 'Bearer', expires_in: 3600 },
 }

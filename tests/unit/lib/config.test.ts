@@ -19,7 +19,7 @@ const problemsOf = (env: Record<string, string | undefined>): string => {
 }
 
 describe('loadConfig', () => {
-  it('applies the seed defaults: 3600 s access, 604800 s refresh, info logging', () => {
+  it('applies the documented defaults: 3600 s access, 604800 s refresh, info logging', () => {
     const config = loadConfig(PRODUCTION)
     expect(config.jwt.accessExpiration).toBe(3600)
     expect(config.jwt.refreshExpiration).toBe(604800)

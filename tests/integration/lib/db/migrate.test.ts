@@ -43,7 +43,7 @@ describe('migrate', () => {
     expect(await migrate(freshUrl)).toEqual([])
   })
 
-  it('creates the seed’s identity columns (and ours after them), with a unique login, login key and skeleton', async () => {
+  it('creates the specified identity columns (and ours after them), with a unique login, login key and skeleton', async () => {
     const sql = postgres(freshUrl, { max: 1, onnotice: () => {} })
     try {
       const columns = await sql`

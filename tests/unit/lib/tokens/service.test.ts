@@ -31,7 +31,7 @@ const decode = (token: string, part: 0 | 1): Record<string, unknown> =>
   JSON.parse(Buffer.from(token.split('.')[part] as string, 'base64url').toString('utf8'))
 
 describe('token pair', () => {
-  it('answers the seed’s shape: access, refresh, Bearer and expires_in in seconds', async () => {
+  it('answers the documented shape: access, refresh, Bearer and expires_in in seconds', async () => {
     const pair = await pairFor(testTokens(), alice)
     expect(pair).toEqual({ access_token: expect.any(String), refresh_token: expect.any(String), token_type: 'Bearer', expires_in: 3600 })
   })
@@ -230,7 +230,7 @@ describe('secret rotation', () => {
   })
 })
 
-describe('verified access tokens, remembered by the service (issue 8)', () => {
+describe('verified access tokens, remembered by the service', () => {
   const previousSecret = new TextEncoder().encode('the-previous-secret-of-at-least-32-bytes')
   const current = new TextEncoder().encode('the-current-secret-of-at-least-32-bytes!')
 
