@@ -4,7 +4,7 @@
  */
 import type { APIGatewayAuthorizerResult, Context } from 'aws-lambda'
 import type { AuthorizerDependencies, AuthorizerEvent, RestAuthorizerEvent, SimpleAuthorizerResult } from '../lib/authorizer/decision.js'
-import { decide, toAuthorizerResult } from '../lib/authorizer/decision.js'
+import { decide, requestOf, toAuthorizerResult } from '../lib/authorizer/decision.js'
 import { getConfig } from '../lib/config.js'
 import { createSql } from '../lib/db/client.js'
 import { createSessionRepository } from '../lib/db/sessions.js'
@@ -32,7 +32,7 @@ export function handler(event: AuthorizerEvent, context?: Context): Promise<APIG
 export async function handler(event: AuthorizerEvent, context?: Context): Promise<APIGatewayAuthorizerResult | SimpleAuthorizerResult> {
   const { simpleResponses, ...decisionDeps } = dependencies()
   if (context) logger.addContext(context)
-  logger.appendKeys({ apiRequestId: (event as { requestContext?: { requestId?: string } }).requestContext?.requestId })
+  logger.appendKeys(requestOf(event))
   try {
     const decision = await decide(event, decisionDeps)
     if (decision.effect === 'Allow')

@@ -78,6 +78,22 @@ export async function decide(event: AuthorizerEvent, { tokens, sessions }: Autho
   return { effect: 'Allow', identityId: verified.identityId, login: session.login, sessionId: verified.sessionId }
 }
 
+/**
+ * What the logs say of the request being decided: API Gateway's request id, the source address and the
+ * user agent, as each event flavour carries them (a TOKEN event carries none of them but the id).
+ */
+export function requestOf(event: AuthorizerEvent): { apiRequestId?: string; sourceIp?: string; userAgent?: string } {
+  const context = (event as { requestContext?: { requestId?: string; identity?: { sourceIp?: string }; http?: { sourceIp?: string } } })
+    .requestContext
+  const headers = event.type === 'TOKEN' ? undefined : event.headers
+  const found = {
+    apiRequestId: context?.requestId,
+    sourceIp: context?.identity?.sourceIp ?? context?.http?.sourceIp,
+    userAgent: headerValue(headers, 'user-agent')?.slice(0, 512),
+  }
+  return Object.fromEntries(Object.entries(found).filter(([, value]) => typeof value === 'string'))
+}
+
 /** `arn:aws:execute-api:region:account:api/stage/*\/*` from the method ARN of the request. */
 export function stageWildcardArn(methodArn: string): string {
   const [apiArn, stage] = methodArn.split('/')

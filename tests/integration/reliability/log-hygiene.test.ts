@@ -301,10 +301,13 @@ describe('log hygiene at LOG_LEVEL=debug', () => {
 
   it('names typed logins by their keyed hash only, and says where every authentication event came from', () => {
     const pseudonymize = createPseudonymizer(getApp().config.pseudonymKey)
-    const events = logs.entries().filter((entry) => String(entry['event']).startsWith('auth.') && entry['event'] !== 'auth.authorize')
+    const events = logs.entries().filter((entry) => String(entry['event']).startsWith('auth.'))
     expect(events.length).toBeGreaterThanOrEqual(attempts.length)
     for (const entry of events) {
-      expect(entry, String(entry['event'])).toMatchObject({ sourceIp: '192.168.196.186', userAgent: 'PostmanRuntime/2.4.5' })
+      // The handlers' events come from the sample proxy event. The authorizer's come from events whose address
+      // varies (npm start's, the sample authorizer event's) and which may have no User-Agent.
+      if (entry['event'] === 'auth.authorize') expect(entry['sourceIp'], 'auth.authorize').toEqual(expect.any(String))
+      else expect(entry, String(entry['event'])).toMatchObject({ sourceIp: '192.168.196.186', userAgent: 'PostmanRuntime/2.4.5' })
       expect(entry).not.toHaveProperty('login')
     }
     const refusedLogins = events.filter((entry) => entry['event'] === 'auth.login' && entry['outcome'] === 'failure')
