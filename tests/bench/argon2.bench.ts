@@ -98,7 +98,7 @@ const libBundleDir = mkdtempSync(join(tmpdir(), 'attune-auth-argon2-'))
 await build({
   ...functionBundleOptions(),
   stdin: {
-    contents: "export { createArgon2id } from './lib/argon2id.js'",
+    contents: "export { createArgon2id } from './lib/passwords/argon2id.js'",
     resolveDir: ROOT,
     loader: 'ts',
     sourcefile: 'argon2id-entry.ts',

@@ -127,7 +127,8 @@ const ALONE: Record<string, string> = {
   'jose (jwtVerify only)': "export { jwtVerify, errors } from 'jose'",
   'valibot (lib/config.ts)': "export { loadConfig } from './lib/config.js'",
   "hash-wasm's argon2id() (what lib used before lib/passwords/argon2id.ts)": "export { argon2id } from 'hash-wasm'",
-  "lib/passwords/argon2id.ts (hash-wasm's Argon2 binary, vendored, and its BLAKE2b)": "export { createArgon2id } from './lib/argon2id.js'",
+  "lib/passwords/argon2id.ts (hash-wasm's Argon2 binary, vendored, and its BLAKE2b)":
+    "export { createArgon2id } from './lib/passwords/argon2id.js'",
   '@middy/core + header-normalizer':
     "export { default as middy } from '@middy/core'; export { default as normalizer } from '@middy/http-header-normalizer'",
 }

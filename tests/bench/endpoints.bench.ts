@@ -37,6 +37,9 @@ import { fixed, interleaved, markdownTable, median, ratio, recordGoals } from '.
 const proxy = await startCountingProxy(process.env['DATABASE_URL'] as string)
 process.env['DATABASE_URL'] = proxy.url
 process.env['DATABASE_POOL_MAX'] = '1'
+// The login cases below guess one account's password hundreds of times: its throttle counts every guess (the
+// cost measured here) but never answers 429. tests/integration/security/abuse-defence.test.ts proves the limits.
+process.env['LOGIN_FREE_ATTEMPTS'] = '1000000'
 
 const PASSWORD = 'correct horse battery staple'
 const NEW_PASSWORD = 'correct horse battery staple 2'
@@ -85,18 +88,21 @@ function handlerOperations(): Operations {
       throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`)
     return res
   }
-  const remember = (pair: TokenPair): TokenPair => {
-    const { sid, login } = decodeJwt(pair.access_token)
-    logins.set(String(sid), String(login))
+  /** Tokens carry ids only: the login a session belongs to is remembered from the request that opened it. */
+  const remember = (login: string, pair: TokenPair): TokenPair => {
+    logins.set(String(decodeJwt(pair.access_token)['sid']), login)
     return pair
   }
+  const loginOfToken = (refreshToken: string): string => logins.get(String(decodeJwt(refreshToken)['sid'])) ?? 'someone'
   return {
-    register: async (login, password) => remember((await call(registerHandler, 'POST', '/auth/register', { login, password })).body.data),
+    register: async (login, password) =>
+      remember(login, (await call(registerHandler, 'POST', '/auth/register', { login, password })).body.data),
     login: async (login, password) => {
       const res = await call(loginHandler, 'POST', '/auth/login', { login, password })
-      return res.status === 200 ? remember(res.body.data) : undefined
+      return res.status === 200 ? remember(login, res.body.data) : undefined
     },
-    refresh: async (refresh_token) => remember((await call(refreshHandler, 'POST', '/auth/refresh', { refresh_token })).body.data),
+    refresh: async (refresh_token) =>
+      remember(loginOfToken(refresh_token), (await call(refreshHandler, 'POST', '/auth/refresh', { refresh_token })).body.data),
     authorize: async (accessToken) => {
       const result = await authorizerHandler(requestAuthorizerEvent({ Authorization: `Bearer ${accessToken}` }))
       if (result.policyDocument.Statement[0]?.Effect !== 'Allow') throw new Error('authorizer refused')
