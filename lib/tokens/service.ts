@@ -8,7 +8,7 @@
  *   its kind's lifetime, issued in the future, or whose `exp - iat` exceeds that lifetime is refused even
  *   when correctly signed. Header fields that name other keys (`kid`, `jku`, `x5u`, `jwk`) are never
  *   followed: the keys are fixed by configuration.
- * - Only the canonical compact form is accepted (lib/compact-jws.ts): one spelling per token, so a
+ * - Only the canonical compact form is accepted (lib/tokens/compact-jws.ts): one spelling per token, so a
  *   token cannot be varied into look-alikes that verify (and miss the verified-token cache or a deny list).
  * - Tokens carry ids, never display data (lib/tokens/claims.ts). The login a verifier shows comes from the
  *   database row, so a token signed with a leaked key cannot name one.
