@@ -1,5 +1,5 @@
 /**
- * POST /auth/change-password — replace the password after checking the current one (seed: "Change Password").
+ * POST /auth/change-password — replace the password after checking the current one (original specification: "Change Password").
  * Every other session of the identity ends; this one stays, with a new token pair. Behind the authorizer.
  */
 import { perContainer } from '../lib/app.js'

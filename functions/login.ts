@@ -1,4 +1,4 @@
-/** POST /auth/login — exchange a login and password for a token pair in a new session (seed: "Login"). */
+/** POST /auth/login — exchange a login and password for a token pair in a new session (original specification: "Login"). */
 import { perContainer } from '../lib/app.js'
 import { createCredentialRules } from '../lib/auth/credentials.js'
 import { LoginBody } from '../lib/auth/requests.js'

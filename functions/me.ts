@@ -1,4 +1,4 @@
-/** GET /auth/me — the authenticated identity (seed: "Get Current User"). Behind the authorizer. */
+/** GET /auth/me — the authenticated identity (original specification: "Get Current User"). Behind the authorizer. */
 import { perContainer } from '../lib/app.js'
 import { createSessionRules } from '../lib/auth/sessions.js'
 import { jsonRoute } from '../lib/http/route.js'

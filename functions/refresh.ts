@@ -1,4 +1,4 @@
-/** POST /auth/refresh — exchange a refresh token for a new token pair (seed: "Refresh Access Token"). */
+/** POST /auth/refresh — exchange a refresh token for a new token pair (original specification: "Refresh Access Token"). */
 import { perContainer } from '../lib/app.js'
 import { RefreshBody } from '../lib/auth/requests.js'
 import { createSessionRules } from '../lib/auth/sessions.js'

@@ -1,4 +1,4 @@
-/** POST /auth/register — create an identity, open a session, answer a token pair (seed: "Register a New User"). */
+/** POST /auth/register — create an identity, open a session, answer a token pair (original specification: "Register a New User"). */
 import { perContainer } from '../lib/app.js'
 import { createRegistration } from '../lib/auth/registration.js'
 import { RegisterBody } from '../lib/auth/requests.js'
