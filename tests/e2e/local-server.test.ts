@@ -193,6 +193,31 @@ describe("npm start: the README's cURL flow", () => {
     })
   })
 
+  describe('abuse defence, answered by the handlers as on AWS', () => {
+    it('answers the attempt after 5 wrong passwords 429 with Retry-After, the right password included, until the wait ends', async () => {
+      const name = `${login}-throttled`
+      expectTokenPair(await request('POST', '/auth/register', { body: { login: name, password: 'e2e-throttle-pass-1' } }))
+      for (let i = 0; i < 5; i++) {
+        const wrong = await request('POST', '/auth/login', { body: { login: name, password: `wrong-guess-${i}` } })
+        expect({ status: wrong.status, body: wrong.body }).toEqual({ status: 401, body: refusal('invalid_credentials') })
+      }
+      const throttled = await request('POST', '/auth/login', { body: { login: name, password: 'e2e-throttle-pass-1' } })
+      expect({ status: throttled.status, body: throttled.body }).toEqual({ status: 429, body: refusal('too_many_attempts') })
+      expect(throttled.headers.get('retry-after')).toBe('1')
+      expect(throttled.headers.get('cache-control')).toBe('no-store')
+      await new Promise((resolve) => setTimeout(resolve, 1_200))
+      expectTokenPair(await request('POST', '/auth/login', { body: { login: name, password: 'e2e-throttle-pass-1' } }))
+    })
+
+    it('refuses a common password at registration with 400 WEAK_PASSWORD and creates no account', async () => {
+      const name = `${login}-weak`
+      const weak = await request('POST', '/auth/register', { body: { login: name, password: 'password1' } })
+      expect({ status: weak.status, body: weak.body }).toEqual({ status: 400, body: refusal('common_password') })
+      const attempt = await request('POST', '/auth/login', { body: { login: name, password: 'password1' } })
+      expect({ status: attempt.status, body: attempt.body }).toEqual({ status: 401, body: refusal('invalid_credentials') })
+    })
+  })
+
   describe('invalid requests', () => {
     it('answers 400 for a body that is not JSON', async () => {
       const answer = await request('POST', '/auth/login', { raw: '{"login": "testuser", "password": ' })
