@@ -95,14 +95,16 @@ describe('edge resources in the packaged template', () => {
     expect(reserved).toEqual({ RegisterLambdaFunction: 20, LoginLambdaFunction: 20, ChangePasswordLambdaFunction: 20 })
   })
 
-  it('creates no web ACL by default (its condition is false)', () => {
+  it('creates no web ACL by default (its condition is false), and its rule still holds an integer limit for template checks', () => {
     expect(withoutWaf.conditions['WafEnabled']).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] })
+    // cfn-lint reads a conditional resource as if created: an empty limit was its error E3012.
+    expect(withoutWaf.resources['EdgeWebAcl']?.Properties['Rules'][0].Statement.RateBasedStatement.Limit).toBe(100)
   })
 
   it('with wafRateLimit, rate-limits POST /auth/* per address, and associates the web ACL after the stage’s deployment', () => {
     expect(withWaf.conditions['WafEnabled']).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['300', ''] }] })
     const rule = withWaf.resources['EdgeWebAcl']?.Properties['Rules'][0]
-    expect(rule.Statement.RateBasedStatement).toMatchObject({ AggregateKeyType: 'IP', EvaluationWindowSec: 300 })
+    expect(rule.Statement.RateBasedStatement).toMatchObject({ Limit: '300', AggregateKeyType: 'IP', EvaluationWindowSec: 300 })
     const deployment = Object.keys(withWaf.resources).find((id) => withWaf.resources[id]?.Type === 'AWS::ApiGateway::Deployment')
     expect((withWaf.resources['EdgeWebAclAssociation'] as { DependsOn?: string[] }).DependsOn).toContain(deployment)
   })
