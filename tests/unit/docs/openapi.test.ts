@@ -57,7 +57,7 @@ describe('docs/openapi.yaml', () => {
     expect(doc.servers?.map((server) => server.url)).toEqual(['http://localhost:8080'])
   })
 
-  it('documents every route of the seed, the session and the discovery routes, and no other', () => {
+  it('documents every route of the original specification, the session and the discovery routes, and no other', () => {
     expect(
       documentedOperations()
         .map(({ method, path }) => `${method} ${path}`)
@@ -130,7 +130,7 @@ describe('docs/openapi.yaml', () => {
     expect(openApiDocument().components?.schemas?.['ErrorReason']?.['enum']).toEqual(Object.keys(REASONS))
   })
 
-  it("documents the seed's two fields on change-password 200 exactly, with the new token pair added beside them", () => {
+  it("documents the original specification's two fields on change-password 200 exactly, with the new token pair added beside them", () => {
     const changed = openApiDocument().components?.schemas?.['PasswordChanged']
     expect(changed?.['properties']).toMatchObject({
       success: { type: 'boolean', const: true },
@@ -163,7 +163,7 @@ describe('docs/openapi.yaml', () => {
     expect(checked).toBeGreaterThan(30)
   })
 
-  it("uses the seed's examples for the token pair, the current user, the password change and the error", () => {
+  it("uses the original specification's examples for the token pair, the current user, the password change and the error", () => {
     const example = (method: string, path: string, status: number, name: string) =>
       documentedResponse(method, path, status).content?.['application/json']?.examples?.[name]?.value
     for (const path of TOKEN_ROUTES) expect(example('POST', path, 200, 'seed'), path).toEqual(SEED_TOKEN_PAIR)
@@ -174,7 +174,7 @@ describe('docs/openapi.yaml', () => {
 })
 
 describe('expectMatchesOpenApi', () => {
-  it.each(TOKEN_ROUTES)("accepts the seed's example token pair for POST %s 200", (path) => {
+  it.each(TOKEN_ROUTES)("accepts the original specification's example token pair for POST %s 200", (path) => {
     expect(() => expectMatchesOpenApi('POST', path, 200, SEED_TOKEN_PAIR)).not.toThrow()
   })
 
@@ -209,7 +209,7 @@ describe('expectMatchesOpenApi', () => {
     expect(() => expectMatchesOpenApi('POST', '/auth/login', 200, { ...SEED_TOKEN_PAIR, meta: {} })).toThrow(/additional properties/)
   })
 
-  it("accepts the seed's current user for GET /auth/me 200, and a user without a display name", () => {
+  it("accepts the original specification's current user for GET /auth/me 200, and a user without a display name", () => {
     expect(() => expectMatchesOpenApi('GET', '/auth/me', 200, SEED_ME)).not.toThrow()
     expect(() => expectMatchesOpenApi('GET', '/auth/me', 200, { data: { ...SEED_ME.data, display_name: null } })).not.toThrow()
   })
@@ -231,7 +231,7 @@ describe('expectMatchesOpenApi', () => {
     ).toThrow(/must be equal to constant \(true\)/)
   })
 
-  it("accepts the seed's error example for GET /auth/me 401", () => {
+  it("accepts the original specification's error example for GET /auth/me 401", () => {
     expect(() => expectMatchesOpenApi('GET', '/auth/me', 401, { ...SEED_ERROR, reason: 'token_invalid' })).not.toThrow()
   })
 
@@ -309,7 +309,7 @@ describe('expectMatchesOpenApi', () => {
 })
 
 describe('expectRequestMatchesOpenApi', () => {
-  it.each(SEED_REQUESTS)("accepts the seed's request example for POST %s", (path, body) => {
+  it.each(SEED_REQUESTS)("accepts the original specification's request example for POST %s", (path, body) => {
     expect(() => expectRequestMatchesOpenApi('POST', path, body)).not.toThrow()
   })
 
