@@ -10,4 +10,6 @@ import { passwordHashing } from '../lib/passwords/hashing.js'
 
 const rules = perContainer((app) => createCredentialRules(app, passwordHashing))
 
-export const handler = jsonRoute({ authenticated: true, body: ChangePasswordBody }, ({ user, body }) => rules().changePassword(user, body))
+export const handler = jsonRoute({ authenticated: true, body: ChangePasswordBody }, ({ user, body, client }) =>
+  rules().changePassword(user, body, client),
+)

@@ -6,6 +6,6 @@ import { jsonRoute } from '../lib/http/route.js'
 
 const rules = perContainer(createSessionRules)
 
-export const handler = jsonRoute({ authenticated: true }, ({ user, event }) =>
-  rules().endSession(user, sessionIdParameter(event.pathParameters)),
+export const handler = jsonRoute({ authenticated: true }, ({ user, event, client }) =>
+  rules().endSession(user, sessionIdParameter(event.pathParameters), client),
 )

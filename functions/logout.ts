@@ -9,6 +9,6 @@ import { jsonRoute } from '../lib/http/route.js'
 
 const rules = perContainer(createSessionRules)
 
-export const handler = jsonRoute({ authenticated: true, body: LogoutBody, bodyOptional: true }, ({ user, body }) =>
-  rules().logout(user, body),
+export const handler = jsonRoute({ authenticated: true, body: LogoutBody, bodyOptional: true }, ({ user, body, client }) =>
+  rules().logout(user, body, client),
 )

@@ -1,10 +1,16 @@
 /**
- * Scheduled maintenance (an EventBridge schedule in serverless.yml): deletes sessions that ended or
- * expired more than SESSION_RETENTION_DAYS ago, and throttle counters left untouched for
- * THROTTLE_RETENTION_HOURS, so neither table grows for ever (a credential-stuffing run over millions of
- * logins leaves a row per login for a day only).
+ * Scheduled maintenance (an EventBridge schedule in serverless.yml), hourly:
+ * - deletes sessions that ended or expired more than SESSION_RETENTION_DAYS ago (recording `session.ended`
+ *   for those that expired without being ended), and throttle counters left untouched for
+ *   THROTTLE_RETENTION_HOURS, so neither table grows for ever (a credential-stuffing run over millions of
+ *   logins leaves a row per login for a day only);
+ * - keeps the audit log's monthly partitions AUDIT_PARTITIONS_AHEAD months ahead, and drops those whose
+ *   events are all older than AUDIT_RETENTION_DAYS (the only way an audit event ever leaves).
  */
+import type { Context } from 'aws-lambda'
 import { getConfig } from '../lib/config.js'
+import type { AuditRepository } from '../lib/db/audit.js'
+import { AUDIT_PARTITIONS_AHEAD, createAuditRepository } from '../lib/db/audit.js'
 import { createSql } from '../lib/db/client.js'
 import type { SessionRepository } from '../lib/db/sessions.js'
 import { createSessionRepository } from '../lib/db/sessions.js'
@@ -15,24 +21,35 @@ import { configureLogging, logger } from '../lib/log.js'
 export interface MaintenanceResult {
   sessionsDeleted: number
   throttleCountersDeleted: number
+  auditPartitionsCreated: number
+  auditPartitionsDropped: string[]
 }
 
 interface Repositories {
   sessions: SessionRepository
   throttle: ThrottleRepository
+  audit: AuditRepository
 }
 
 let repositories: Repositories | undefined
 
-export async function handler(): Promise<MaintenanceResult> {
+export async function handler(_event: unknown, context: Pick<Context, 'awsRequestId'>): Promise<MaintenanceResult> {
   const config = getConfig()
   configureLogging(config)
   if (!repositories) {
     const sql = createSql(config.database)
-    repositories = { sessions: createSessionRepository(sql, config.sessions), throttle: createThrottleRepository(sql) }
+    repositories = {
+      sessions: createSessionRepository(sql, config.sessions),
+      throttle: createThrottleRepository(sql),
+      audit: createAuditRepository(sql),
+    }
   }
-  const sessionsDeleted = await repositories.sessions.purgeEnded()
+  // Partitions first: the session cleanup below writes audit events.
+  const auditPartitionsCreated = await repositories.audit.preparePartitions(AUDIT_PARTITIONS_AHEAD)
+  const sessionsDeleted = await repositories.sessions.purgeEnded(context.awsRequestId)
   const throttleCountersDeleted = await repositories.throttle.purgeIdle(config.throttle.retentionHours)
-  logger.info('maintenance done', { event: 'db.maintenance', sessionsDeleted, throttleCountersDeleted })
-  return { sessionsDeleted, throttleCountersDeleted }
+  const auditPartitionsDropped = await repositories.audit.dropPartitions(config.audit.retentionDays)
+  const result = { sessionsDeleted, throttleCountersDeleted, auditPartitionsCreated, auditPartitionsDropped }
+  logger.info('maintenance done', { event: 'db.maintenance', ...result })
+  return result
 }

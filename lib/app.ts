@@ -6,6 +6,8 @@
  */
 import type { Config } from './config.js'
 import { getConfig } from './config.js'
+import type { AuditRepository } from './db/audit.js'
+import { createAuditRepository } from './db/audit.js'
 import type { Sql } from './db/client.js'
 import { createSql } from './db/client.js'
 import type { CommonPasswordRepository } from './db/common-passwords.js'
@@ -42,6 +44,7 @@ export interface App {
   throttle: ThrottleRepository
   loginAttempts: LoginAttemptRepository
   commonPasswords: CommonPasswordRepository
+  audit: AuditRepository
 }
 
 export function createApp(config: Config): App {
@@ -60,6 +63,7 @@ export function createApp(config: Config): App {
     throttle: createThrottleRepository(sql),
     loginAttempts: createLoginAttemptRepository(sql, config.throttle),
     commonPasswords: createCommonPasswordRepository(sql),
+    audit: createAuditRepository(sql),
   }
 }
 

@@ -52,6 +52,7 @@ export interface Config {
     audience: string
   }
   sessions: SessionPolicy
+  audit: AuditPolicy
   /** How many attempts the credential endpoints let through, counted in PostgreSQL (lib/db/throttle.ts). */
   throttle: ThrottleConfig
   /** HMAC key for the keyed hashes of logins in logs, and of the logins and addresses the throttle counters count. */
@@ -80,6 +81,14 @@ export interface SessionPolicy {
   maxPerIdentity: number
   /** Days an ended or expired session is kept (for GET /auth/sessions history and investigations) before deletion. */
   retentionDays: number
+}
+
+/** How long the audit log keeps events, and how far back a user sees their own (README "Audit log"). */
+export interface AuditPolicy {
+  /** Days an event is kept at least: the maintenance function drops each month's partition once all its events are older. */
+  retentionDays: number
+  /** Days of their own events a user sees in GET /auth/security-events. */
+  userVisibleDays: number
 }
 
 /** Per account: `free` failures, then a wait doubling from 1 s up to `maxDelaySeconds`; it starts over after `quietSeconds`. */
@@ -165,6 +174,8 @@ const EnvSchema = v.object({
   REGISTRATIONS_PER_ADDRESS: positiveInt(10),
   REGISTRATION_WINDOW_SECONDS: positiveInt(3600),
   THROTTLE_RETENTION_HOURS: positiveInt(24),
+  AUDIT_RETENTION_DAYS: positiveInt(400),
+  AUDIT_USER_VISIBLE_DAYS: positiveInt(90),
   PSEUDONYM_KEY: v.optional(v.string()),
   DATABASE_URL: v.pipe(v.string('is required'), v.trim(), v.nonEmpty('is required')),
   DATABASE_POOL_MAX: positiveInt(1),
@@ -205,6 +216,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   if (e.SESSION_MAX_AGE < e.JWT_REFRESH_EXPIRATION) {
     warnings.push('SESSION_MAX_AGE is shorter than JWT_REFRESH_EXPIRATION: sessions end at SESSION_MAX_AGE whatever the refresh token says')
   }
+  if (e.AUDIT_USER_VISIBLE_DAYS > e.AUDIT_RETENTION_DAYS) {
+    problems.push('AUDIT_USER_VISIBLE_DAYS must not exceed AUDIT_RETENTION_DAYS (users cannot see events that are no longer kept)')
+  }
   if (problems.length > 0) throw new ConfigError(problems)
 
   return {
@@ -228,6 +242,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       maxPerIdentity: e.MAX_SESSIONS_PER_IDENTITY,
       retentionDays: e.SESSION_RETENTION_DAYS,
     },
+    audit: { retentionDays: e.AUDIT_RETENTION_DAYS, userVisibleDays: e.AUDIT_USER_VISIBLE_DAYS },
     throttle: {
       account: {
         kind: 'backoff',

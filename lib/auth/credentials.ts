@@ -43,7 +43,7 @@ export interface PasswordChanged extends TokenPair {
 
 export interface CredentialRules {
   login(input: LoginInput, client: ClientInfo): Promise<TokenPair>
-  changePassword(caller: Caller, input: ChangePasswordInput): Promise<PasswordChanged>
+  changePassword(caller: Caller, input: ChangePasswordInput, client: ClientInfo): Promise<PasswordChanged>
 }
 
 export interface CredentialRuleDependencies {
@@ -90,7 +90,7 @@ export function createCredentialRules(deps: CredentialRuleDependencies, password
       const loginHash = pseudonymize(login.key)
       const log = { event: 'auth.login', loginHash }
       const keys = { loginKey: login.key, account: throttleKeys.login(login.key), address: throttleKeys.address(client.sourceIp) }
-      const attempt = await loginAttempts.begin(keys)
+      const attempt = await loginAttempts.begin(keys, client)
       if (!attempt.address.allowed || !attempt.account.allowed) {
         const by = attempt.address.allowed ? 'account' : 'address'
         const retryAfter = Math.max(attempt.address.retryAfter, attempt.account.retryAfter)
@@ -118,7 +118,7 @@ export function createCredentialRules(deps: CredentialRuleDependencies, password
       return tokens.issuePair({ identityId: identity.id, sessionId: session.id }, refresh)
     },
 
-    async changePassword({ identityId, sessionId }, { current_password, new_password }) {
+    async changePassword({ identityId, sessionId }, { current_password, new_password }, client) {
       const identity = await identities.findById(identityId)
       if (!identity) throw bearerRefused('token_invalid')
       const log = { event: 'auth.change_password', identityId, sessionId }
@@ -136,7 +136,7 @@ export function createCredentialRules(deps: CredentialRuleDependencies, password
       if (!(await passwords.verifyPassword(current_password, identity.passwordHash))) {
         if (counted.failures >= config.throttle.account.free) {
           // Someone is guessing with this session (a stolen token?): it ends; the identity's wait applies too.
-          await sessions.revoke(identityId, sessionId, 'password_guessing')
+          await sessions.revoke(identityId, sessionId, 'password_guessing', client)
           logger.warn('session ended after repeated wrong current passwords', { ...log, outcome: 'failure', reason: 'password_guessing' })
           throw bearerRefused('session_ended')
         }
@@ -151,6 +151,7 @@ export function createCredentialRules(deps: CredentialRuleDependencies, password
         passwordHash: await passwords.hashPassword(new_password),
         sessionId,
         next: { refreshTokenId: next.tokenId, refreshIssuedAt: next.issuedAt },
+        origin: client,
       })
       switch (result.outcome) {
         case 'stale':

@@ -125,6 +125,36 @@ export const LogoutBody = v.object({
 
 export type LogoutInput = v.InferOutput<typeof LogoutBody>
 
+/** GET /auth/security-events returns at most this many events per page (and 20 when `limit` is not given). */
+export const SECURITY_EVENTS_MAX_LIMIT = 100
+
+/** A page cursor: the last event's id, base64url-encoded (opaque to clients; only ids this API issued decode). */
+export const encodeCursor = (id: number): string => Buffer.from(String(id)).toString('base64url')
+
+const cursor = v.pipe(
+  v.string(),
+  v.regex(/^[A-Za-z0-9_-]{1,40}$/, 'cursor is not a cursor this API issued'),
+  v.transform((s) => Buffer.from(s, 'base64url').toString('latin1')),
+  v.regex(/^[1-9][0-9]{0,15}$/, 'cursor is not a cursor this API issued'),
+  v.transform(Number),
+)
+
+export const SecurityEventsQuery = v.object({
+  cursor: v.optional(cursor),
+  limit: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^[0-9]{1,3}$/, `limit must be a whole number from 1 to ${SECURITY_EVENTS_MAX_LIMIT}`),
+      v.transform(Number),
+      v.minValue(1, `limit must be a whole number from 1 to ${SECURITY_EVENTS_MAX_LIMIT}`),
+      v.maxValue(SECURITY_EVENTS_MAX_LIMIT, `limit must be a whole number from 1 to ${SECURITY_EVENTS_MAX_LIMIT}`),
+    ),
+    '20',
+  ),
+})
+
+export type SecurityEventsInput = v.InferOutput<typeof SecurityEventsQuery>
+
 /** The `{id}` of `/auth/sessions/{id}`: a session id, or a 404 (an id that cannot exist is simply not found). */
 export function sessionIdParameter(parameters: Record<string, string | undefined> | null): string {
   const id = parameters?.['id']

@@ -47,9 +47,9 @@ export interface SessionRules {
   /** Junk (a token that does not verify) counts as a failure of the source address, which is throttled like logins. */
   refresh(input: RefreshInput, client: ClientInfo): Promise<TokenPair>
   profile(caller: Caller): Promise<Profile>
-  logout(caller: Caller, input: LogoutInput): Promise<LoggedOut>
+  logout(caller: Caller, input: LogoutInput, client: ClientInfo): Promise<LoggedOut>
   listSessions(caller: Caller): Promise<SessionView[]>
-  endSession(caller: Caller, sessionId: string): Promise<LoggedOut>
+  endSession(caller: Caller, sessionId: string, client: ClientInfo): Promise<LoggedOut>
 }
 
 export interface SessionRuleDependencies {
@@ -69,6 +69,7 @@ export function newSession(tokens: TokenService, client: ClientInfo) {
     id: randomUUID(),
     refreshTokenId: refresh.tokenId,
     refreshIssuedAt: refresh.issuedAt,
+    requestId: client.requestId,
     userAgent: client.userAgent,
     sourceIp: client.sourceIp,
   }
@@ -104,6 +105,7 @@ export function createSessionRules(deps: SessionRuleDependencies): SessionRules 
         presentedTokenId: presented.tokenId,
         next: { refreshTokenId: next.tokenId, refreshIssuedAt: next.issuedAt },
         graceSeconds: config.jwt.refreshReuseGrace,
+        origin: client,
       })
       const log = { event: 'auth.refresh', identityId: presented.identityId, sessionId: presented.sessionId }
       switch (result.outcome) {
@@ -136,13 +138,13 @@ export function createSessionRules(deps: SessionRuleDependencies): SessionRules 
       return { id: identity.id, login: identity.login, display_name: identity.displayName }
     },
 
-    async logout({ identityId, sessionId }, { scope }) {
+    async logout({ identityId, sessionId }, { scope }, client) {
       const ended =
         scope === 'global'
-          ? await sessions.revokeAll(identityId, 'logout_all')
+          ? await sessions.revokeAll(identityId, 'logout_all', client)
           : scope === 'others'
-            ? await sessions.revokeAll(identityId, 'logout_others', sessionId)
-            : Number(await sessions.revoke(identityId, sessionId, 'logout'))
+            ? await sessions.revokeAll(identityId, 'logout_others', client, sessionId)
+            : Number(await sessions.revoke(identityId, sessionId, 'logout', client))
       logger.info('logged out', { event: 'auth.logout', outcome: 'success', identityId, sessionId, scope, sessionsEnded: ended })
       return { success: true, sessions_ended: ended }
     },
@@ -159,8 +161,8 @@ export function createSessionRules(deps: SessionRuleDependencies): SessionRules 
       }))
     },
 
-    async endSession({ identityId }, sessionId) {
-      const ended = await sessions.revoke(identityId, sessionId, 'ended_by_user')
+    async endSession({ identityId }, sessionId, client) {
+      const ended = await sessions.revoke(identityId, sessionId, 'ended_by_user', client)
       if (!ended) throw new ApiError('session_not_found')
       logger.info('session ended', { event: 'auth.session_end', outcome: 'success', identityId, sessionId })
       return { success: true, sessions_ended: 1 }

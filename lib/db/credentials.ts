@@ -3,7 +3,8 @@
  * 1. the new hash replaces the old one and `credentials_version` moves on, only if it is still the version
  *    whose password was just verified (a second, concurrent change loses);
  * 2. every other active session of the identity ends;
- * 3. the current session gets a new refresh token (the one from before the change is retired with no grace).
+ * 3. the current session gets a new refresh token (the one from before the change is retired with no grace);
+ * 4. the audit log records the change and each session it ended.
  *
  * Why it wins every race with logins that verified the old password: step 1 takes the identity row's lock
  * until commit. A login inserts its session only while holding a share lock on that row at the version it
@@ -11,9 +12,12 @@
  * statement, so a new snapshot under READ COMMITTED) sees and ends its session; or it waits for this
  * commit, then finds the version changed and opens nothing.
  */
+import type { Origin } from '../audit/events.js'
+import { USER } from '../audit/events.js'
 import type { SessionPolicy } from '../config.js'
+import { recordEvent } from './audit.js'
 import type { Sql } from './client.js'
-import { activeSession, refreshedExpiry } from './sessions.js'
+import { activeSession, recordEnded, refreshedExpiry } from './sessions.js'
 
 export interface PasswordChange {
   identityId: number
@@ -23,6 +27,8 @@ export interface PasswordChange {
   /** The session that made the change: it stays, with a new refresh token. */
   sessionId: string
   next: { refreshTokenId: string; refreshIssuedAt: number }
+  /** The request, for the audit events (`password.changed`, and `session.ended` for each session it ends). */
+  origin: Origin
 }
 
 export type PasswordChangeOutcome =
@@ -53,16 +59,30 @@ export function createCredentialRepository(sql: Sql, policy: SessionPolicy): Cre
             set password_hash = ${c.passwordHash}, credentials_version = credentials_version + 1, updated = now()
             where id = ${c.identityId} and credentials_version = ${c.verifiedVersion}`
           if (changed.count !== 1) throw new Rollback({ outcome: 'stale' })
-          const ended = await tx`
-            update attune.session s set revoked = now(), revoked_reason = 'password_changed'
-            where s.identity_id = ${c.identityId} and s.id <> ${c.sessionId} and ${activeSession(tx, policy, 's')}`
+          const [ended] = await tx<{ count: number }[]>`
+            with ended as (
+              update attune.session s set revoked = now(), revoked_reason = 'password_changed'
+              where s.identity_id = ${c.identityId} and s.id <> ${c.sessionId} and ${activeSession(tx, policy, 's')}
+              returning s.id, s.identity_id
+            ), recorded as (${recordEnded(tx, 'password_changed', c.origin, 'ended')})
+            select count(*)::int as count from ended`
           const kept = await tx`
             update attune.session s
             set refresh_jti = ${c.next.refreshTokenId}, refresh_iat = ${c.next.refreshIssuedAt},
                 previous_jti = null, rotated = null, last_used = now(), expires = ${refreshedExpiry(tx, policy, 's')}
             where s.id = ${c.sessionId} and s.identity_id = ${c.identityId} and ${activeSession(tx, policy, 's')}`
           if (kept.count !== 1) throw new Rollback({ outcome: 'session_ended' })
-          return { outcome: 'changed' as const, otherSessionsEnded: ended.count }
+          const otherSessionsEnded = ended?.count ?? 0
+          await recordEvent(tx, {
+            type: 'password.changed',
+            outcome: 'success',
+            actor: USER,
+            origin: c.origin,
+            identityId: c.identityId,
+            sessionId: c.sessionId,
+            data: { other_sessions_ended: otherSessionsEnded },
+          })
+          return { outcome: 'changed' as const, otherSessionsEnded }
         })
       } catch (error) {
         if (error instanceof Rollback) return error.outcome

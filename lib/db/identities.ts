@@ -3,11 +3,13 @@
  * display) with its canonical key and confusable skeleton (lib/logins/), each uniquely indexed: a taken
  * login is detected by those indexes, never by check-then-insert.
  */
+import { USER } from '../audit/events.js'
 import type { SessionPolicy } from '../config.js'
+import { recordEvents } from './audit.js'
 import type { Sql } from './client.js'
 import { isUniqueViolation } from './client.js'
 import type { SessionOpening } from './sessions.js'
-import { insertSession } from './sessions.js'
+import { insertSession, recordOpened } from './sessions.js'
 
 export interface Identity {
   id: number
@@ -36,8 +38,8 @@ export class LoginTakenError extends Error {
 
 export interface IdentityRepository {
   /**
-   * Inserts an identity and its first session in one statement (both or neither); throws LoginTakenError
-   * when an identity has the same login key or skeleton.
+   * Inserts an identity and its first session in one statement, with their audit events (all or nothing);
+   * throws LoginTakenError when an identity has the same login key or skeleton.
    */
   create(identity: NewIdentity, session: SessionOpening): Promise<Identity>
   /** The identity whose login has this canonical key. */
@@ -79,7 +81,13 @@ export function createIdentityRepository(sql: Sql, policy: SessionPolicy): Ident
             insert into attune.identity (login, login_key, login_skeleton, display_name, password_hash)
             values (${identity.login}, ${identity.loginKey}, ${identity.loginSkeleton}, ${identity.displayName}, ${identity.passwordHash})
             returning ${sql(IDENTITY_COLUMNS)}
-          ), opened as (${insertSession(sql, policy, session, 'created')})
+          ), opened as (${insertSession(sql, policy, session, 'created')}
+          ), registered as (${recordEvents(
+            sql,
+            { type: 'identity.registered', outcome: 'success', actor: USER, origin: session },
+            sql`select id as identity_id, null::uuid as session_id, '{}'::jsonb as data from created`,
+          )}
+          ), opened_event as (${recordOpened(sql, session, 'registration', 'opened')})
           select ${sql(IDENTITY_COLUMNS)} from created`
         return toIdentity(row as IdentityRow)
       } catch (error) {

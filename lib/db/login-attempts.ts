@@ -5,13 +5,16 @@
  * session and gives the counts back (lib/db/sessions.ts `open`); a wrong password needs no statement at
  * all: it was counted in advance. So a login costs at most two round trips, and a refused one one.
  */
+import type { Origin } from '../audit/events.js'
+import { SYSTEM } from '../audit/events.js'
 import type { ThrottleConfig } from '../config.js'
+import { recordEvents } from './audit.js'
 import type { Sql } from './client.js'
 import type { Identity, IdentityRow } from './identities.js'
 import { IDENTITY_COLUMNS, toIdentity } from './identities.js'
 import type { AlsoWhenOpened } from './sessions.js'
 import type { ThrottleRow, ThrottleState } from './throttle.js'
-import { countAttempt, refundAttempt, resetAttempts, toThrottleState } from './throttle.js'
+import { countAttempt, maximumWaitAt, refundAttempt, resetAttempts, toThrottleState } from './throttle.js'
 
 export interface LoginAttemptKeys {
   loginKey: string
@@ -27,7 +30,11 @@ export interface LoginAttempt {
 }
 
 export interface LoginAttemptRepository {
-  begin(keys: LoginAttemptKeys): Promise<LoginAttempt>
+  /**
+   * Counts the attempt (from `origin`). The attempt that uses up an existing account's free attempts records
+   * `login.throttled`, the one whose wait reaches the maximum `account.locked`, in the same statement.
+   */
+  begin(keys: LoginAttemptKeys, origin: Origin): Promise<LoginAttempt>
   /** What `sessions.open` runs with the session it opens: a success resets the account and refunds the address. */
   onSuccess(keys: LoginAttemptKeys): AlsoWhenOpened[]
 }
@@ -43,10 +50,16 @@ type Row = Partial<IdentityRow> & {
 
 export function createLoginAttemptRepository(sql: Sql, policy: ThrottleConfig): LoginAttemptRepository {
   return {
-    async begin(keys) {
+    async begin(keys, origin) {
+      const reached = (failures: number) => sql`
+        select i.id as identity_id, null::uuid as session_id, jsonb_build_object('failures', c.failures) as data
+        from account c join attune.identity i on i.login_key = ${keys.loginKey}
+        where c.allowed and c.failures = ${failures}`
       const [row] = await sql<Row[]>`
         with address as (${countAttempt(sql, keys.address, policy.address)}),
-        account as (${countAttempt(sql, keys.account, policy.account, sql`select case when allowed then 1 else 0 end from address`)})
+        account as (${countAttempt(sql, keys.account, policy.account, sql`select case when allowed then 1 else 0 end from address`)}),
+        throttled as (${recordEvents(sql, { type: 'login.throttled', outcome: 'failure', actor: SYSTEM, origin }, reached(policy.account.free))}),
+        locked as (${recordEvents(sql, { type: 'account.locked', outcome: 'failure', actor: SYSTEM, origin }, reached(maximumWaitAt(policy.account)))})
         select a.allowed as address_allowed, a.failures as address_failures, a.retry_after as address_retry_after,
                c.allowed as account_allowed, c.failures as account_failures, c.retry_after as account_retry_after,
                ${sql(IDENTITY_COLUMNS.map((column) => `i.${column}`))}

@@ -7,7 +7,10 @@
  * younger than the policy's maximum age. A session's `expires` is also capped at `created + maxAge` when
  * it is opened or refreshed, so refreshing every few seconds cannot keep one alive for ever.
  */
+import type { Origin } from '../audit/events.js'
+import { SYSTEM, systemOrigin, USER } from '../audit/events.js'
 import type { SessionPolicy } from '../config.js'
+import { endReason, recordEvents } from './audit.js'
 import type { Fragment, Queryable, Sql } from './client.js'
 
 /** GET /auth/sessions lists at most this many (the most recently used). */
@@ -16,13 +19,11 @@ export const MAX_LISTED_SESSIONS = 100
 /** Rows deleted per statement by `purgeEnded`, so one cleanup never holds a long lock or a huge WAL burst. */
 export const PURGE_BATCH = 5000
 
-/** A session about to open: its ids, its first refresh token's, and where it is opened from. */
-export interface SessionOpening {
+/** A session about to open: its ids, its first refresh token's, and where it is opened from (the request, for its audit events). */
+export interface SessionOpening extends Origin {
   id: string
   refreshTokenId: string
   refreshIssuedAt: number
-  userAgent: string | null
-  sourceIp: string | null
 }
 
 export interface NewSession extends SessionOpening {
@@ -55,6 +56,8 @@ export interface RotateRequest {
   presentedTokenId: string
   next: { refreshTokenId: string; refreshIssuedAt: number }
   graceSeconds: number
+  /** The refresh request, for the audit events of a replay. */
+  origin: Origin
 }
 
 export type RevokeReason =
@@ -90,12 +93,16 @@ export interface SessionRepository {
    */
   find(identityId: number, sessionId: string): Promise<SessionState | undefined>
   listActive(identityId: number): Promise<SessionInfo[]>
-  /** Revokes one active session of the identity; false when there was no such active session. */
-  revoke(identityId: number, sessionId: string, reason: RevokeReason): Promise<boolean>
-  /** Revokes the identity's active sessions, except `keep`; answers how many ended. */
-  revokeAll(identityId: number, reason: RevokeReason, keep?: string): Promise<number>
-  /** Deletes sessions that ended or expired more than the policy's `retentionDays` ago; answers how many. */
-  purgeEnded(): Promise<number>
+  /** Revokes one active session of the identity, at its own request; false when there was no such active session. */
+  revoke(identityId: number, sessionId: string, reason: RevokeReason, origin: Origin): Promise<boolean>
+  /** Revokes the identity's active sessions, except `keep`, at its own request; answers how many ended. */
+  revokeAll(identityId: number, reason: RevokeReason, origin: Origin, keep?: string): Promise<number>
+  /**
+   * Deletes sessions that ended or expired more than the policy's `retentionDays` ago; answers how many. A
+   * session that expired without being ended gets its `session.ended` (reason `expired`) as it goes.
+   * `requestId`: the maintenance function's.
+   */
+  purgeEnded(requestId: string | null): Promise<number>
 }
 
 /** SQL: the session row aliased `alias` is active under `policy`. The one definition of "active". */
@@ -119,7 +126,25 @@ export function insertSession(sql: Queryable, policy: SessionPolicy, s: SessionO
     select ${s.id}, o.id, ${s.refreshTokenId}, ${s.refreshIssuedAt}, ${s.userAgent}, ${s.sourceIp},
            now() + make_interval(secs => ${Math.min(policy.idleLifetime, policy.maxAge)})
     from ${sql(owner)} o
-    returning id`
+    returning id, identity_id`
+}
+
+/** SQL: the `session.created` event of the sessions in the CTE `opened` (from `insertSession`). */
+export function recordOpened(sql: Queryable, s: SessionOpening, method: 'password' | 'registration', opened: string) {
+  return recordEvents(
+    sql,
+    { type: 'session.created', outcome: 'success', actor: USER, origin: s },
+    sql`select o.identity_id, o.id as session_id, jsonb_build_object('method', ${method}::text) as data from ${sql(opened)} o`,
+  )
+}
+
+/** SQL: the `session.ended` events of the sessions in the CTE `ended` (columns `id`, `identity_id`), ended at the identity's request or by a rule. */
+export function recordEnded(sql: Queryable, reason: RevokeReason, origin: Origin, ended: string) {
+  return recordEvents(
+    sql,
+    { type: 'session.ended', outcome: 'success', actor: USER, origin },
+    sql`select e.identity_id, e.id as session_id, ${endReason(sql, reason)} as data from ${sql(ended)} e`,
+  )
 }
 
 interface RotateRow {
@@ -130,6 +155,18 @@ interface RotateRow {
 
 export function createSessionRepository(sql: Sql, policy: SessionPolicy): SessionRepository {
   const active = (alias: string) => activeSession(sql, policy, alias)
+
+  /** Revokes the active sessions `s` that `which` selects, each with its `session.ended`; answers how many. */
+  async function revokeWhere(reason: RevokeReason, origin: Origin, which: Fragment): Promise<number> {
+    const [row] = await sql<{ ended: number }[]>`
+      with ended as (
+        update attune.session s set revoked = now(), revoked_reason = ${reason}
+        where ${which} and ${active('s')}
+        returning s.id, s.identity_id
+      ), recorded as (${recordEnded(sql, reason, origin, 'ended')})
+      select count(*)::int as ended from ended`
+    return row?.ended ?? 0
+  }
 
   return {
     async open(s, also = []) {
@@ -150,6 +187,9 @@ export function createSessionRepository(sql: Sql, policy: SessionPolicy): Sessio
             order by o.created desc, o.id desc
             offset ${policy.maxPerIdentity - 1}
           ) and exists (select 1 from opened)
+          returning t.id, t.identity_id
+        ), opened_event as (${recordOpened(sql, s, 'password', 'opened')}
+        ), capped_events as (${recordEnded(sql, 'session_limit', s, 'capped')}
         )${also.reduce((more, statement, i) => sql`${more}, ${sql(`also_${i}`)} as (${statement(opened)})`, sql``)}
         select exists (select 1 from opened) as opened`
       return row?.opened === true
@@ -182,8 +222,14 @@ export function createSessionRepository(sql: Sql, policy: SessionPolicy): Sessio
           where t.id = s.id and s.active and s.refresh_jti <> ${r.presentedTokenId}
             and not (s.previous_jti is not distinct from ${r.presentedTokenId}::uuid
                      and s.rotated > now() - make_interval(secs => ${r.graceSeconds}))
-          returning t.id
-        )
+          returning t.id, t.identity_id
+        ),
+        reuse_detected as (${recordEvents(
+          sql,
+          { type: 'refresh.reuse_detected', outcome: 'failure', actor: USER, origin: r.origin },
+          sql`select identity_id, id as session_id, '{}'::jsonb as data from reused`,
+        )}),
+        reuse_ended as (${recordEnded(sql, 'refresh_token_reused', r.origin, 'reused')})
         select
           case
             when not coalesce(s.active, false) then 'ended'
@@ -215,33 +261,36 @@ export function createSessionRepository(sql: Sql, policy: SessionPolicy): Sessio
       return rows.map((r) => ({ id: r.id, created: r.created, lastUsed: r.last_used, userAgent: r.user_agent, sourceIp: r.source_ip }))
     },
 
-    async revoke(identityId, sessionId, reason) {
-      const result = await sql`
-        update attune.session s set revoked = now(), revoked_reason = ${reason}
-        where s.id = ${sessionId} and s.identity_id = ${identityId} and ${active('s')}`
-      return result.count === 1
+    async revoke(identityId, sessionId, reason, origin) {
+      return (await revokeWhere(reason, origin, sql`s.id = ${sessionId} and s.identity_id = ${identityId}`)) === 1
     },
 
-    async revokeAll(identityId, reason, keep) {
-      const result = await sql`
-        update attune.session s set revoked = now(), revoked_reason = ${reason}
-        where s.identity_id = ${identityId} and ${active('s')}
-          ${keep === undefined ? sql`` : sql`and s.id <> ${keep}`}`
-      return result.count
+    async revokeAll(identityId, reason, origin, keep) {
+      return revokeWhere(reason, origin, sql`s.identity_id = ${identityId} ${keep === undefined ? sql`` : sql`and s.id <> ${keep}`}`)
     },
 
-    async purgeEnded() {
+    async purgeEnded(requestId) {
       let total = 0
       for (;;) {
-        const result = await sql`
-          delete from attune.session where id in (
-            select id from attune.session
-            where revoked < now() - make_interval(days => ${policy.retentionDays})
-               or expires < now() - make_interval(days => ${policy.retentionDays})
-            limit ${PURGE_BATCH}
-          )`
-        total += result.count
-        if (result.count < PURGE_BATCH) return total
+        const [row] = await sql<{ deleted: number }[]>`
+          with deleted as (
+            delete from attune.session where id in (
+              select id from attune.session
+              where revoked < now() - make_interval(days => ${policy.retentionDays})
+                 or expires < now() - make_interval(days => ${policy.retentionDays})
+              limit ${PURGE_BATCH}
+            )
+            returning id, identity_id, revoked, expires
+          ), expired as (${recordEvents(
+            sql,
+            { type: 'session.ended', outcome: 'success', actor: SYSTEM, origin: systemOrigin(requestId) },
+            sql`select identity_id, id as session_id, jsonb_build_object('reason', 'expired', 'expired_at', expires) as data
+                from deleted where revoked is null`,
+          )})
+          select count(*)::int as deleted from deleted`
+        const deleted = row?.deleted ?? 0
+        total += deleted
+        if (deleted < PURGE_BATCH) return total
       }
     },
   }

@@ -13,7 +13,7 @@
  *   the key for `block` seconds.
  * A refused attempt changes nothing (it is not counted again, and does not extend the quiet period).
  */
-import type { ThrottlePolicy } from '../config.js'
+import type { BackoffPolicy, ThrottlePolicy } from '../config.js'
 import type { Fragment, Queryable, Sql } from './client.js'
 
 /** What one counted (or refused) attempt left behind. */
@@ -80,6 +80,11 @@ export function countAttempt(sql: Queryable, key: Uint8Array, policy: ThrottlePo
 }
 
 /** SQL: a success on `key` clears its failures and any wait (backoff: "a success resets"), `when` it holds. A CTE body. */
+/** The failure count at which a backoff policy's wait first reaches its maximum (`maxDelaySeconds`). */
+export function maximumWaitAt(policy: BackoffPolicy): number {
+  return policy.free + Math.max(0, Math.ceil(Math.log2(policy.maxDelaySeconds)))
+}
+
 export function resetAttempts(sql: Queryable, key: Uint8Array, when: Fragment = sql`true`): Fragment {
   return sql`update attune.throttle set failures = 0, blocked_until = null where key = ${key} and ${when}`
 }

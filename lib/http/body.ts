@@ -61,6 +61,13 @@ function jsonBodyLimits(optional: boolean): Middleware {
   }
 }
 
+/** The query string's parameters, checked against the route's schema; a 400 names the first problem found. */
+export function validateQuery<S extends AnySchema>(schema: S, parameters: Record<string, string | undefined> | null): v.InferOutput<S> {
+  const result = v.safeParse(schema, parameters ?? {})
+  if (!result.success) throw invalidField(describeIssue(result.issues[0]))
+  return result.output
+}
+
 /** The parsed body, checked against the route's schema; a 400 names the first problem found. */
 export function validateBody<S extends AnySchema>(schema: S, json: unknown): v.InferOutput<S> {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {

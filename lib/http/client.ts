@@ -1,11 +1,10 @@
-/** Where a request came from, as API Gateway saw it: recorded on the sessions it opens and on its log lines. */
+/** Where a request came from, as API Gateway saw it: recorded on the sessions it opens, its audit events and its log lines. */
 import type { APIGatewayProxyEvent } from 'aws-lambda'
+import type { Origin } from '../audit/events.js'
 import { headerValue } from './headers.js'
 
-export interface ClientInfo {
-  userAgent: string | null
-  sourceIp: string | null
-}
+/** API Gateway's request id, the client's address and its User-Agent. */
+export type ClientInfo = Origin
 
 const MAX_USER_AGENT = 512
 
@@ -21,10 +20,12 @@ function storable(value: string | undefined, max: number): string | null {
   return text.length > 0 ? text : null
 }
 
-/** The client's address as API Gateway saw it, and its User-Agent (cleaned and bounded: it is stored on sessions). */
+/** The request's id and the client's address as API Gateway saw them, and its User-Agent (cleaned and bounded: they are stored). */
 export function clientInfo(event: APIGatewayProxyEvent): ClientInfo {
   const sourceIp = event.requestContext?.identity?.sourceIp
+  const requestId = event.requestContext?.requestId
   return {
+    requestId: typeof requestId === 'string' ? storable(requestId, 128) : null,
     userAgent: storable(headerValue(event.headers, 'user-agent'), MAX_USER_AGENT),
     sourceIp: typeof sourceIp === 'string' ? storable(sourceIp, 64) : null,
   }

@@ -17,7 +17,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import type * as v from 'valibot'
 import { logger } from '../log.js'
 import type { AnySchema } from './body.js'
-import { jsonBody, validateBody } from './body.js'
+import { jsonBody, validateBody, validateQuery } from './body.js'
 import type { ClientInfo } from './client.js'
 import { clientInfo } from './client.js'
 import { toApiError } from './failures.js'
@@ -30,19 +30,23 @@ const RESPONSE_HEADERS = {
   'X-Content-Type-Options': 'nosniff',
 } as const
 
-export interface HttpRequest<Body, User> {
+export interface HttpRequest<Body, User, Query = undefined> {
   event: APIGatewayProxyEvent
   context: Context
   body: Body
+  /** The query string's parameters, validated by the route's `query` schema. */
+  query: Query
   /** The authenticated user, on routes behind the authorizer. */
   user: User
   /** Where the request came from (recorded on the sessions it opens). */
   client: ClientInfo
 }
 
-export interface RouteOptions<S extends AnySchema | undefined, A extends boolean> {
+export interface RouteOptions<S extends AnySchema | undefined, A extends boolean, Q extends AnySchema | undefined = undefined> {
   /** The request body's schema; when absent the route takes no body. */
   body?: S
+  /** The query string's schema (an object of optional strings); when absent parameters are ignored. */
+  query?: Q
   /** An absent or empty body is read as `{}` (for bodies whose every field is optional). */
   bodyOptional?: boolean
   /** The route is behind the authorizer: the user is read (and a 401 answered) before the body is looked at. */
@@ -70,9 +74,13 @@ export function errorResponse(error: ApiError): APIGatewayProxyResult {
 }
 
 /** A Lambda handler for one route: parses the body with `options.body`, calls `handle`, wraps its result in `{data}`. */
-export function jsonRoute<S extends AnySchema | undefined = undefined, A extends boolean = false>(
-  options: RouteOptions<S, A>,
-  handle: (request: HttpRequest<BodyOf<S>, UserOf<A>>) => Promise<unknown>,
+export function jsonRoute<
+  S extends AnySchema | undefined = undefined,
+  A extends boolean = false,
+  Q extends AnySchema | undefined = undefined,
+>(
+  options: RouteOptions<S, A, Q>,
+  handle: (request: HttpRequest<BodyOf<S>, UserOf<A>, BodyOf<Q>>) => Promise<unknown>,
 ): middy.MiddyfiedHandler<APIGatewayProxyEvent, APIGatewayProxyResult> {
   const status = options.status ?? 200
   const users = new WeakMap<APIGatewayProxyEvent, AuthenticatedUser>()
@@ -86,7 +94,8 @@ export function jsonRoute<S extends AnySchema | undefined = undefined, A extends
     const user = users.get(event) as UserOf<A>
     // @middy/http-json-body-parser has replaced the body's text by the parsed JSON.
     const body = (options.body ? validateBody(options.body, event.body as unknown) : undefined) as BodyOf<S>
-    const data = await handle({ event, context, body, user, client: clientInfo(event) })
+    const query = (options.query ? validateQuery(options.query, event.queryStringParameters) : undefined) as BodyOf<Q>
+    const data = await handle({ event, context, body, query, user, client: clientInfo(event) })
     return jsonResponse(status, options.unwrapped ? data : { data }, options.headers)
   })
 }

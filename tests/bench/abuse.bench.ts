@@ -30,7 +30,7 @@ const address = (): string => {
 
 async function victim(): Promise<string> {
   const login = uniqueLogin('victim')
-  await rules.register(registerInput(login, 'the-victims-own-password-9'), { userAgent: 'bench', sourceIp: address() })
+  await rules.register(registerInput(login, 'the-victims-own-password-9'), { requestId: null, userAgent: 'bench', sourceIp: address() })
   return login
 }
 
@@ -53,6 +53,7 @@ async function guessesInAnHour(options: { pauseFrom?: number; addresses?: number
   for (let attempt = 0; clock < HOUR; attempt++) {
     try {
       await rules.login(loginInput(login, `guess-${attempt}-password`), {
+        requestId: null,
         userAgent: 'bench',
         sourceIp: sources[attempt % sources.length] ?? null,
       })
@@ -81,12 +82,14 @@ const worst = Math.max(greedy, bestPause[1], fiftyAddresses)
 // Login time: a throttled attempt against the other two, on warm containers (the same rules object).
 const throttledLogin = await victim()
 for (let i = 0; i < account.free; i++)
-  await rules.login(loginInput(throttledLogin, `warm-up-${i}-guess`), { userAgent: 'bench', sourceIp: address() }).catch(() => {})
+  await rules
+    .login(loginInput(throttledLogin, `warm-up-${i}-guess`), { requestId: null, userAgent: 'bench', sourceIp: address() })
+    .catch(() => {})
 const known = await victim()
 const nobody = uniqueLogin('nobody')
 const recorder = createRecorder()
 const attempt = (login: string) => () =>
-  rules.login(loginInput(login, 'not-the-password-1'), { userAgent: 'bench', sourceIp: address() }).catch(() => {})
+  rules.login(loginInput(login, 'not-the-password-1'), { requestId: null, userAgent: 'bench', sourceIp: address() }).catch(() => {})
 const NAMES = {
   throttled: 'login refused by the throttle (429)',
   wrong: 'login, wrong password (401)',

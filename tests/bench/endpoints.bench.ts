@@ -120,7 +120,7 @@ function handlerOperations(): Operations {
 function appOperations(env: Record<string, string>): Operations & { end(): Promise<void> } {
   const app = createApp(loadConfig({ ...process.env, ...env }))
   const rules = rulesOf(app)
-  const client = { userAgent: 'bench', sourceIp: '127.0.0.1' }
+  const client = { requestId: null, userAgent: 'bench', sourceIp: '127.0.0.1' }
   return {
     register: (login, password) => rules.register(registerInput(login, password), client),
     login: (login, password) => rules.login(loginInput(login, password), client).catch(() => undefined),
@@ -132,9 +132,9 @@ function appOperations(env: Record<string, string>): Operations & { end(): Promi
     me: async (caller) => void (await rules.profile(caller)),
     sessions: async (caller) => void (await rules.listSessions(caller)),
     changePassword: async (caller, current_password, new_password) =>
-      void (await rules.changePassword(caller, { current_password, new_password })),
-    endSession: async (caller, id) => void (await rules.endSession(caller, id)),
-    logout: async (caller) => void (await rules.logout(caller, { scope: 'local' })),
+      void (await rules.changePassword(caller, { current_password, new_password }, client)),
+    endSession: async (caller, id) => void (await rules.endSession(caller, id, client)),
+    logout: async (caller) => void (await rules.logout(caller, { scope: 'local' }, client)),
     end: () => app.sql.end(),
   }
 }

@@ -201,6 +201,8 @@ describe('npm run package (osls package --stage local)', () => {
         REGISTRATIONS_PER_ADDRESS: '',
         REGISTRATION_WINDOW_SECONDS: '',
         THROTTLE_RETENTION_HOURS: '',
+        AUDIT_RETENTION_DAYS: '',
+        AUDIT_USER_VISIBLE_DAYS: '',
         JWT_ALGORITHM: 'HS256',
         DATABASE_PREPARE: 'true',
         JWT_ISSUER: 'attune-auth',

@@ -11,6 +11,7 @@ import { handler as meHandler } from '../../functions/me.js'
 import { handler as openIdHandler } from '../../functions/openid-configuration.js'
 import { handler as refreshHandler } from '../../functions/refresh.js'
 import { handler as registerHandler } from '../../functions/register.js'
+import { handler as securityEventsHandler } from '../../functions/security-events.js'
 import { handler as sessionsHandler } from '../../functions/sessions.js'
 import { authorize } from '../../infra/local/offline-authorizer.js'
 import { getApp } from '../../lib/app.js'
@@ -47,6 +48,7 @@ async function callProtected(
   accessToken: string | undefined,
   body?: unknown,
   pathParameters?: Record<string, string>,
+  query?: Record<string, string>,
 ): Promise<Parsed<any>> {
   const documentedPath = pathParameters ? path.replace(/[^/]+$/, '{id}') : path
   const headers: Record<string, string> = accessToken === undefined ? {} : { Authorization: `Bearer ${accessToken}` }
@@ -56,7 +58,7 @@ async function callProtected(
     resource: documentedPath,
     headers,
     multiValueHeaders: {},
-    query: {},
+    query: query ?? {},
     params: pathParameters ?? {},
   })
   let res: Parsed<any>
@@ -65,6 +67,7 @@ async function callProtected(
   } else {
     const event = restEvent({ method, path, body, authorizer: { principalId: outcome.principalId, ...outcome.context } })
     if (pathParameters) event.pathParameters = pathParameters
+    if (query) event.queryStringParameters = query
     res = await invoke(handler, event)
   }
   expectMatchesOpenApi(method, documentedPath, res.status, res.body)
@@ -87,6 +90,8 @@ export const api = {
   sessions: (accessToken: string | undefined) => callProtected(sessionsHandler, 'GET', '/auth/sessions', accessToken),
   endSession: (accessToken: string | undefined, id: string) =>
     callProtected(endSessionHandler, 'DELETE', `/auth/sessions/${id}`, accessToken, undefined, { id }),
+  securityEvents: (accessToken: string | undefined, query?: Record<string, string>) =>
+    callProtected(securityEventsHandler, 'GET', '/auth/security-events', accessToken, undefined, undefined, query),
 }
 
 export interface RegisteredUser {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { handler as maintenance } from '../../../functions/maintenance.js'
 import { getApp } from '../../../lib/app.js'
 import { registerUser } from '../../support/api.js'
+import { lambdaContext } from '../../support/events.js'
 
 describe('scheduled maintenance', () => {
   it('deletes sessions that ended or expired more than SESSION_RETENTION_DAYS ago, and keeps the others', async () => {
@@ -19,7 +20,7 @@ describe('scheduled maintenance', () => {
     await insert(ids.endedRecently, `${days - 1} days`, '1 day')
     await insert(ids.active, null, '1 day')
 
-    const { sessionsDeleted } = await maintenance()
+    const { sessionsDeleted } = await maintenance({}, lambdaContext())
     expect(sessionsDeleted).toBeGreaterThanOrEqual(2)
     const left = await sql`select id from attune.session where id in ${sql(Object.values(ids))}`
     expect(new Set(left.map((row) => row['id']))).toEqual(new Set([ids.endedRecently, ids.active]))

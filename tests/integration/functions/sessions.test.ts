@@ -224,6 +224,7 @@ describe('session lifetime and number', () => {
           credentialsVersion: Number(identity?.['credentials_version']),
           refreshTokenId: refresh.tokenId,
           refreshIssuedAt: refresh.issuedAt,
+          requestId: null,
           userAgent: null,
           sourceIp: null,
         }),

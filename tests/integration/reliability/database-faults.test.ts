@@ -183,7 +183,9 @@ describe('database faults', () => {
     const closed = await freePort()
     const app = track(appFor(`postgres://postgres:x@127.0.0.1:${closed}/attune`))
 
-    const { error, ms } = await rejection(rulesOf(app).login(loginInput('someone', PASSWORD), { userAgent: null, sourceIp: null }))
+    const { error, ms } = await rejection(
+      rulesOf(app).login(loginInput('someone', PASSWORD), { requestId: null, userAgent: null, sourceIp: null }),
+    )
     expect(toApiError(error)).toMatchObject({ status: 503, code: 'SERVICE_UNAVAILABLE' })
     findings.push({ fault: 'cold start, port closed (auth call)', code: codeOf(error), ms })
 
@@ -196,7 +198,9 @@ describe('database faults', () => {
     const app = track(appFor('postgres://postgres:x@attune-db.invalid:5432/attune'))
     const res = await timed(routes(app).login, loginEvent('someone'))
     expect(res).toMatchObject({ status: 503, body: UNAVAILABLE })
-    const { error } = await rejection(rulesOf(app).login(loginInput('someone', PASSWORD), { userAgent: null, sourceIp: null }))
+    const { error } = await rejection(
+      rulesOf(app).login(loginInput('someone', PASSWORD), { requestId: null, userAgent: null, sourceIp: null }),
+    )
     findings.push({ fault: 'cold start, host does not resolve', code: codeOf(error), ms: res.ms })
   })
 
@@ -206,7 +210,9 @@ describe('database faults', () => {
       const app = track(appFor(`postgres://postgres:x@127.0.0.1:${silent.port}/attune`))
       const res = await timed(routes(app).login, loginEvent('someone'))
       expect(res).toMatchObject({ status: 503, body: UNAVAILABLE })
-      const { error } = await rejection(rulesOf(app).login(loginInput('someone', PASSWORD), { userAgent: null, sourceIp: null }))
+      const { error } = await rejection(
+        rulesOf(app).login(loginInput('someone', PASSWORD), { requestId: null, userAgent: null, sourceIp: null }),
+      )
       expect(codeOf(error)).toBe('CONNECT_TIMEOUT')
       findings.push({ fault: 'port accepts, never answers', code: 'CONNECT_TIMEOUT', ms: res.ms })
     } finally {
@@ -240,7 +246,9 @@ describe('database faults', () => {
 
     await stop()
     try {
-      const { error, ms } = await rejection(rulesOf(app).login(loginInput(login, PASSWORD), { userAgent: null, sourceIp: null }))
+      const { error, ms } = await rejection(
+        rulesOf(app).login(loginInput(login, PASSWORD), { requestId: null, userAgent: null, sourceIp: null }),
+      )
       expect(toApiError(error)).toMatchObject({ status: 503, code: 'SERVICE_UNAVAILABLE' })
       findings.push({ fault: 'server stopped mid-life (auth call)', code: codeOf(error), ms })
 
@@ -288,7 +296,9 @@ describe('database faults', () => {
       const res = await timed(routes(app).login, loginEvent(login))
       expect(res).toMatchObject({ status: 503, body: UNAVAILABLE })
       expect(res.ms).toBeGreaterThanOrEqual(STATEMENT_TIMEOUT_MS - 50)
-      const { error } = await rejection(rulesOf(app).login(loginInput(login, PASSWORD), { userAgent: null, sourceIp: null }))
+      const { error } = await rejection(
+        rulesOf(app).login(loginInput(login, PASSWORD), { requestId: null, userAgent: null, sourceIp: null }),
+      )
       expect(codeOf(error)).toBe('57014')
       findings.push({ fault: 'statement timeout (table locked)', code: '57014', ms: res.ms })
       await reserved`rollback`

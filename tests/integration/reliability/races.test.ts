@@ -30,7 +30,7 @@ describe('races', () => {
     // More free attempts than racing logins: this is about the password change, not the login throttle.
     const farApp = createApp(loadConfig({ ...process.env, DATABASE_URL: far.url, LOG_LEVEL: 'silent', LOGIN_FREE_ATTEMPTS: '100' }))
     const logins = rulesOf(farApp)
-    const client = { userAgent: 'race', sourceIp: '127.0.0.1' }
+    const client = { requestId: null, userAgent: 'race', sourceIp: '127.0.0.1' }
     try {
       for (let round = 0; round < 6; round++) {
         const user = await registerUser({ password: 'the-old-password' })

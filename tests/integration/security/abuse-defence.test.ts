@@ -12,7 +12,7 @@ import { ChangePasswordBody, LoginBody, RefreshBody, RegisterBody } from '../../
 import { loadConfig } from '../../../lib/config.js'
 import { jsonRoute } from '../../../lib/http/route.js'
 import type { Parsed } from '../../support/events.js'
-import { invoke, restEvent, uniqueLogin } from '../../support/events.js'
+import { invoke, lambdaContext, restEvent, uniqueLogin } from '../../support/events.js'
 import { expectMatchesOpenApi } from '../../support/openapi.js'
 import { rulesOf } from '../../support/rules.js'
 
@@ -92,7 +92,9 @@ beforeAll(() => {
     register: jsonRoute({ body: RegisterBody }, ({ body, client }) => rules.register(body, client)),
     login: jsonRoute({ body: LoginBody }, ({ body, client }) => rules.login(body, client)),
     refresh: jsonRoute({ body: RefreshBody }, ({ body, client }) => rules.refresh(body, client)),
-    changePassword: jsonRoute({ authenticated: true, body: ChangePasswordBody }, ({ user, body }) => rules.changePassword(user, body)),
+    changePassword: jsonRoute({ authenticated: true, body: ChangePasswordBody }, ({ user, body, client }) =>
+      rules.changePassword(user, body, client),
+    ),
   }
 })
 
@@ -311,7 +313,7 @@ describe('the cleanup', () => {
         (${idle}, 3, now() - interval '2 days', null, now() - interval '25 hours'),
         (${waiting}, 50, now() - interval '2 days', now() + interval '5 minutes', now() - interval '25 hours'),
         (${fresh}, 1, now(), null, now())`
-    const { throttleCountersDeleted } = await handler()
+    const { throttleCountersDeleted } = await handler({}, lambdaContext())
     expect(throttleCountersDeleted).toBeGreaterThanOrEqual(1)
     const left = await app.sql`select key from attune.throttle where key in ${app.sql([idle, waiting, fresh])}`
     expect(left.map((row) => Buffer.from(row['key']).toString('hex')).sort()).toEqual(

@@ -11,6 +11,9 @@ import { forge } from '../tokens.js'
 import type { AuthChoice, TokenChoice } from './headers.js'
 import type { Resolver } from './refs.js'
 
+/** Where the fuzz cases' own sessions are opened and ended from (their audit events say so). */
+const FUZZ_ORIGIN = { requestId: null, userAgent: 'fuzz', sourceIp: null }
+
 export interface FuzzUser {
   identityId: number
   login: string
@@ -36,6 +39,7 @@ export async function openSession(user: FuzzUser): Promise<OpenedSession> {
     credentialsVersion: identity.credentialsVersion,
     refreshTokenId: refresh.tokenId,
     refreshIssuedAt: refresh.issuedAt,
+    requestId: null,
     userAgent: 'fuzz',
     sourceIp: null,
   })
@@ -45,7 +49,7 @@ export async function openSession(user: FuzzUser): Promise<OpenedSession> {
 
 /** Ends every session the case left open, so the user's session list stays short across thousands of cases. */
 export async function closeSessions(user: FuzzUser): Promise<void> {
-  await getApp().sessions.revokeAll(user.identityId, 'logout_all')
+  await getApp().sessions.revokeAll(user.identityId, 'logout_all', FUZZ_ORIGIN)
 }
 
 /** The live values a case's refs and token choices stand for, made on first use. */
@@ -69,7 +73,7 @@ export class CaseContext {
         return (await this.session()).pair.refresh_token
       case 'rotatedRefreshToken':
         this.#rotated ??= openSession(this.user).then(async ({ pair }) => {
-          await createSessionRules(getApp()).refresh({ refresh_token: pair.refresh_token }, { userAgent: 'fuzz', sourceIp: null })
+          await createSessionRules(getApp()).refresh({ refresh_token: pair.refresh_token }, FUZZ_ORIGIN)
           return pair.refresh_token
         })
         return this.#rotated
@@ -101,7 +105,7 @@ export class CaseContext {
         return pair.refresh_token
       case 'ended-session': {
         this.#ended ??= openSession(this.user).then(async (s) => {
-          await app.sessions.revoke(this.user.identityId, s.sessionId, 'logout')
+          await app.sessions.revoke(this.user.identityId, s.sessionId, 'logout', FUZZ_ORIGIN)
           return s
         })
         return (await this.#ended).pair.access_token

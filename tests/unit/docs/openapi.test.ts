@@ -1,5 +1,6 @@
 import { ApiError, BEARER_CHALLENGE, ERROR_STATUS, invalidField, REASONS } from '@attune-auth/client'
 import { describe, expect, it } from 'vitest'
+import { AUDIT_EVENTS } from '../../../lib/audit/events.js'
 import { DISPLAY_NAME_MAX_LENGTH, LOGIN_MAX_LENGTH } from '../../../lib/auth/requests.js'
 import { toApiError } from '../../../lib/http/failures.js'
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../../lib/passwords/hashing.js'
@@ -31,7 +32,14 @@ const SEED_REQUESTS = [
 ] as const
 
 const TOKEN_ROUTES = ['/auth/register', '/auth/login', '/auth/refresh'] as const
-const PROTECTED = ['GET /auth/me', 'POST /auth/change-password', 'POST /auth/logout', 'GET /auth/sessions', 'DELETE /auth/sessions/{id}']
+const PROTECTED = [
+  'GET /auth/me',
+  'POST /auth/change-password',
+  'POST /auth/logout',
+  'GET /auth/sessions',
+  'DELETE /auth/sessions/{id}',
+  'GET /auth/security-events',
+]
 
 /** The failure message of `fn`, or a test failure when it does not throw. */
 function failureOf(fn: () => void): string {
@@ -67,6 +75,7 @@ describe('docs/openapi.yaml', () => {
       'GET /.well-known/jwks.json',
       'GET /.well-known/openid-configuration',
       'GET /auth/me',
+      'GET /auth/security-events',
       'GET /auth/sessions',
       'POST /auth/change-password',
       'POST /auth/login',
@@ -89,6 +98,7 @@ describe('docs/openapi.yaml', () => {
       'POST /auth/logout': ['200', '400', '401', '413', '415', '500', '503'],
       'GET /auth/sessions': ['200', '401', '500', '503'],
       'DELETE /auth/sessions/{id}': ['200', '401', '404', '500', '503'],
+      'GET /auth/security-events': ['200', '400', '401', '500', '503'],
       'GET /.well-known/jwks.json': ['200', '500'],
       'GET /.well-known/openid-configuration': ['200', '404', '500'],
     })
@@ -104,7 +114,7 @@ describe('docs/openapi.yaml', () => {
     expect(new Set(operations.map(({ operation }) => operation.operationId)).size).toBe(operations.length)
   })
 
-  it('protects /auth/me, /auth/change-password and the session routes with the bearerAuth JWT scheme, and only them', () => {
+  it('protects /auth/me, /auth/change-password, the session routes and the security events with the bearerAuth JWT scheme, and only them', () => {
     expect(openApiDocument().components?.securitySchemes?.['bearerAuth']).toMatchObject({
       type: 'http',
       scheme: 'bearer',
@@ -123,6 +133,10 @@ describe('docs/openapi.yaml', () => {
     }
     const challenge = openApiDocument().components?.headers?.['WWW-Authenticate']
     expect(challenge?.['schema']).toMatchObject({ type: 'string', examples: [BEARER_CHALLENGE] })
+  })
+
+  it('lists exactly the audit event types of lib/audit/events.ts', () => {
+    expect(openApiDocument().components?.schemas?.['AuditEventType']?.['enum']).toEqual(Object.keys(AUDIT_EVENTS))
   })
 
   it('lists exactly the error codes and reasons of the error contract (@attune-auth/client)', () => {
