@@ -1,8 +1,8 @@
 /**
  * Log hygiene: the whole flow — register, login (success and failure), me, refresh,
  * refresh replay, change-password, logout — runs at LOG_LEVEL=debug with every byte the process writes
- * captured. No line may hold a password, an Argon2 hash, an access or refresh token (nor its signature),
- * or the JWT secret; every authentication attempt, success or failure, is a structured JSON event
+ * captured. No line, and no row of the audit log, may hold a password, an Argon2 hash, an access or refresh
+ * token (nor its signature), or the JWT secret; every authentication attempt, success or failure, is a structured JSON event
  * carrying the request's ids.
  */
 import { randomUUID } from 'node:crypto'
@@ -102,6 +102,7 @@ describe('log hygiene at LOG_LEVEL=debug', () => {
   const attempts: Attempt[] = []
   const decisions: Array<{ effect: string; apiRequestId: string; awsRequestId: string; outcome: 'success' | 'failure' }> = []
   let flowRan = false
+  let identityId = 0
   let levelDuringFlow = ''
 
   const keep = (label: string, value: string): void => {
@@ -148,6 +149,7 @@ describe('log hygiene at LOG_LEVEL=debug', () => {
       const registered = await send(registerHandler, 'POST', '/auth/register', { body: { login, password, display_name: 'Hygiene' } })
       expect(registered.status).toBe(200)
       keepPair('registration', registered.body.data)
+      identityId = (await app.tokens.verifyAccessToken(registered.body.data.access_token)).identityId
       attempts.push({ event: 'auth.register', outcome: 'success', sent: registered })
 
       const taken = await send(registerHandler, 'POST', '/auth/register', { body: { login, password } })
@@ -268,6 +270,21 @@ describe('log hygiene at LOG_LEVEL=debug', () => {
     for (const line of logs.lines) {
       for (const [label, secret] of secrets) if (line.text.includes(secret)) leaks.push(`${label} in: ${line.text.slice(0, 300)}`)
       if (line.text.includes('$argon2id$')) leaks.push(`an Argon2 hash in: ${line.text.slice(0, 300)}`)
+    }
+    expect(leaks).toEqual([])
+  })
+
+  it("writes none of them to the audit log either: the flow's events hold no password, hash, token, signature or secret", async () => {
+    const rows = await getApp().sql<{ type: string; text: string }[]>`
+      select type, row_to_json(e)::text as text from attune.audit_event e where identity_id = ${identityId}`
+    // The flow's changes are there (so the search below searched something).
+    expect(new Set(rows.map((row) => row.type))).toEqual(
+      new Set(['identity.registered', 'session.created', 'refresh.reuse_detected', 'session.ended', 'password.changed']),
+    )
+    const leaks: string[] = []
+    for (const row of rows) {
+      for (const [label, secret] of secrets) if (row.text.includes(secret)) leaks.push(`${label} in: ${row.text}`)
+      if (row.text.includes('$argon2id$')) leaks.push(`an Argon2 hash in: ${row.text}`)
     }
     expect(leaks).toEqual([])
   })
