@@ -162,6 +162,35 @@ describe("npm start: the README's cURL flow", () => {
     expectBearerRefusal(await request('GET', '/auth/me', { token: b.access_token }), 'session_ended')
   })
 
+  it("shows the user their own security events over HTTP, page by page, and never another user's", async () => {
+    const current = (await request('POST', '/auth/login', { body: { login, password: 'newpass789' } })).body.data.access_token
+    const first = await request('GET', '/auth/security-events?limit=100', { token: current })
+    expect(first.status).toBe(200)
+    const events = first.body.data.events as Array<{ id: number; type: string; reason: string | null; current_session: boolean }>
+    expect(new Set(events.map((e) => e.type))).toEqual(
+      new Set(['identity.registered', 'session.created', 'password.changed', 'session.ended', 'refresh.reuse_detected']),
+    )
+    expect(new Set(events.filter((e) => e.type === 'session.ended').map((e) => e.reason))).toEqual(
+      new Set(['logout', 'password_changed', 'refresh_token_reused']),
+    )
+    expect(events[0]).toMatchObject({ type: 'session.created', current_session: true })
+    // Page by page with next_cursor: the same events, in the same order.
+    const paged: number[] = []
+    let cursor: string | null = null
+    do {
+      const page: Answer = await request('GET', `/auth/security-events?limit=4${cursor ? `&cursor=${cursor}` : ''}`, { token: current })
+      paged.push(...page.body.data.events.map((e: { id: number }) => e.id))
+      cursor = page.body.data.next_cursor
+    } while (cursor)
+    expect(paged).toEqual(events.map((e) => e.id))
+
+    const stranger = await request('POST', '/auth/register', { body: { login: `${login}-stranger`, password: 'strangerpass123' } })
+    const theirs = await request('GET', '/auth/security-events', { token: stranger.body.data.access_token })
+    expect(theirs.body.data.events.map((e: { type: string }) => e.type).sort()).toEqual(['identity.registered', 'session.created'])
+    expect(theirs.body.data.events.filter((e: { id: number }) => paged.includes(e.id))).toEqual([])
+    expectBearerRefusal(await request('GET', '/auth/security-events'), 'token_missing')
+  })
+
   it('answers 409 when the login is already taken', async () => {
     const answer = await request('POST', '/auth/register', { body: { login, password: 'anotherpass123' } })
     expect({ status: answer.status, body: answer.body }).toEqual({ status: 409, body: refusal('login_taken') })

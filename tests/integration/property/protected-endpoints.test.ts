@@ -1,6 +1,7 @@
 /**
  * Property: whatever Authorization header, body and other headers a client sends to a route behind the
- * authorizer — me, change-password, logout, sessions, DELETE sessions/{id} — the answer (our authorizer
+ * authorizer — me, change-password, logout, sessions, DELETE sessions/{id}, security-events (with generated
+ * query strings too) — the answer (our authorizer
  * and Gateway Responses, then the handler) is a 200 `{data}` or a 4xx `{error, code, reason}` matching
  * docs/openapi.yaml, never a 5xx, never a stack trace or an internal detail.
  *
@@ -15,6 +16,7 @@ import { handler as endSessionHandler } from '../../../functions/end-session.js'
 import { handler as loginHandler } from '../../../functions/login.js'
 import { handler as logoutHandler } from '../../../functions/logout.js'
 import { handler as meHandler } from '../../../functions/me.js'
+import { handler as securityEventsHandler } from '../../../functions/security-events.js'
 import { handler as sessionsHandler } from '../../../functions/sessions.js'
 import { registerUser } from '../../support/api.js'
 import { body } from '../../support/fuzz/bodies.js'
@@ -58,6 +60,25 @@ const sessionIdChoice: fc.Arbitrary<SessionIdChoice> = fc.oneof(
 
 const noBodyFields = {}
 
+/** GET /auth/security-events' query string: plausible and junk cursors and limits, or none. */
+const securityEventsQuery: fc.Arbitrary<Record<string, string> | null> = fc.oneof(
+  { weight: 1, arbitrary: fc.constant(null) },
+  {
+    weight: 4,
+    arbitrary: fc.record(
+      {
+        limit: fc.oneof(fc.integer({ min: -5, max: 200 }).map(String), weirdString),
+        cursor: fc.oneof(
+          fc.bigInt({ min: 0n, max: 2n ** 64n }).map((id) => Buffer.from(String(id)).toString('base64url')),
+          weirdString.map((text) => Buffer.from(text).toString('base64url')),
+          weirdString,
+        ),
+      },
+      { requiredKeys: [] },
+    ),
+  },
+)
+
 const ENDPOINTS = {
   me: { route: route('GET', '/auth/me', meHandler), body: body(noBodyFields) },
   sessions: { route: route('GET', '/auth/sessions', sessionsHandler), body: body(noBodyFields) },
@@ -75,6 +96,7 @@ const ENDPOINTS = {
     body: body({ scope: field(fc.constantFrom('local', 'global', 'others'), { plausible: 20 }) }),
   },
   endSession: { route: route('DELETE', '/auth/sessions/{id}', endSessionHandler), body: body(noBodyFields) },
+  securityEvents: { route: route('GET', '/auth/security-events', securityEventsHandler), body: body(noBodyFields) },
 }
 
 describe('bad input on the routes behind the authorizer', () => {
@@ -116,13 +138,19 @@ describe('bad input on the routes behind the authorizer', () => {
       async () => {
         const tally = new StatusTally()
         tallies.set(name, tally)
-        const request = fc.record({ headers, body: endpoint.body, auth: authorization, sessionId: sessionIdChoice })
+        const request = fc.record({
+          headers,
+          body: endpoint.body,
+          auth: authorization,
+          sessionId: sessionIdChoice,
+          query: securityEventsQuery,
+        })
         await fc.assert(
-          fc.asyncProperty(request, async ({ headers: h, body: b, auth, sessionId }) => {
+          fc.asyncProperty(request, async ({ headers: h, body: b, auth, sessionId, query }) => {
             const ctx = new CaseContext(user)
             try {
               let target = documented
-              const generated: GeneratedRequest = { headers: h, body: b, auth }
+              const generated: GeneratedRequest = { headers: h, body: b, auth, ...(name === 'securityEvents' ? { query } : {}) }
               if (name === 'endSession') {
                 const id = await sessionIdFor(sessionId, ctx)
                 target = { ...documented, path: `/auth/sessions/${encodeURIComponent((id ?? '').replace(/\p{Cs}/gu, '\uFFFD'))}` }

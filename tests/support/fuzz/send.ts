@@ -27,6 +27,8 @@ export interface GeneratedRequest {
   body: GeneratedBody
   auth?: AuthChoice
   pathParameters?: Record<string, string> | null
+  /** The query string's parameters, as API Gateway passes them (null: none). */
+  query?: Record<string, string> | null
 }
 
 export interface Answer {
@@ -70,7 +72,7 @@ export async function send(route: Route, request: GeneratedRequest, ctx: CaseCon
       resource: route.documentedPath,
       headers: headerMap,
       multiValueHeaders: multi,
-      query: {},
+      query: request.query ?? {},
       params: params ?? {},
     })
     if (!outcome.allow) return { status: outcome.status, headers: outcome.headers, raw: outcome.body, sent }
@@ -92,6 +94,7 @@ export async function send(route: Route, request: GeneratedRequest, ctx: CaseCon
   event.body = body
   event.isBase64Encoded = isBase64Encoded
   event.pathParameters = params
+  event.queryStringParameters = request.query ?? null
   const result = await route.handler(event, lambdaContext())
   return { status: result.statusCode, headers: result.headers ?? {}, raw: result.body, sent }
 }

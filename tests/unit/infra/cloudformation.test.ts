@@ -287,6 +287,10 @@ describe('infra/github-oidc-role.yml', () => {
       'arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:${ServiceName}-*',
     ])
     expect(resources('LambdaExecutionRole')).toEqual(['arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${ServiceName}-*-lambdaRole'])
+    expect(resources('SecurityAlarms')).toEqual([
+      'arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:${ServiceName}-*',
+    ])
+    expect(resources('SecurityMetricFilters')).toEqual(resources('FunctionLogGroups'))
     expect(resources('ServiceParameters')).toEqual([
       'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/${ServiceName}/*',
     ])
