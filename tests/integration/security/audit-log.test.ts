@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto'
 import type postgres from 'postgres'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { handler as changePasswordHandler } from '../../../functions/change-password.js'
+import { handler as endSessionHandler } from '../../../functions/end-session.js'
 import { handler as loginHandler } from '../../../functions/login.js'
 import { handler as logoutHandler } from '../../../functions/logout.js'
 import { handler as maintenance } from '../../../functions/maintenance.js'
@@ -65,29 +66,31 @@ async function send(
   handler: Parameters<typeof invoke>[0],
   path: string,
   body: unknown,
-  options: { token?: string; userAgent?: string } = {},
+  options: { token?: string; userAgent?: string; method?: string; pathParameters?: Record<string, string> } = {},
 ) {
+  const method = options.method ?? 'POST'
   let authorizer: Record<string, string> | undefined
   if (options.token !== undefined) {
     const outcome = await authorize({
-      method: 'POST',
+      method,
       path,
       resource: path,
       headers: { Authorization: `Bearer ${options.token}` },
       multiValueHeaders: {},
       query: {},
-      params: {},
+      params: options.pathParameters ?? {},
     })
     if (!outcome.allow) throw new Error(`the authorizer refused: ${outcome.body}`)
     authorizer = { principalId: outcome.principalId, ...outcome.context }
   }
   const event = restEvent({
-    method: 'POST',
+    method,
     path,
     body,
     headers: { 'Content-Type': 'application/json', 'User-Agent': options.userAgent ?? 'audit-test' },
     ...(authorizer ? { authorizer } : {}),
   })
+  if (options.pathParameters) event.pathParameters = options.pathParameters
   const res = await invoke(handler, event)
   return { ...res, requestId: event.requestContext.requestId }
 }
@@ -367,6 +370,43 @@ describe('audit log: never a change without its row, nor a row without its chang
     expect(res.status).toBe(500)
     expect(await activeSessions(user.identityId)).toEqual([await sessionOf(user.tokens.access_token)])
     expect((await api.refresh({ refresh_token: third.body.data.refresh_token })).status).toBe(200)
+  })
+
+  it('keeps the session when DELETE /auth/sessions/{id} cannot write its row', async () => {
+    const user = await registerUser()
+    const other = await api.login({ login: user.login, password: user.password })
+    const otherSession = await sessionOf(other.body.data.access_token)
+    const res = await send(endSessionHandler, `/auth/sessions/${otherSession}`, undefined, {
+      method: 'DELETE',
+      token: user.tokens.access_token,
+      userAgent: REFUSED_AGENT,
+      pathParameters: { id: otherSession },
+    })
+    expect(res.status).toBe(500)
+    expect((await api.me(other.body.data.access_token)).status).toBe(200)
+  })
+
+  it('counts no failure against the account when the attempt that uses up its free attempts cannot write login.throttled', async () => {
+    const throttled = createApp(loadConfig({ ...process.env, LOGIN_FREE_ATTEMPTS: '2' }))
+    try {
+      const user = await registerUser()
+      const rules = rulesOf(throttled)
+      const failures = async () => {
+        const key = throttled.throttleKeys.login(loginInput(user.login, 'x').login.key)
+        const [row] = await sql()<{ failures: number }[]>`select failures from attune.throttle where key = ${key}`
+        return row?.failures ?? 0
+      }
+      await rules.login(loginInput(user.login, 'wrong-guess-1'), { requestId: null, userAgent: 'ok', sourceIp: null }).catch(() => {})
+      expect(await failures()).toBe(1)
+      const refused = await rules
+        .login(loginInput(user.login, 'wrong-guess-2'), { requestId: null, userAgent: REFUSED_AGENT, sourceIp: null })
+        .catch((error: Error) => error)
+      expect(refused).toMatchObject({ message: expect.stringContaining('audit row refused by the test') })
+      expect(await failures()).toBe(1)
+      expect((await eventsOf(user.identityId)).filter((row) => row.type === 'login.throttled')).toEqual([])
+    } finally {
+      await throttled.sql.end()
+    }
   })
 
   it('keeps the old password and every session when the password change cannot write its rows', async () => {
