@@ -6,8 +6,8 @@
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import postgres from 'postgres'
+import { AUDIT_EVENTS } from '../lib/audit/catalogue.js'
 import type { AuditEventType } from '../lib/audit/events.js'
-import { AUDIT_EVENTS } from '../lib/audit/events.js'
 import type { AuditEvent, AuditSearch } from '../lib/db/audit.js'
 import { createAuditRepository } from '../lib/db/audit.js'
 

@@ -25,19 +25,21 @@ export const BUNDLE_GOALS_KB = { authorizer: 60, other: 100 } as const
  * database): the hardening (@middy/http-json-body-parser with @middy/util, 2.5 KiB; the session rules in
  * SQL: ownership, maximum age, the per-identity cap; the fail-closed secret checks; the password-change
  * transaction; the canonical token form), the login key's Unicode data (2.6 KiB), and the abuse defence
- * (the throttle and blocklist repositories in the composition root, the address and password-strength rules).
+ * (the throttle and blocklist repositories in the composition root, the address and password-strength rules),
+ * then the audit log (about 5 KiB: the audit rows written inside the session, credential, identity and
+ * login-attempt statements, and its repository in the composition root).
  */
 export const BUNDLE_BUDGETS_KB: Readonly<Record<string, number>> = {
-  authorizer: 85, // goal: 60 KB (84.3 KiB: postgres.js alone is 37, jose 21)
+  authorizer: 90, // goal: 60 KB (86.6 KiB: postgres.js alone is 37, jose 21)
   // goal: 100 KB (209.5 KiB: unhomoglyph's confusables data is 71 of it, the skeleton that refuses look-alike logins).
   register: 215,
-  login: 145, // goal: 100 KB (139.8 KiB: hash-wasm's Argon2 is 15 of it)
-  'change-password': 145, // goal: 100 KB (139.8 KiB)
+  login: 150, // goal: 100 KB (145.3 KiB: hash-wasm's Argon2 is 15 of it)
+  'change-password': 150, // goal: 100 KB (145.3 KiB)
   jwks: 55, // only the token service: 50 KiB
   'openid-configuration': 30, // only the configuration: 25 KiB
   migrate: 135, // 128.2 KiB: the login-key backfill computes skeletons (unhomoglyph, 71 KiB)
-  maintenance: 60,
-  '*': 110, // goal: 100 KB (every other function that does not hash: 103.8-109.6 KiB)
+  maintenance: 65, // 61.0 KiB
+  '*': 120, // goal: 100 KB (every other function that does not hash: 112.9-115.1 KiB)
 }
 
 export const budgetKb = (name: string): number => BUNDLE_BUDGETS_KB[name] ?? (BUNDLE_BUDGETS_KB['*'] as number)

@@ -1,6 +1,6 @@
 import { ApiError, BEARER_CHALLENGE, ERROR_STATUS, invalidField, REASONS } from '@attune-auth/client'
 import { describe, expect, it } from 'vitest'
-import { AUDIT_EVENTS } from '../../../lib/audit/events.js'
+import { AUDIT_EVENTS } from '../../../lib/audit/catalogue.js'
 import { DISPLAY_NAME_MAX_LENGTH, LOGIN_MAX_LENGTH } from '../../../lib/auth/requests.js'
 import { toApiError } from '../../../lib/http/failures.js'
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../../lib/passwords/hashing.js'

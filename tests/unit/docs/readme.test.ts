@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { AUDIT_EVENTS, auditEventTable } from '../../../lib/audit/events.js'
+import { AUDIT_EVENTS, auditEventTable } from '../../../lib/audit/catalogue.js'
 
 const README = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8')
 
