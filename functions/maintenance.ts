@@ -4,6 +4,7 @@
  *   for those that expired without being ended), and throttle counters left untouched for
  *   THROTTLE_RETENTION_HOURS, so neither table grows for ever (a credential-stuffing run over millions of
  *   logins leaves a row per login for a day only);
+ * - deletes expired email tokens, and outbox rows sent (or given up) more than OUTBOX_RETENTION_DAYS (30) ago;
  * - keeps the audit log's monthly partitions AUDIT_PARTITIONS_AHEAD months ahead, and drops those whose
  *   events are all older than AUDIT_RETENTION_DAYS (the only way an audit event ever leaves).
  */
@@ -12,6 +13,10 @@ import { getConfig } from '../lib/config.js'
 import type { AuditRepository } from '../lib/db/audit.js'
 import { AUDIT_PARTITIONS_AHEAD, createAuditRepository } from '../lib/db/audit.js'
 import { createSql } from '../lib/db/client.js'
+import type { OutboxRepository } from '../lib/db/outbox.js'
+import { createOutboxRepository, OUTBOX_RETENTION_DAYS } from '../lib/db/outbox.js'
+import type { RecoveryRepository } from '../lib/db/recovery.js'
+import { createRecoveryRepository } from '../lib/db/recovery.js'
 import type { SessionRepository } from '../lib/db/sessions.js'
 import { createSessionRepository } from '../lib/db/sessions.js'
 import type { ThrottleRepository } from '../lib/db/throttle.js'
@@ -23,12 +28,16 @@ export interface MaintenanceResult {
   throttleCountersDeleted: number
   auditPartitionsCreated: number
   auditPartitionsDropped: string[]
+  emailTokensDeleted: number
+  outboxRowsDeleted: number
 }
 
 interface Repositories {
   sessions: SessionRepository
   throttle: ThrottleRepository
   audit: AuditRepository
+  recovery: RecoveryRepository
+  outbox: OutboxRepository
 }
 
 let repositories: Repositories | undefined
@@ -42,6 +51,8 @@ export async function handler(_event: unknown, context: Pick<Context, 'awsReques
       sessions: createSessionRepository(sql, config.sessions),
       throttle: createThrottleRepository(sql),
       audit: createAuditRepository(sql),
+      recovery: createRecoveryRepository(sql, config.sessions),
+      outbox: createOutboxRepository(sql),
     }
   }
   // Partitions first: the session cleanup below writes audit events.
@@ -49,7 +60,16 @@ export async function handler(_event: unknown, context: Pick<Context, 'awsReques
   const sessionsDeleted = await repositories.sessions.purgeEnded(context.awsRequestId)
   const throttleCountersDeleted = await repositories.throttle.purgeIdle(config.throttle.retentionHours)
   const auditPartitionsDropped = await repositories.audit.dropPartitions(config.audit.retentionDays)
-  const result = { sessionsDeleted, throttleCountersDeleted, auditPartitionsCreated, auditPartitionsDropped }
+  const emailTokensDeleted = await repositories.recovery.purgeExpiredTokens()
+  const outboxRowsDeleted = await repositories.outbox.purge(OUTBOX_RETENTION_DAYS)
+  const result = {
+    sessionsDeleted,
+    throttleCountersDeleted,
+    auditPartitionsCreated,
+    auditPartitionsDropped,
+    emailTokensDeleted,
+    outboxRowsDeleted,
+  }
   logger.info('maintenance done', { event: 'db.maintenance', ...result })
   return result
 }

@@ -53,6 +53,7 @@ export interface Config {
   }
   sessions: SessionPolicy
   audit: AuditPolicy
+  email: EmailConfig
   /** How many attempts the credential endpoints let through, counted in PostgreSQL (lib/db/throttle.ts). */
   throttle: ThrottleConfig
   /** HMAC key for the keyed hashes of logins in logs, and of the logins and addresses the throttle counters count. */
@@ -91,6 +92,30 @@ export interface AuditPolicy {
   userVisibleDays: number
 }
 
+/** Mail: who sends it, the links it carries, how long its tokens live, and how it reaches SES (README "Email and password reset"). */
+export interface EmailConfig {
+  /** The From of every mail (an address, or `Name <address>`), of an identity verified in SES. */
+  from: string
+  /** Named in every mail's subject and body. */
+  productName: string
+  /** The link to the client's password-reset page, with `{token}` where the token goes (never built from a request's Host). */
+  resetUrl: string
+  /** The link to the client's email-verification page, with `{token}`. */
+  verifyUrl: string
+  /** Seconds a password-reset token works. */
+  resetTtl: number
+  /** Seconds an email-verification token works. */
+  verifyTtl: number
+  /** SES v2's endpoint, set only to use a stand-in (npm start's local SES); unset: the region's SES. */
+  sesEndpoint: string | undefined
+  /** An SES configuration set to send with (event publishing, dedicated IPs), if any. */
+  sesConfigurationSet: string | undefined
+  /** The mailer function, invoked asynchronously after a commit that queued mail; unset: the schedule alone sends. */
+  mailerFunction: string | undefined
+  /** Lambda's endpoint for that invocation, set only to reach a stand-in (serverless-offline's). */
+  lambdaEndpoint: string | undefined
+}
+
 /** Per account: `free` failures, then a wait doubling from 1 s up to `maxDelaySeconds`; it starts over after `quietSeconds`. */
 export interface BackoffPolicy {
   kind: 'backoff'
@@ -116,6 +141,10 @@ export interface ThrottleConfig {
   address: WindowPolicy
   /** Registrations per source address. */
   registration: WindowPolicy
+  /** Email requests (forgot, reset, verify, resend, email change) per source address. */
+  emailRequests: WindowPolicy
+  /** Mails of one kind (a reset, a verification) per account: at most one a minute and `hourly.limit` an hour. */
+  accountMail: { minute: WindowPolicy; hourly: WindowPolicy }
   /** Hours a counter may stay untouched before the maintenance function deletes it. */
   retentionHours: number
 }
@@ -174,6 +203,22 @@ const EnvSchema = v.object({
   REGISTRATIONS_PER_ADDRESS: positiveInt(10),
   REGISTRATION_WINDOW_SECONDS: positiveInt(3600),
   THROTTLE_RETENTION_HOURS: positiveInt(24),
+  EMAIL_FROM: v.optional(v.pipe(v.string(), v.trim(), v.regex(/^[^\r\n]+$/, 'must be one line'))),
+  PRODUCT_NAME: v.optional(
+    v.pipe(v.string(), v.trim(), v.regex(/^[^\p{Cc}]{1,64}$/u, 'must be 1-64 characters on one line')),
+    'Attune Auth',
+  ),
+  PASSWORD_RESET_URL: v.optional(v.string()),
+  EMAIL_VERIFY_URL: v.optional(v.string()),
+  PASSWORD_RESET_TTL: positiveInt(1800),
+  EMAIL_VERIFY_TTL: positiveInt(86400),
+  SES_ENDPOINT: v.optional(v.pipe(v.string(), v.trim(), v.url('must be a URL'))),
+  SES_CONFIGURATION_SET: v.optional(v.pipe(v.string(), v.trim())),
+  MAILER_FUNCTION: v.optional(v.pipe(v.string(), v.trim())),
+  LAMBDA_ENDPOINT: v.optional(v.pipe(v.string(), v.trim(), v.url('must be a URL'))),
+  EMAIL_REQUESTS_PER_ADDRESS: positiveInt(20),
+  EMAIL_REQUEST_WINDOW_SECONDS: positiveInt(3600),
+  ACCOUNT_MAILS_PER_HOUR: positiveInt(5),
   AUDIT_RETENTION_DAYS: positiveInt(400),
   AUDIT_USER_VISIBLE_DAYS: positiveInt(90),
   PSEUDONYM_KEY: v.optional(v.string()),
@@ -216,6 +261,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   if (e.SESSION_MAX_AGE < e.JWT_REFRESH_EXPIRATION) {
     warnings.push('SESSION_MAX_AGE is shorter than JWT_REFRESH_EXPIRATION: sessions end at SESSION_MAX_AGE whatever the refresh token says')
   }
+  const email = readEmailConfig(e, production, problems)
   if (e.AUDIT_USER_VISIBLE_DAYS > e.AUDIT_RETENTION_DAYS) {
     problems.push('AUDIT_USER_VISIBLE_DAYS must not exceed AUDIT_RETENTION_DAYS (users cannot see events that are no longer kept)')
   }
@@ -243,6 +289,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       retentionDays: e.SESSION_RETENTION_DAYS,
     },
     audit: { retentionDays: e.AUDIT_RETENTION_DAYS, userVisibleDays: e.AUDIT_USER_VISIBLE_DAYS },
+    email,
     throttle: {
       account: {
         kind: 'backoff',
@@ -262,6 +309,16 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
         windowSeconds: e.REGISTRATION_WINDOW_SECONDS,
         blockSeconds: e.REGISTRATION_WINDOW_SECONDS,
       },
+      emailRequests: {
+        kind: 'window',
+        limit: e.EMAIL_REQUESTS_PER_ADDRESS,
+        windowSeconds: e.EMAIL_REQUEST_WINDOW_SECONDS,
+        blockSeconds: e.EMAIL_REQUEST_WINDOW_SECONDS,
+      },
+      accountMail: {
+        minute: { kind: 'window', limit: 1, windowSeconds: 60, blockSeconds: 60 },
+        hourly: { kind: 'window', limit: e.ACCOUNT_MAILS_PER_HOUR, windowSeconds: 3600, blockSeconds: 3600 },
+      },
       retentionHours: e.THROTTLE_RETENTION_HOURS,
     },
     pseudonymKey: pseudonymKey ?? new Uint8Array(),
@@ -275,6 +332,52 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     authorizerSimpleResponses: e.AUTHORIZER_SIMPLE_RESPONSES === 'true',
     logLevel: e.LOG_LEVEL,
     warnings,
+  }
+}
+
+/** What stage `local` mails from and links to when nothing is set: the local SES shows the mail, the token is in the link. */
+export const DEVELOPMENT_EMAIL = {
+  from: 'Attune Auth <no-reply@attune.localhost>',
+  resetUrl: 'http://localhost:3000/reset-password#token={token}',
+  verifyUrl: 'http://localhost:3000/verify-email#token={token}',
+} as const
+
+type Env = v.InferOutput<typeof EnvSchema>
+
+/**
+ * The mail settings. Outside stage `local` the sender and both links are required (a reset mail with no way
+ * back is worse than none), and the links must be https URLs with a `{token}` placeholder.
+ */
+function readEmailConfig(e: Env, production: boolean, problems: string[]): EmailConfig {
+  const link = (name: string, text: string | undefined, developmentValue: string): string => {
+    if (text === undefined || text.trim() === '') {
+      if (production)
+        problems.push(`${name} is required in production (a URL of your client with {token}, e.g. https://app.example/reset#token={token})`)
+      return developmentValue
+    }
+    const value = text.trim()
+    let url: URL | undefined
+    try {
+      url = new URL(value.replace('{token}', 'TOKEN'))
+    } catch {
+      url = undefined
+    }
+    if (!url || !value.includes('{token}')) problems.push(`${name} must be a URL containing {token}`)
+    else if (production && url.protocol !== 'https:') problems.push(`${name} must be an https URL outside stage "${DEVELOPMENT_STAGE}"`)
+    return value
+  }
+  if (e.EMAIL_FROM === undefined && production) problems.push('EMAIL_FROM is required in production (an address verified in SES)')
+  return {
+    from: e.EMAIL_FROM ?? DEVELOPMENT_EMAIL.from,
+    productName: e.PRODUCT_NAME,
+    resetUrl: link('PASSWORD_RESET_URL', e.PASSWORD_RESET_URL, DEVELOPMENT_EMAIL.resetUrl),
+    verifyUrl: link('EMAIL_VERIFY_URL', e.EMAIL_VERIFY_URL, DEVELOPMENT_EMAIL.verifyUrl),
+    resetTtl: e.PASSWORD_RESET_TTL,
+    verifyTtl: e.EMAIL_VERIFY_TTL,
+    sesEndpoint: e.SES_ENDPOINT,
+    sesConfigurationSet: e.SES_CONFIGURATION_SET || undefined,
+    mailerFunction: e.MAILER_FUNCTION || undefined,
+    lambdaEndpoint: e.LAMBDA_ENDPOINT,
   }
 }
 

@@ -6,16 +6,24 @@
  * serverless-offline notices (infra/local/exit-with-parent.mjs) and stops, and the next start stops the
  * database server left behind.
  *
+ * Mail goes to a local SES v2 (aws-ses-v2-local, in this process), whose web page lists every mail sent: the
+ * mailer function's SES client points at it (SES_ENDPOINT), the functions start the mailer through
+ * serverless-offline's Lambda API (LAMBDA_ENDPOINT) as they would on AWS, and the minute schedule, which
+ * serverless-offline does not run, is stood in for by an invocation every minute from here.
+ *
  * Environment: PORT (default 8080), LAMBDA_PORT (serverless-offline's invoke API; default: a free port),
+ * SES_PORT (the local SES and its mailbox page; default 8005, or a free port when taken),
  * LOCAL_DATABASE_PORT (default 54329, or a free port when taken), DATABASE_URL, and whatever
  * serverless.yml's stage `local` reads: JWT_SECRET, JWT_ACCESS_EXPIRATION, JWT_REFRESH_EXPIRATION, LOG_LEVEL.
  */
 import type { ChildProcess } from 'node:child_process'
 import { spawn } from 'node:child_process'
 import { mkdir, rm } from 'node:fs/promises'
+import type { Server } from 'node:http'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import startSes from 'aws-ses-v2-local'
 import { migrate } from '../../lib/db/migrate.js'
 import type { LocalDatabase } from './database.js'
 import { startLocalDatabase } from './database.js'
@@ -26,6 +34,8 @@ const log = (message: string): void => console.log(`[attune-auth] ${message}`)
 
 let database: LocalDatabase | undefined
 let offline: ChildProcess | undefined
+let ses: Server | undefined
+let mailerSchedule: NodeJS.Timeout | undefined
 let workFolders: string[] = []
 let stopping = false
 
@@ -53,6 +63,10 @@ async function main(): Promise<void> {
   if (applied.length > 0) log(`applied migrations: ${applied.join(', ')}`)
 
   const lambdaPort = process.env['LAMBDA_PORT'] ? parsePort('LAMBDA_PORT', 3002) : await freePort()
+  const wantedSesPort = parsePort('SES_PORT', 8005)
+  const sesPort = (await isFree(wantedSesPort)) ? wantedSesPort : await freePort()
+  ses = await startSes({ host: '127.0.0.1', port: sesPort })
+  const lambdaEndpoint = `http://127.0.0.1:${lambdaPort}`
   // serverless-esbuild's work folder, our own (`osls package` deletes the one it uses), and a temp folder for
   // serverless-offline, which copies each handler there and never removes it: both removed on stop.
   const esbuildFolder = join('.esbuild', `offline-${port}`)
@@ -66,7 +80,14 @@ async function main(): Promise<void> {
   const osls = join(ROOT, 'node_modules', 'osls', 'bin', 'serverless.js')
   const child = spawn(process.execPath, ['--disable-warning=NodeVersionSupportWarning', '--import', exitWithParent, osls, ...args], {
     cwd: ROOT,
-    env: { ...process.env, STAGE: 'local', DATABASE_URL: url, TMPDIR: offlineTmp },
+    env: {
+      ...process.env,
+      STAGE: 'local',
+      DATABASE_URL: url,
+      TMPDIR: offlineTmp,
+      SES_ENDPOINT: `http://127.0.0.1:${sesPort}`,
+      LAMBDA_ENDPOINT: lambdaEndpoint,
+    },
     // Own process group: Ctrl-C reaches us, and we stop it in order. The IPC channel tells it when we are gone.
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
@@ -79,6 +100,8 @@ async function main(): Promise<void> {
       ready = true
       log(`ready in ${((performance.now() - started) / 1000).toFixed(1)} s: http://localhost:${port}`)
       log(`database: ${database ? `${url} (data in ${database.dataDir})` : 'DATABASE_URL'}`)
+      log(`mailbox (local SES): http://localhost:${sesPort}`)
+      mailerSchedule = setInterval(() => void invokeMailer(lambdaEndpoint), 60_000)
       log('press Ctrl-C to stop')
     }
   }
@@ -109,6 +132,8 @@ async function stop(signal?: NodeJS.Signals, exitCode = 0): Promise<void> {
       signalGroup(child, 'SIGKILL')
     }
   }
+  clearInterval(mailerSchedule)
+  await new Promise<void>((resolve) => (ses ? ses.close(() => resolve()) : resolve()))
   await Promise.all(workFolders.map((folder) => rm(folder, { recursive: true, force: true })))
   // Ctrl-C in a terminal reaches the PostgreSQL server too (same process group): stop() waits for it all the same.
   await database?.stop()
@@ -122,6 +147,19 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
     process.kill(-(child.pid as number), signal)
   } catch {
     child.kill(signal) // the group is gone (then this does nothing), or there are no process groups (Windows)
+  }
+}
+
+/** What the minute schedule does on AWS: an asynchronous invocation of the mailer (failures are the mailer's to log). */
+async function invokeMailer(lambdaEndpoint: string): Promise<void> {
+  try {
+    await fetch(`${lambdaEndpoint}/2015-03-31/functions/attune-auth-local-mailer/invocations`, {
+      method: 'POST',
+      headers: { 'X-Amz-Invocation-Type': 'Event' },
+      body: '{}',
+    })
+  } catch {
+    // serverless-offline is stopping or restarting: the next minute tries again.
   }
 }
 

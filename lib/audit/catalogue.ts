@@ -10,7 +10,7 @@ export const AUDIT_EVENTS: Readonly<Record<AuditEventType, string>> = {
   'session.created':
     'A session opened: `data.method` is `password` (a login) or `registration`. Its `session_id`, source address and user agent are those of the new session.',
   'session.ended':
-    'A session ended; `data.reason` says why: `logout`, `logout_all`, `logout_others`, `ended_by_user` (`DELETE /auth/sessions/{id}`), `password_changed`, `refresh_token_reused`, `session_limit` (the oldest beyond `MAX_SESSIONS_PER_IDENTITY`), `password_guessing` (repeated wrong current passwords on change-password), or `expired` (written by the maintenance function when it deletes a session that expired without being ended).',
+    'A session ended; `data.reason` says why: `logout`, `logout_all`, `logout_others`, `ended_by_user` (`DELETE /auth/sessions/{id}`), `password_changed`, `refresh_token_reused`, `session_limit` (the oldest beyond `MAX_SESSIONS_PER_IDENTITY`), `password_guessing` (repeated wrong current passwords on change-password), `password_reset`, or `expired` (written by the maintenance function when it deletes a session that expired without being ended).',
   'password.changed': 'The password was changed (`POST /auth/change-password`); `data.other_sessions_ended` counts the sessions it ended.',
   'refresh.reuse_detected':
     'A refresh token that had already been used was presented again: the session is revoked (with its own `session.ended`).',
@@ -18,6 +18,13 @@ export const AUDIT_EVENTS: Readonly<Record<AuditEventType, string>> = {
     "The account's free login attempts (`LOGIN_FREE_ATTEMPTS`) are used up: each further attempt waits, doubling. `data.failures` counts them.",
   'account.locked':
     'Failed logins went on until the wait between attempts reached its maximum (`LOGIN_MAX_DELAY_SECONDS`). Attune never locks an account for good (that would let anyone lock anyone out): it allows one attempt per maximum wait until `LOGIN_RESET_SECONDS` pass without a failure, or a login succeeds.',
+  'password.reset_requested':
+    'A password-reset mail was queued for the account (`POST /auth/password/forgot`). Nothing is recorded for an unknown login, an account without a verified address, or a request refused by the per-account mail limit.',
+  'password.reset_completed':
+    'The password was replaced with a reset token (`POST /auth/password/reset`): every session ended (each with its `session.ended`, reason `password_reset`) and the login throttle was cleared.',
+  'email.verification_requested':
+    'A verification mail was queued for a new address (at registration, `POST /auth/email` or `POST /auth/email/resend`); `data.notified_owner` is true when the address already belonged to another account, whose owner was told instead.',
+  'email.verified': "An address was verified (`POST /auth/email/verify`) and is now the account's email.",
 }
 
 /** AUDIT_EVENTS as the README's table. */

@@ -18,6 +18,10 @@ export const AUDIT_EVENT_TYPES = [
   'refresh.reuse_detected',
   'login.throttled',
   'account.locked',
+  'password.reset_requested',
+  'password.reset_completed',
+  'email.verification_requested',
+  'email.verified',
 ] as const
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number]

@@ -53,7 +53,7 @@ const passwordText = (field: string) =>
   )
 
 /** A new password: the policy applies (length only: no composition rules, per NIST SP 800-63B and OWASP ASVS). */
-const newPassword = (field: string) =>
+export const newPassword = (field: string) =>
   v.pipe(
     passwordText(field),
     v.check(

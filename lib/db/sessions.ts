@@ -69,6 +69,7 @@ export type RevokeReason =
   | 'refresh_token_reused'
   | 'session_limit'
   | 'password_guessing'
+  | 'password_reset'
 
 /** A statement to run in the same statement as a session opening, given the SQL condition "it opened" (e.g. resetting a throttle counter). */
 export type AlsoWhenOpened = (opened: Fragment) => Fragment

@@ -16,6 +16,15 @@ export interface ThrottleKeys {
   address(sourceIp: string | null): Uint8Array
   /** Registrations from one source address. */
   registration(sourceIp: string | null): Uint8Array
+  /** Email requests (forgot, reset, verify, resend, email change) from one source address. */
+  emailRequests(sourceIp: string | null): Uint8Array
+  /** Mails of one kind sent to one account, per minute and per hour. */
+  accountMail(identityId: number, kind: 'password_reset' | 'verify_email', period: 'minute' | 'hourly'): Uint8Array
+  /**
+   * What a mail request for no account counts instead (by 0), per source address, so that its statement does
+   * the work a real one does: its time must not say whether the account exists.
+   */
+  mailStandIn(sourceIp: string | null, period: 'minute' | 'hourly'): Uint8Array
 }
 
 export function createThrottleKeys(hash: KeyedHash): ThrottleKeys {
@@ -26,5 +35,8 @@ export function createThrottleKeys(hash: KeyedHash): ThrottleKeys {
     identity: (identityId) => hash(`identity:${identityId}`),
     address: (ip) => hash(`address:${address(ip)}`),
     registration: (ip) => hash(`registration:${address(ip)}`),
+    emailRequests: (ip) => hash(`email:${address(ip)}`),
+    accountMail: (identityId, kind, period) => hash(`mail:${kind}:${period}:${identityId}`),
+    mailStandIn: (ip, period) => hash(`mail-stand-in:${period}:${address(ip)}`),
   }
 }

@@ -86,13 +86,18 @@ describe('edge resources in the packaged template', () => {
     await withWaf?.cleanup()
   })
 
-  it('reserves concurrency for register, login and change-password only, so a flood of them cannot starve the authorizer', () => {
+  it('reserves concurrency for the functions that hash passwords only (register, login, change-password, password reset), so a flood of them cannot starve the authorizer', () => {
     const reserved = Object.fromEntries(
       Object.entries(withoutWaf.resources)
         .filter(([, r]) => r.Type === 'AWS::Lambda::Function' && r.Properties['ReservedConcurrentExecutions'] !== undefined)
         .map(([id, r]) => [id, r.Properties['ReservedConcurrentExecutions']]),
     )
-    expect(reserved).toEqual({ RegisterLambdaFunction: 20, LoginLambdaFunction: 20, ChangePasswordLambdaFunction: 20 })
+    expect(reserved).toEqual({
+      RegisterLambdaFunction: 20,
+      LoginLambdaFunction: 20,
+      ChangePasswordLambdaFunction: 20,
+      PasswordResetLambdaFunction: 20,
+    })
   })
 
   it('creates no web ACL by default (its condition is false), and its rule still holds an integer limit for template checks', () => {

@@ -167,12 +167,13 @@ describe('npm run package (osls package --stage local)', () => {
     for (const [handler, properties] of Object.entries(byHandler)) {
       expect(properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'] })
       // Behind API Gateway: well under its 29 s. Migration (after a deploy) and maintenance (on a schedule) are not.
-      const direct = ['functions/migrate.handler', 'functions/maintenance.handler']
+      const direct = ['functions/migrate.handler', 'functions/maintenance.handler', 'functions/mailer.handler']
       if (!direct.includes(handler)) expect(properties['Timeout'], handler).toBeLessThanOrEqual(10)
     }
     expect(byHandler['functions/migrate.handler']).toMatchObject({ Timeout: 300 })
     expect(byHandler['functions/maintenance.handler']).toMatchObject({ Timeout: 120 })
-    for (const name of ['register', 'login', 'change-password']) {
+    expect(byHandler['functions/mailer.handler']).toMatchObject({ Timeout: 60 })
+    for (const name of ['register', 'login', 'change-password', 'password-reset']) {
       expect(byHandler[`functions/${name}.handler`]).toMatchObject({ MemorySize: 1769, Timeout: 10 })
     }
     expect(byHandler['functions/me.handler']).toMatchObject({ MemorySize: 256 })
@@ -201,6 +202,19 @@ describe('npm run package (osls package --stage local)', () => {
         REGISTRATIONS_PER_ADDRESS: '',
         REGISTRATION_WINDOW_SECONDS: '',
         THROTTLE_RETENTION_HOURS: '',
+        EMAIL_FROM: '',
+        PASSWORD_RESET_URL: '',
+        EMAIL_VERIFY_URL: '',
+        PRODUCT_NAME: '',
+        PASSWORD_RESET_TTL: '',
+        EMAIL_VERIFY_TTL: '',
+        EMAIL_REQUESTS_PER_ADDRESS: '',
+        EMAIL_REQUEST_WINDOW_SECONDS: '',
+        ACCOUNT_MAILS_PER_HOUR: '',
+        SES_CONFIGURATION_SET: '',
+        SES_ENDPOINT: '',
+        MAILER_FUNCTION: 'attune-auth-local-mailer',
+        LAMBDA_ENDPOINT: '',
         AUDIT_RETENTION_DAYS: '',
         AUDIT_USER_VISIBLE_DAYS: '',
         JWT_ALGORITHM: 'HS256',
@@ -227,13 +241,25 @@ describe('npm run package (osls package --stage local)', () => {
     expect(config.provider.environment['PSEUDONYM_KEY']).toContain('ssm:/attune-auth/${sls:stage}/pseudonym-key')
   })
 
-  it('grants the functions nothing beyond writing their own logs', () => {
+  it("grants the functions nothing beyond writing their own logs, sending mail from the stage's SES identity, and starting the mailer", () => {
     const [[, role] = []] = ofType('AWS::IAM::Role')
     const statements = (role as Resource).Properties['Policies'].flatMap((policy: any) => policy.PolicyDocument.Statement)
-    for (const statement of statements) {
-      for (const action of [statement.Action].flat()) expect(action).toMatch(/^logs:/)
+    const other = statements.filter((statement: any) => ![statement.Action].flat().every((action: string) => action.startsWith('logs:')))
+    for (const statement of statements.filter((s: any) => !other.includes(s))) {
       expect(JSON.stringify(statement.Resource)).toContain('log-group:/aws/lambda/attune-auth-local')
     }
+    expect(other).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['ses:SendEmail'],
+        Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/attune.localhost' },
+      },
+      {
+        Effect: 'Allow',
+        Action: ['lambda:InvokeFunction'],
+        Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:attune-auth-local-mailer' },
+      },
+    ])
   })
 
   it('publishes the API URL and the authorizer ARN (export and SSM parameter) for other stacks', () => {

@@ -9,6 +9,8 @@ import { handler as loginHandler } from '../../functions/login.js'
 import { handler as logoutHandler } from '../../functions/logout.js'
 import { handler as meHandler } from '../../functions/me.js'
 import { handler as openIdHandler } from '../../functions/openid-configuration.js'
+import { handler as passwordForgotHandler } from '../../functions/password-forgot.js'
+import { handler as passwordResetHandler } from '../../functions/password-reset.js'
 import { handler as refreshHandler } from '../../functions/refresh.js'
 import { handler as registerHandler } from '../../functions/register.js'
 import { handler as securityEventsHandler } from '../../functions/security-events.js'
@@ -81,6 +83,8 @@ export const api = {
   register: (body: unknown) => call(registerHandler, 'POST', '/auth/register', body),
   login: (body: unknown) => call(loginHandler, 'POST', '/auth/login', body),
   refresh: (body: unknown) => call(refreshHandler, 'POST', '/auth/refresh', body),
+  forgotPassword: (body: unknown) => call(passwordForgotHandler, 'POST', '/auth/password/forgot', body),
+  resetPassword: (body: unknown) => call(passwordResetHandler, 'POST', '/auth/password/reset', body),
   jwks: () => call(jwksHandler, 'GET', '/.well-known/jwks.json'),
   openIdConfiguration: () => call(openIdHandler, 'GET', '/.well-known/openid-configuration'),
   me: (accessToken?: string) => callProtected(meHandler, 'GET', '/auth/me', accessToken),
@@ -115,3 +119,21 @@ export async function registerUser(
   const { identityId } = await getApp().tokens.verifyAccessToken(res.body.data.access_token)
   return { login, password, tokens: res.body.data, identityId }
 }
+
+/** The mails queued for `recipient`, oldest first, as the outbox holds them. */
+export async function queuedMails(
+  recipient: string,
+): Promise<Array<{ id: string; template: string; data: Record<string, unknown>; sent: Date | null }>> {
+  return getApp().sql`select id, template, data, sent from attune.outbox where recipient = ${recipient} order by id`
+}
+
+/** The token of the newest queued mail of `template` to `recipient` (read from the outbox before the mailer erases it). */
+export async function queuedToken(recipient: string, template: string): Promise<string> {
+  const mail = (await queuedMails(recipient)).filter((m) => m.template === template).at(-1)
+  const token = String(mail?.data['link'] ?? '').match(/token=([A-Za-z0-9_-]{43})$/)?.[1]
+  if (!token) throw new Error(`no ${template} mail with a link queued for ${recipient}`)
+  return token
+}
+
+/** A unique address on the test domain. */
+export const uniqueEmail = (prefix = 'user'): string => `${uniqueLogin(prefix)}@mail.attune.test`

@@ -7,8 +7,10 @@
  * Vitest calls a project's global setup once per project, every one before the first test file and every
  * teardown after the last. `npm test` runs three projects with this file: they share one server (kept on
  * globalThis, as each project loads this module anew), started by the first setup and stopped by the last
- * teardown.
+ * teardown. The e2e project gets a database of its own on that server: its `npm start` runs a mailer that
+ * sends whatever mail is due, which must not be the mail the integration tests are reading from the outbox.
  */
+import postgres from 'postgres'
 import type { TestProject } from 'vitest/node'
 import { migrate } from '../../lib/db/migrate.js'
 
@@ -53,6 +55,22 @@ function startDatabase(): SharedDatabase {
   }
 }
 
+/** A database named `<database>_<suffix>` on the server of `url`, created when missing, migrated. */
+async function databaseBeside(url: string, suffix: string): Promise<string> {
+  const target = new URL(url)
+  const name = `${decodeURIComponent(target.pathname.slice(1))}_${suffix}`
+  const admin = postgres(url, { max: 1, onnotice: () => {} })
+  try {
+    const [exists] = await admin`select 1 from pg_database where datname = ${name}`
+    if (!exists) await admin.unsafe(`create database "${name.replace(/"/g, '""')}"`)
+  } finally {
+    await admin.end()
+  }
+  target.pathname = `/${encodeURIComponent(name)}`
+  await migrate(target.toString())
+  return target.toString()
+}
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   registry[SHARED] ??= startDatabase()
   const shared = registry[SHARED]
@@ -64,7 +82,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await shared.stop()
   }
   try {
-    project.provide('databaseUrl', await shared.url)
+    const url = await shared.url
+    project.provide('databaseUrl', project.name === 'e2e' ? await databaseBeside(url, 'e2e') : url)
   } catch (error) {
     await teardown()
     throw error

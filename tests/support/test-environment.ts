@@ -8,6 +8,10 @@ export const TEST_ENVIRONMENT: Readonly<Record<string, string>> = {
   // would never share are lifted for the suite. The throttling tests build apps with the real defaults.
   REGISTRATIONS_PER_ADDRESS: '1000000',
   ADDRESS_MAX_FAILURES: '1000000',
+  EMAIL_FROM: 'Attune Auth Tests <no-reply@attune.test>',
+  PASSWORD_RESET_URL: 'https://app.attune.test/reset-password#token={token}',
+  EMAIL_VERIFY_URL: 'https://app.attune.test/verify-email#token={token}',
+  EMAIL_REQUESTS_PER_ADDRESS: '1000000',
   // Parallel requests in one test process get connections of their own, as separate Lambda containers would.
   DATABASE_POOL_MAX: '10',
 }

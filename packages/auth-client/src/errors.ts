@@ -52,6 +52,8 @@ export const REASONS = {
     message: 'OpenID configuration is not published: JWT_ISSUER is not this API’s https URL',
   },
   login_taken: { code: 'CONFLICT', message: 'Login already exists' },
+  email_taken: { code: 'CONFLICT', message: 'This email address now belongs to another account' },
+  email_token_invalid: { code: 'BAD_REQUEST', message: 'This link is invalid, used or expired: ask for a new one' },
   gateway_refused: { code: 'BAD_REQUEST', message: 'Bad request' },
   throttled: { code: 'TOO_MANY_REQUESTS', message: 'Too many requests' },
   too_many_attempts: { code: 'TOO_MANY_REQUESTS', message: 'Too many attempts: try again later' },

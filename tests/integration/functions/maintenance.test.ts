@@ -26,3 +26,31 @@ describe('scheduled maintenance', () => {
     expect(new Set(left.map((row) => row['id']))).toEqual(new Set([ids.endedRecently, ids.active]))
   })
 })
+
+describe('scheduled maintenance: mail', () => {
+  it('deletes expired email tokens and outbox rows sent more than 30 days ago, and keeps the rest', async () => {
+    const user = await registerUser()
+    const { sql } = getApp()
+    const expired = Buffer.from(randomUUID().replace(/-/g, ''), 'hex')
+    const live = Buffer.from(randomUUID().replace(/-/g, ''), 'hex')
+    await sql`
+      insert into attune.email_token (token_hash, identity_id, purpose, email, expires) values
+        (${expired}, ${user.identityId}, 'password_reset', 'old@example.com', now() - interval '1 second'),
+        (${live}, ${user.identityId}, 'verify_email', 'new@example.com', now() + interval '1 hour')`
+    const rows = await sql<{ id: string }[]>`
+      insert into attune.outbox (template, recipient, data, created, sent) values
+        ('password_changed', 'old-sent@example.com', '{}', now() - interval '31 days', now() - interval '31 days'),
+        ('password_changed', 'old-unsent@example.com', '{}', now() - interval '31 days', null),
+        ('password_changed', 'recent@example.com', '{}', now() - interval '1 day', now() - interval '1 day')
+      returning id`
+    const { emailTokensDeleted, outboxRowsDeleted } = await maintenance({}, lambdaContext())
+    expect(emailTokensDeleted).toBeGreaterThanOrEqual(1)
+    expect(outboxRowsDeleted).toBeGreaterThanOrEqual(1)
+    expect(await sql`select purpose from attune.email_token where token_hash in ${sql([expired, live])}`).toEqual([
+      { purpose: 'verify_email' },
+    ])
+    const left = await sql`select recipient from attune.outbox where id in ${sql(rows.map((r) => r.id))} order by id`
+    // A mail not yet sent stays, however old: the mailer may still send it.
+    expect(left).toEqual([{ recipient: 'old-unsent@example.com' }, { recipient: 'recent@example.com' }])
+  })
+})

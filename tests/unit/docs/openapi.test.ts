@@ -1,6 +1,7 @@
 import { ApiError, BEARER_CHALLENGE, ERROR_STATUS, invalidField, REASONS } from '@attune-auth/client'
 import { describe, expect, it } from 'vitest'
 import { AUDIT_EVENTS } from '../../../lib/audit/catalogue.js'
+import { AUDIT_EVENT_TYPES } from '../../../lib/audit/events.js'
 import { DISPLAY_NAME_MAX_LENGTH, LOGIN_MAX_LENGTH } from '../../../lib/auth/requests.js'
 import { toApiError } from '../../../lib/http/failures.js'
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../../lib/passwords/hashing.js'
@@ -80,6 +81,8 @@ describe('docs/openapi.yaml', () => {
       'POST /auth/change-password',
       'POST /auth/login',
       'POST /auth/logout',
+      'POST /auth/password/forgot',
+      'POST /auth/password/reset',
       'POST /auth/refresh',
       'POST /auth/register',
     ])
@@ -99,6 +102,8 @@ describe('docs/openapi.yaml', () => {
       'GET /auth/sessions': ['200', '401', '500', '503'],
       'DELETE /auth/sessions/{id}': ['200', '401', '404', '500', '503'],
       'GET /auth/security-events': ['200', '400', '401', '500', '503'],
+      'POST /auth/password/forgot': ['202', '400', '413', '415', '429', '500', '503'],
+      'POST /auth/password/reset': ['200', '400', '413', '415', '429', '500', '503'],
       'GET /.well-known/jwks.json': ['200', '500'],
       'GET /.well-known/openid-configuration': ['200', '404', '500'],
     })
@@ -137,6 +142,7 @@ describe('docs/openapi.yaml', () => {
 
   it('lists exactly the audit event types of lib/audit/events.ts', () => {
     expect(openApiDocument().components?.schemas?.['AuditEventType']?.['enum']).toEqual(Object.keys(AUDIT_EVENTS))
+    expect(Object.keys(AUDIT_EVENTS)).toEqual([...AUDIT_EVENT_TYPES])
   })
 
   it('lists exactly the error codes and reasons of the error contract (@attune-auth/client)', () => {

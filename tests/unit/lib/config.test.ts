@@ -6,7 +6,13 @@ const DATABASE_URL = 'postgres://u:p@127.0.0.1:5432/attune'
 const STRONG_SECRET = 'q3Vh1lV8b0m4f7YxN2Zp9kR6sT5uW1aC3dE7gJ0hL4nP8rX2yB6vM9cQ5tF1zK0'
 const PSEUDONYM_KEY = 'Jx7Rk2Lp9Vm4Qs6Tn1Wb8Yc3Zd5Fg0Hh2Kj4Lm6Np8Qr1St3Uv5Wx7Yz9Ab2Cd4'
 /** A production environment that passes every rule; each test changes one thing. */
-const PRODUCTION = { DATABASE_URL, STAGE: 'prod', JWT_SECRET: STRONG_SECRET, PSEUDONYM_KEY }
+/** The mail settings production requires (README "Email and password reset"). */
+const MAIL = {
+  EMAIL_FROM: 'Example <no-reply@example.com>',
+  PASSWORD_RESET_URL: 'https://app.example.com/reset#token={token}',
+  EMAIL_VERIFY_URL: 'https://app.example.com/verify#token={token}',
+}
+const PRODUCTION = { DATABASE_URL, STAGE: 'prod', JWT_SECRET: STRONG_SECRET, PSEUDONYM_KEY, ...MAIL }
 
 const problemsOf = (env: Record<string, string | undefined>): string => {
   try {
@@ -29,11 +35,16 @@ describe('loadConfig', () => {
     expect(config.warnings).toEqual([])
   })
 
-  it('defaults the throttling: 5 free attempts per account, waits up to 15 min, 30 quiet min; 20 failures per address per 10 min; 10 registrations per address per hour', () => {
+  it('defaults the throttling: 5 free attempts per account, waits up to 15 min, 30 quiet min; 20 failures per address per 10 min; 10 registrations per address per hour; 20 email requests per address per hour, one mail a minute and 5 an hour per account', () => {
     expect(loadConfig(PRODUCTION).throttle).toEqual({
       account: { kind: 'backoff', free: 5, maxDelaySeconds: 900, quietSeconds: 1800 },
       address: { kind: 'window', limit: 20, windowSeconds: 600, blockSeconds: 600 },
       registration: { kind: 'window', limit: 10, windowSeconds: 3600, blockSeconds: 3600 },
+      emailRequests: { kind: 'window', limit: 20, windowSeconds: 3600, blockSeconds: 3600 },
+      accountMail: {
+        minute: { kind: 'window', limit: 1, windowSeconds: 60, blockSeconds: 60 },
+        hourly: { kind: 'window', limit: 5, windowSeconds: 3600, blockSeconds: 3600 },
+      },
       retentionHours: 24,
     })
     expect(loadConfig({ ...PRODUCTION, LOGIN_FREE_ATTEMPTS: '3', ADDRESS_MAX_FAILURES: '50' }).throttle).toMatchObject({
@@ -65,7 +76,7 @@ describe('loadConfig', () => {
 
   it('treats an unset STAGE as production: no development secret, the function does not start', () => {
     expect(problemsOf({ DATABASE_URL })).toMatch(/JWT_SECRET is required in stage "\(unset\)"/)
-    expect(loadConfig({ DATABASE_URL, JWT_SECRET: STRONG_SECRET, PSEUDONYM_KEY }).production).toBe(true)
+    expect(loadConfig({ DATABASE_URL, JWT_SECRET: STRONG_SECRET, PSEUDONYM_KEY, ...MAIL }).production).toBe(true)
   })
 
   it('treats every stage other than local as production, test and dev included', () => {
@@ -149,5 +160,29 @@ describe('loadConfig', () => {
   it('defaults the refresh reuse grace window to 5 seconds, and allows 0', () => {
     expect(loadConfig(PRODUCTION).jwt.refreshReuseGrace).toBe(5)
     expect(loadConfig({ ...PRODUCTION, JWT_REFRESH_REUSE_GRACE: '0' }).jwt.refreshReuseGrace).toBe(0)
+  })
+})
+
+describe('loadConfig: mail', () => {
+  it('requires the sender and both links outside local, links as https URLs with {token}', () => {
+    const { EMAIL_FROM: _, PASSWORD_RESET_URL: __, EMAIL_VERIFY_URL: ___, ...withoutMail } = PRODUCTION
+    const problems = problemsOf(withoutMail)
+    expect(problems).toMatch(/EMAIL_FROM is required in production/)
+    expect(problems).toMatch(/PASSWORD_RESET_URL is required in production/)
+    expect(problems).toMatch(/EMAIL_VERIFY_URL is required in production/)
+    expect(problemsOf({ ...PRODUCTION, PASSWORD_RESET_URL: 'http://app.example.com/reset#token={token}' })).toMatch(
+      /PASSWORD_RESET_URL must be an https URL/,
+    )
+    expect(problemsOf({ ...PRODUCTION, EMAIL_VERIFY_URL: 'https://app.example.com/verify' })).toMatch(
+      /EMAIL_VERIFY_URL must be a URL containing \{token\}/,
+    )
+    expect(problemsOf({ ...PRODUCTION, EMAIL_FROM: 'a@example.com\r\nBcc: victim@example.com' })).toMatch(/EMAIL_FROM must be one line/)
+  })
+
+  it('defaults tokens to 30 minutes (reset) and 24 hours (verification), and local to links on localhost', () => {
+    expect(loadConfig(PRODUCTION).email).toMatchObject({ resetTtl: 1800, verifyTtl: 86400, productName: 'Attune Auth' })
+    const local = loadConfig({ DATABASE_URL, STAGE: 'local' }).email
+    expect(local.resetUrl).toMatch(/^http:\/\/localhost:\d+\/.*\{token\}$/)
+    expect(local.from).toMatch(/@attune\.localhost>$/)
   })
 })

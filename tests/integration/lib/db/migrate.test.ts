@@ -60,6 +60,7 @@ describe('migrate', () => {
         ['credentials_version', 'bigint', 'NO'],
         ['login_key', 'text', 'NO'],
         ['login_skeleton', 'text', 'NO'],
+        ['email', 'text', 'YES'],
       ])
       await sql`insert into attune.identity (login, login_key, login_skeleton) values ('Alice', 'alice', 'alice')`
       await expect(

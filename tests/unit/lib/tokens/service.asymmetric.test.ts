@@ -183,6 +183,9 @@ describe('asymmetric configuration', () => {
       DATABASE_URL,
       STAGE: 'prod',
       PSEUDONYM_KEY: process.env['PSEUDONYM_KEY'],
+      EMAIL_FROM: process.env['EMAIL_FROM'],
+      PASSWORD_RESET_URL: process.env['PASSWORD_RESET_URL'],
+      EMAIL_VERIFY_URL: process.env['EMAIL_VERIFY_URL'],
       JWT_ALGORITHM: 'ES256',
       JWT_PRIVATE_KEY: oneLine,
     })
