@@ -27,14 +27,15 @@ export const BUNDLE_GOALS_KB = { authorizer: 60, other: 100 } as const
  * transaction; the canonical token form), the login key's Unicode data (2.6 KiB), and the abuse defence
  * (the throttle and blocklist repositories in the composition root, the address and password-strength rules),
  * then the audit log (about 5 KiB: the audit rows written inside the session, credential, identity and
- * login-attempt statements, and its repository in the composition root).
+ * login-attempt statements, and its repository in the composition root), then email (about 6 KiB: the
+ * mail settings, the address schema, the pending-email statement of registration, login by email).
  */
 export const BUNDLE_BUDGETS_KB: Readonly<Record<string, number>> = {
   authorizer: 90, // goal: 60 KB (86.6 KiB: postgres.js alone is 37, jose 21)
   // goal: 100 KB (209.5 KiB: unhomoglyph's confusables data is 71 of it, the skeleton that refuses look-alike logins).
-  register: 220, // 217.5 KiB (the mail settings in the configuration)
-  login: 150, // goal: 100 KB (145.3 KiB: hash-wasm's Argon2 is 15 of it)
-  'change-password': 150, // goal: 100 KB (145.3 KiB)
+  register: 225, // 222.1 KiB (the mail settings in the configuration; the pending email's statement)
+  login: 155, // goal: 100 KB (151.5 KiB: hash-wasm's Argon2 is 15 of it; login by email)
+  'change-password': 155, // goal: 100 KB (151.6 KiB)
   jwks: 55, // only the token service: 50 KiB
   'openid-configuration': 30, // only the configuration: 25 KiB
   migrate: 135, // 128.2 KiB: the login-key backfill computes skeletons (unhomoglyph, 71 KiB)
@@ -42,8 +43,9 @@ export const BUNDLE_BUDGETS_KB: Readonly<Record<string, number>> = {
   // The outbox, the recovery statements and the mailer's kick (lib/email/parts.ts): only the mail functions carry them.
   'password-forgot': 125, // goal: 100 KB (123.7 KiB)
   'password-reset': 155, // goal: 100 KB (153.2 KiB, with Argon2)
+  'email-change': 160, // goal: 100 KB (154.4 KiB, with Argon2 for the current password)
   mailer: 105, // 101.0 KiB: the whole composition root (getApp), like the HTTP functions
-  '*': 120, // goal: 100 KB (every other function that does not hash: 112.9-115.1 KiB)
+  '*': 125, // goal: 100 KB (every other function that does not hash: 114.6-124.7 KiB; the email rules in the identity repository and request schemas)
 }
 
 export const budgetKb = (name: string): number => BUNDLE_BUDGETS_KB[name] ?? (BUNDLE_BUDGETS_KB['*'] as number)

@@ -87,9 +87,16 @@ export function createCredentialRules(deps: CredentialRuleDependencies, password
 
   return {
     async login({ login, password }, client) {
-      const loginHash = pseudonymize(login.key)
+      const loginHash = pseudonymize(login.key ?? login.display)
       const log = { event: 'auth.login', loginHash }
-      const keys = { loginKey: login.key, account: throttleKeys.login(login.key), address: throttleKeys.address(client.sourceIp) }
+      // An address is resolved to its account's login first (one more statement for every text that is an
+      // address, whether or not it names one), so that login and email share one counter per account.
+      const loginKey = login.email === null ? login.key : ((await identities.loginKeyFor(login.key, login.email)) ?? login.key)
+      const keys = {
+        loginKey: loginKey ?? '',
+        account: throttleKeys.login(loginKey ?? `email:${login.email?.toLowerCase()}`),
+        address: throttleKeys.address(client.sourceIp),
+      }
       const attempt = await loginAttempts.begin(keys, client)
       if (!attempt.address.allowed || !attempt.account.allowed) {
         const by = attempt.address.allowed ? 'account' : 'address'

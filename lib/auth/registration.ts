@@ -6,6 +6,9 @@
  * A login is taken when its canonical key or its skeleton is an existing login's: `Alice`, `ａｌｉｃｅ` and
  * a Cyrillic `аlice` are all the account `alice`. Both are unique indexes; the answer is the same 409.
  *
+ * An optional email is not the account's until verified: the same statement stores its token and queues the
+ * verification mail (or, when the address is another account's, a notice to it: the answer is the same).
+ *
  * Before any Argon2: registrations are counted per source address (429 past the limit), and the password
  * must not be weak (400 WEAK_PASSWORD, lib/passwords/strength.ts); both questions go to the database at once.
  */
@@ -15,6 +18,8 @@ import type { CommonPasswordRepository } from '../db/common-passwords.js'
 import type { IdentityRepository } from '../db/identities.js'
 import { LoginTakenError } from '../db/identities.js'
 import type { ThrottleRepository } from '../db/throttle.js'
+import type { MailKick } from '../email/kick.js'
+import { emailLink, newEmailToken } from '../email/tokens.js'
 import type { ClientInfo } from '../http/client.js'
 import type { Logger } from '../log.js'
 import type { PasswordHashing } from '../passwords/hashing.js'
@@ -31,7 +36,7 @@ export interface Registration {
 }
 
 export interface RegistrationDependencies {
-  config: Pick<Config, 'throttle'>
+  config: Pick<Config, 'throttle' | 'email'>
   identities: IdentityRepository
   throttle: ThrottleRepository
   throttleKeys: ThrottleKeys
@@ -39,6 +44,8 @@ export interface RegistrationDependencies {
   tokens: TokenService
   logger: Logger
   pseudonymize: Pseudonymize
+  /** Starts the mailer when the registration queued a verification mail. */
+  mailKick: MailKick
 }
 
 export interface RegistrationTools {
@@ -48,11 +55,11 @@ export interface RegistrationTools {
 }
 
 export function createRegistration(
-  { config, identities, throttle, throttleKeys, commonPasswords, tokens, logger, pseudonymize }: RegistrationDependencies,
+  { config, identities, throttle, throttleKeys, commonPasswords, tokens, logger, pseudonymize, mailKick }: RegistrationDependencies,
   { passwords, skeleton }: RegistrationTools,
 ): Registration {
   return {
-    async register({ login, password, display_name }, client) {
+    async register({ login, password, display_name, email }, client) {
       const log = { event: 'auth.register', loginHash: pseudonymize(login.key) }
       const local = localWeakness(password, { login: login.display, displayName: display_name })
       if (local) {
@@ -73,6 +80,11 @@ export function createRegistration(
       }
       const passwordHash = await passwords.hashPassword(password)
       const { session, refresh } = newSession(tokens, client)
+      const token = email === undefined ? undefined : newEmailToken()
+      const pendingEmail =
+        email === undefined || token === undefined
+          ? undefined
+          : { email, token, link: emailLink(config.email.verifyUrl, token.token), ttlSeconds: config.email.verifyTtl }
       try {
         const identity = await identities.create(
           {
@@ -83,7 +95,9 @@ export function createRegistration(
             passwordHash,
           },
           session,
+          pendingEmail,
         )
+        if (pendingEmail) await mailKick()
         logger.info('identity registered', { ...log, outcome: 'success', identityId: identity.id, sessionId: session.id })
         return tokens.issuePair({ identityId: identity.id, sessionId: session.id }, refresh)
       } catch (error) {

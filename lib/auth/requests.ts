@@ -7,6 +7,7 @@
 import { ApiError } from '@attune-auth/client/errors'
 import { UUID } from '@attune-auth/client/ids'
 import * as v from 'valibot'
+import { EMAIL_MAX_LENGTH, emailAddress, isEmailAddress, normalizeEmail } from '../email/address.js'
 import { canonicalLogin } from '../logins/canonical.js'
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, passwordLength } from '../passwords/policy.js'
 import { MAX_TOKEN_LENGTH } from '../tokens/service.js'
@@ -64,7 +65,7 @@ export const newPassword = (field: string) =>
   )
 
 /** A password being checked, not set: only bounded, so the policy does not leak and old passwords still work. */
-const presentedPassword = (field: string) =>
+export const presentedPassword = (field: string) =>
   v.pipe(
     passwordText(field),
     v.check((s) => s.length > 0, `${field} is required`),
@@ -91,10 +92,41 @@ export const RegisterBody = v.object({
   login,
   password: newPassword('password'),
   display_name: displayName,
+  /** Optional: waits for verification (a mail with a link) before it becomes the account's email. */
+  email: v.optional(emailAddress('email')),
 })
 
+/**
+ * What POST /auth/login's `login` names: a login (its canonical key), or a verified email address, or either
+ * when the text could be both (`bob@example.com` may be a login too: the login is tried first).
+ */
+export interface PresentedLogin {
+  /** As typed (trimmed, NFC), for the logs' keyed hash. */
+  display: string
+  /** The canonical key, when the text is a valid login. */
+  key: string | null
+  /** The address, when the text is an email address. */
+  email: string | null
+}
+
+const presentedLogin = v.pipe(
+  text('login'),
+  v.trim(),
+  v.transform((s) => s.normalize('NFC')),
+  v.check((s) => s.length > 0, 'login is required'),
+  v.check((s) => s.length <= EMAIL_MAX_LENGTH, `login must be at most ${EMAIL_MAX_LENGTH} characters`),
+  v.check((s) => !CONTROL_CHARACTERS.test(s), 'login must not contain control characters'),
+  v.rawTransform(({ dataset, addIssue, NEVER }): PresentedLogin => {
+    const email = isEmailAddress(dataset.value) ? normalizeEmail(dataset.value) : null
+    const canonical = codePoints(dataset.value) <= LOGIN_MAX_LENGTH ? canonicalLogin(dataset.value) : undefined
+    if (canonical?.ok || email !== null) return { display: dataset.value, key: canonical?.ok ? canonical.key : null, email }
+    addIssue({ message: canonical ? canonical.message : `login must be at most ${LOGIN_MAX_LENGTH} characters` })
+    return NEVER
+  }),
+)
+
 export const LoginBody = v.object({
-  login,
+  login: presentedLogin,
   password: presentedPassword('password'),
 })
 

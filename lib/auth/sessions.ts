@@ -26,6 +26,9 @@ export interface Profile {
   id: number
   login: string
   display_name: string | null
+  /** The verified address, else the one waiting for verification, else null. */
+  email: string | null
+  email_verified: boolean
 }
 
 /** One entry of `GET /auth/sessions`. */
@@ -133,9 +136,15 @@ export function createSessionRules(deps: SessionRuleDependencies): SessionRules 
     },
 
     async profile({ identityId }) {
-      const identity = await identities.findById(identityId)
+      const identity = await identities.findWithPendingEmail(identityId)
       if (!identity) throw bearerRefused('token_invalid')
-      return { id: identity.id, login: identity.login, display_name: identity.displayName }
+      return {
+        id: identity.id,
+        login: identity.login,
+        display_name: identity.displayName,
+        email: identity.email ?? identity.pendingEmail,
+        email_verified: identity.email !== null,
+      }
     },
 
     async logout({ identityId, sessionId }, { scope }, client) {

@@ -1,27 +1,27 @@
 /**
  * What only the functions that send mail need, built on the app (lib/app.ts) by those functions alone, so the
- * others' bundles carry none of it: the outbox, the recovery statements, and the mailer's kick.
+ * others' bundles carry none of it: the mailer's kick, and the statements of password recovery or of email
+ * addresses.
  */
 import type { App } from '../app.js'
-import type { OutboxRepository } from '../db/outbox.js'
-import { createOutboxRepository } from '../db/outbox.js'
+import type { EmailAddressRepository } from '../db/email-addresses.js'
+import { createEmailAddressRepository } from '../db/email-addresses.js'
 import type { RecoveryRepository } from '../db/recovery.js'
 import { createRecoveryRepository } from '../db/recovery.js'
 import type { MailKick } from './kick.js'
 import { createMailKick } from './kick.js'
 
-export interface MailParts {
-  outbox: OutboxRepository
-  recovery: RecoveryRepository
-  /** Starts the mailer after a commit that queued mail. */
-  mailKick: MailKick
+/** The app and the mailer's kick (registration, which may queue a verification mail). */
+export function withMailKick(app: App): App & { mailKick: MailKick } {
+  return { ...app, mailKick: createMailKick(app.config.email, app.logger) }
 }
 
-export function mailParts(app: App): App & MailParts {
-  return {
-    ...app,
-    outbox: createOutboxRepository(app.sql),
-    recovery: createRecoveryRepository(app.sql, app.config.sessions),
-    mailKick: createMailKick(app.config.email, app.logger),
-  }
+/** For forgot and reset. */
+export function recoveryParts(app: App): App & { mailKick: MailKick; recovery: RecoveryRepository } {
+  return { ...withMailKick(app), recovery: createRecoveryRepository(app.sql, app.config.sessions) }
+}
+
+/** For verifying, resending and changing an address. */
+export function addressParts(app: App): App & { mailKick: MailKick; emailAddresses: EmailAddressRepository } {
+  return { ...withMailKick(app), emailAddresses: createEmailAddressRepository(app.sql) }
 }

@@ -1,8 +1,8 @@
 /** The bodies of the email and password-recovery routes (docs/openapi.yaml), validated with valibot. */
 import * as v from 'valibot'
-import { newPassword } from '../auth/requests.js'
+import { newPassword, presentedPassword } from '../auth/requests.js'
 import { canonicalLogin } from '../logins/canonical.js'
-import { EMAIL_MAX_LENGTH, isEmailAddress, normalizeEmail } from './address.js'
+import { EMAIL_MAX_LENGTH, emailAddress, isEmailAddress, normalizeEmail } from './address.js'
 
 /** What a login-or-email field names: the login's canonical key and the address, each when the text is one. */
 export interface AccountName {
@@ -35,3 +35,9 @@ export const ResetPasswordBody = v.object({ token: emailToken, new_password: new
 
 export type ForgotPasswordInput = v.InferOutput<typeof ForgotPasswordBody>
 export type ResetPasswordInput = v.InferOutput<typeof ResetPasswordBody>
+
+export const VerifyEmailBody = v.object({ token: emailToken })
+export const ChangeEmailBody = v.object({ email: emailAddress('email'), current_password: presentedPassword('current_password') })
+
+export type VerifyEmailInput = v.InferOutput<typeof VerifyEmailBody>
+export type ChangeEmailInput = v.InferOutput<typeof ChangeEmailBody>

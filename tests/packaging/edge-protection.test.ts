@@ -86,7 +86,7 @@ describe('edge resources in the packaged template', () => {
     await withWaf?.cleanup()
   })
 
-  it('reserves concurrency for the functions that hash passwords only (register, login, change-password, password reset), so a flood of them cannot starve the authorizer', () => {
+  it('reserves concurrency for the functions that hash passwords only (register, login, change-password, password reset, email change), so a flood of them cannot starve the authorizer', () => {
     const reserved = Object.fromEntries(
       Object.entries(withoutWaf.resources)
         .filter(([, r]) => r.Type === 'AWS::Lambda::Function' && r.Properties['ReservedConcurrentExecutions'] !== undefined)
@@ -97,6 +97,7 @@ describe('edge resources in the packaged template', () => {
       LoginLambdaFunction: 20,
       ChangePasswordLambdaFunction: 20,
       PasswordResetLambdaFunction: 20,
+      EmailChangeLambdaFunction: 20,
     })
   })
 

@@ -3,6 +3,9 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda'
 import { expect } from 'vitest'
 import { handler as changePasswordHandler } from '../../functions/change-password.js'
+import { handler as emailChangeHandler } from '../../functions/email-change.js'
+import { handler as emailResendHandler } from '../../functions/email-resend.js'
+import { handler as emailVerifyHandler } from '../../functions/email-verify.js'
 import { handler as endSessionHandler } from '../../functions/end-session.js'
 import { handler as jwksHandler } from '../../functions/jwks.js'
 import { handler as loginHandler } from '../../functions/login.js'
@@ -85,6 +88,10 @@ export const api = {
   refresh: (body: unknown) => call(refreshHandler, 'POST', '/auth/refresh', body),
   forgotPassword: (body: unknown) => call(passwordForgotHandler, 'POST', '/auth/password/forgot', body),
   resetPassword: (body: unknown) => call(passwordResetHandler, 'POST', '/auth/password/reset', body),
+  verifyEmail: (body: unknown) => call(emailVerifyHandler, 'POST', '/auth/email/verify', body),
+  changeEmail: (accessToken: string | undefined, body: unknown) =>
+    callProtected(emailChangeHandler, 'POST', '/auth/email', accessToken, body),
+  resendVerification: (accessToken: string | undefined) => callProtected(emailResendHandler, 'POST', '/auth/email/resend', accessToken),
   jwks: () => call(jwksHandler, 'GET', '/.well-known/jwks.json'),
   openIdConfiguration: () => call(openIdHandler, 'GET', '/.well-known/openid-configuration'),
   me: (accessToken?: string) => callProtected(meHandler, 'GET', '/auth/me', accessToken),
@@ -106,7 +113,7 @@ export interface RegisteredUser {
 }
 
 export async function registerUser(
-  overrides: { login?: string; password?: string; display_name?: string | null } = {},
+  overrides: { login?: string; password?: string; display_name?: string | null; email?: string } = {},
 ): Promise<RegisteredUser> {
   const login = overrides.login ?? uniqueLogin()
   const password = overrides.password ?? 'securepassword123'
@@ -114,6 +121,7 @@ export async function registerUser(
     login,
     password,
     display_name: 'display_name' in overrides ? overrides.display_name : 'Test User',
+    ...(overrides.email === undefined ? {} : { email: overrides.email }),
   })
   if (res.status !== 200) throw new Error(`registration failed: ${res.status} ${JSON.stringify(res.body)}`)
   const { identityId } = await getApp().tokens.verifyAccessToken(res.body.data.access_token)
@@ -137,3 +145,12 @@ export async function queuedToken(recipient: string, template: string): Promise<
 
 /** A unique address on the test domain. */
 export const uniqueEmail = (prefix = 'user'): string => `${uniqueLogin(prefix)}@mail.attune.test`
+
+/** A registered user whose address went through the whole verification: registration with it, then its link. */
+export async function verifiedUser(prefix = 'verified'): Promise<RegisteredUser & { email: string }> {
+  const email = uniqueEmail(prefix)
+  const user = await registerUser({ email })
+  const verified = await api.verifyEmail({ token: await queuedToken(email, 'verify_email') })
+  if (verified.status !== 200) throw new Error(`verification failed: ${verified.status} ${JSON.stringify(verified.body)}`)
+  return { ...user, email }
+}

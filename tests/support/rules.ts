@@ -9,6 +9,7 @@ import type { LoginInput, RegisterInput } from '../../lib/auth/requests.js'
 import { LoginBody, RegisterBody } from '../../lib/auth/requests.js'
 import type { SessionRules } from '../../lib/auth/sessions.js'
 import { createSessionRules } from '../../lib/auth/sessions.js'
+import { withMailKick } from '../../lib/email/parts.js'
 import { loginSkeleton } from '../../lib/logins/skeleton.js'
 import { passwordHashing } from '../../lib/passwords/hashing.js'
 
@@ -18,7 +19,7 @@ export function rulesOf(app: App): AllRules {
   return {
     ...createSessionRules(app),
     ...createCredentialRules(app, passwordHashing),
-    ...createRegistration(app, { passwords: passwordHashing, skeleton: loginSkeleton }),
+    ...createRegistration(withMailKick(app), { passwords: passwordHashing, skeleton: loginSkeleton }),
   }
 }
 

@@ -3,11 +3,11 @@ import { getApp } from '../../../lib/app.js'
 import { api, registerUser } from '../../support/api.js'
 
 describe('GET /auth/me', () => {
-  it('answers {id, login, display_name} with id a JSON number', async () => {
+  it('answers {id, login, display_name}, and email and email_verified beside them, with id a JSON number', async () => {
     const { tokens, identityId, login } = await registerUser({ display_name: 'John Doe' })
     const res = await api.me(tokens.access_token)
     expect(res.status).toBe(200)
-    expect(res.body).toEqual({ data: { id: identityId, login, display_name: 'John Doe' } })
+    expect(res.body).toEqual({ data: { id: identityId, login, display_name: 'John Doe', email: null, email_verified: false } })
     expect(typeof res.body.data.id).toBe('number')
   })
 

@@ -6,19 +6,14 @@ import { randomUUID } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { getApp } from '../../../lib/app.js'
 import { hashEmailToken, newEmailToken } from '../../../lib/email/tokens.js'
-import type { RegisteredUser } from '../../support/api.js'
-import { api, queuedMails, queuedToken, registerUser, uniqueEmail } from '../../support/api.js'
+import { queuedMails as allQueuedMails, api, queuedToken, registerUser, uniqueEmail, verifiedUser } from '../../support/api.js'
+
+/** The mails queued for `email` after its verification mail. */
+const queuedMails = async (email: string) => (await allQueuedMails(email)).filter((mail) => mail.template !== 'verify_email')
+
 import { uniqueLogin } from '../../support/events.js'
 
 const NEW_PASSWORD = 'a-brand-new-passphrase-9'
-
-/** A registered user whose address is verified (written as the verification flow leaves it). */
-async function verifiedUser(): Promise<RegisteredUser & { email: string }> {
-  const user = await registerUser()
-  const email = uniqueEmail('reset')
-  await getApp().sql`update attune.identity set email = ${email} where id = ${user.identityId}`
-  return { ...user, email }
-}
 
 async function resetToken(user: { email: string; login: string }): Promise<string> {
   expect((await api.forgotPassword({ login: user.login })).status).toBe(202)

@@ -392,7 +392,7 @@ describe('audit log: never a change without its row, nor a row without its chang
       const user = await registerUser()
       const rules = rulesOf(throttled)
       const failures = async () => {
-        const key = throttled.throttleKeys.login(loginInput(user.login, 'x').login.key)
+        const key = throttled.throttleKeys.login(loginInput(user.login, 'x').login.key ?? '')
         const [row] = await sql()<{ failures: number }[]>`select failures from attune.throttle where key = ${key}`
         return row?.failures ?? 0
       }

@@ -40,6 +40,8 @@ const PROTECTED = [
   'GET /auth/sessions',
   'DELETE /auth/sessions/{id}',
   'GET /auth/security-events',
+  'POST /auth/email',
+  'POST /auth/email/resend',
 ]
 
 /** The failure message of `fn`, or a test failure when it does not throw. */
@@ -79,6 +81,9 @@ describe('docs/openapi.yaml', () => {
       'GET /auth/security-events',
       'GET /auth/sessions',
       'POST /auth/change-password',
+      'POST /auth/email',
+      'POST /auth/email/resend',
+      'POST /auth/email/verify',
       'POST /auth/login',
       'POST /auth/logout',
       'POST /auth/password/forgot',
@@ -102,6 +107,9 @@ describe('docs/openapi.yaml', () => {
       'GET /auth/sessions': ['200', '401', '500', '503'],
       'DELETE /auth/sessions/{id}': ['200', '401', '404', '500', '503'],
       'GET /auth/security-events': ['200', '400', '401', '500', '503'],
+      'POST /auth/email': ['202', '400', '401', '413', '415', '429', '500', '503'],
+      'POST /auth/email/verify': ['200', '400', '409', '413', '415', '429', '500', '503'],
+      'POST /auth/email/resend': ['202', '401', '429', '500', '503'],
       'POST /auth/password/forgot': ['202', '400', '413', '415', '429', '500', '503'],
       'POST /auth/password/reset': ['200', '400', '413', '415', '429', '500', '503'],
       'GET /.well-known/jwks.json': ['200', '500'],
