@@ -23,11 +23,11 @@ import type { Server } from 'node:http'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import startSes from 'aws-ses-v2-local'
 import { migrate } from '../../lib/db/migrate.js'
 import type { LocalDatabase } from './database.js'
 import { startLocalDatabase } from './database.js'
 import { freePort, isFree } from './ports.js'
+import { startSes } from './ses.js'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const log = (message: string): void => console.log(`[attune-auth] ${message}`)
@@ -65,7 +65,7 @@ async function main(): Promise<void> {
   const lambdaPort = process.env['LAMBDA_PORT'] ? parsePort('LAMBDA_PORT', 3002) : await freePort()
   const wantedSesPort = parsePort('SES_PORT', 8005)
   const sesPort = (await isFree(wantedSesPort)) ? wantedSesPort : await freePort()
-  ses = await startSes({ host: '127.0.0.1', port: sesPort })
+  ses = await startSes(sesPort)
   const lambdaEndpoint = `http://127.0.0.1:${lambdaPort}`
   // serverless-esbuild's work folder, our own (`osls package` deletes the one it uses), and a temp folder for
   // serverless-offline, which copies each handler there and never removes it: both removed on stop.

@@ -19,6 +19,7 @@ import { handler as endSessionHandler } from '../../functions/end-session.js'
 import { handler as loginHandler } from '../../functions/login.js'
 import { handler as logoutHandler } from '../../functions/logout.js'
 import { handler as meHandler } from '../../functions/me.js'
+import { handler as forgotHandler } from '../../functions/password-forgot.js'
 import { handler as refreshHandler } from '../../functions/refresh.js'
 import { handler as registerHandler } from '../../functions/register.js'
 import { handler as sessionsHandler } from '../../functions/sessions.js'
@@ -243,6 +244,42 @@ console.log(
   ),
 )
 
+// ---- Password reset requests: unknown login vs account without a verified address vs one with (anti-enumeration).
+const FORGOT = {
+  unknown: 'forgot, unknown login (202)',
+  unverified: 'forgot, account without a verified address (202)',
+  verified: 'forgot, verified address (202, token and mail queued)',
+}
+const unverifiedUser = uniqueLogin('bench-forgot-unverified')
+await handlers.register(unverifiedUser, PASSWORD)
+// One verified account per request: a second request within a minute would be refused by the per-account mail limit.
+const verifiedUsers: string[] = []
+for (let i = 0; i < ROUNDS + 5; i++) {
+  const login = uniqueLogin('bench-forgot')
+  await handlers.register(login, PASSWORD)
+  await getApp().sql`update attune.identity set email = ${`${login}@bench.attune.test`} where login = ${login}`
+  verifiedUsers.push(login)
+}
+const forgot = async (login: string) => {
+  const res = await invoke(forgotHandler, restEvent({ method: 'POST', path: '/auth/password/forgot', body: { login } }))
+  if (res.status !== 202) throw new Error(`POST /auth/password/forgot: ${res.status} ${JSON.stringify(res.body)}`)
+}
+const forgotCases: Record<string, () => unknown> = {
+  [FORGOT.unknown]: () => forgot(uniqueLogin('nobody')),
+  [FORGOT.unverified]: () => forgot(unverifiedUser),
+  [FORGOT.verified]: () => forgot(verifiedUsers.shift() ?? uniqueLogin('ran-out')),
+}
+const forgotTimes = await interleaved(forgotCases, ROUNDS)
+const forgotMedian = (name: string): number => median(forgotTimes.get(name) ?? [])
+console.log(
+  markdownTable(
+    `Password-reset request handler, warm, median ms (${ROUNDS} interleaved rounds; anti-enumeration)`,
+    ['case', 'ms', '÷ unknown login'],
+    Object.values(FORGOT).map((name) => [name, fixed(forgotMedian(name)), ratio(forgotMedian(name), forgotMedian(FORGOT.unknown))]),
+  ),
+)
+const forgotSpread = Math.max(...Object.values(FORGOT).map(forgotMedian)) / Math.min(...Object.values(FORGOT).map(forgotMedian))
+
 const roundTripGoals = ENDPOINTS.filter(({ goal }) => goal !== '').map(({ name, goal }) => {
   const warm = warmPass.get(name)?.roundTrips
   return {
@@ -258,6 +295,13 @@ recordGoals('endpoints', [
     goal: 'login: unknown login vs wrong password, the same time (our bound: ±10%)',
     measured: `${fixed(loginMedian(NAMES.unknown))} vs ${fixed(loginMedian(NAMES.wrong))} ms (${enumeration.toFixed(2)}x)`,
     met: Math.abs(enumeration - 1) <= 0.1,
+  },
+  {
+    goal: 'password reset request: unknown, unverified and verified accounts, the same time (±10%)',
+    measured: `${Object.values(FORGOT)
+      .map((name) => fixed(forgotMedian(name)))
+      .join(' / ')} ms (widest ${forgotSpread.toFixed(2)}x)`,
+    met: forgotSpread <= 1.1,
   },
 ])
 

@@ -7,19 +7,26 @@ import { randomUUID } from 'node:crypto'
 import type { Reason } from '@attune-auth/client'
 import { BEARER_CHALLENGE, REASONS } from '@attune-auth/client'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { freePort } from '../../infra/local/ports.js'
 import { loadConfig } from '../../lib/config.js'
 import { createTokenService } from '../../lib/tokens/service.js'
 import type { LocalServer } from '../support/local-server.js'
 import { startLocalServer, stopLocalServer } from '../support/local-server.js'
+import type { ReceivedMail } from '../support/local-ses.js'
+import { tokenIn } from '../support/local-ses.js'
 
 const JWT_SECRET = process.env['JWT_SECRET'] ?? 'test-secret-that-is-at-least-32-bytes-long!'
 
 let server: LocalServer | undefined
 let baseUrl = ''
+/** npm start's local SES (its web page and `/store`). */
+let mailboxUrl = ''
 
 beforeAll(async () => {
-  server = await startLocalServer({ JWT_SECRET })
+  const sesPort = await freePort()
+  server = await startLocalServer({ JWT_SECRET, SES_PORT: String(sesPort) })
   baseUrl = server.url
+  mailboxUrl = `http://127.0.0.1:${sesPort}`
 }, 90_000)
 
 // The server's output is kept quiet, and shown when a test fails.
@@ -269,5 +276,57 @@ describe("npm start: the README's cURL flow", () => {
         body: { error: 'password must be at least 8 characters', code: 'BAD_REQUEST', reason: 'invalid_field' },
       })
     })
+  })
+})
+
+/** Waits until the local SES has a mail to `to` whose subject matches (the mailer runs right after the request). */
+async function mailTo(to: string, subject: RegExp, timeoutMs = 20_000): Promise<ReceivedMail> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const { emails } = (await (await fetch(`${mailboxUrl}/store`)).json()) as { emails: ReceivedMail[] }
+    const mail = emails.filter((m) => m.destination.to.includes(to) && subject.test(m.subject)).at(-1)
+    if (mail) return mail
+    if (Date.now() > deadline)
+      throw new Error(`no mail "${subject}" to ${to} in ${timeoutMs} ms; the mailbox has: ${emails.map((m) => m.subject).join(', ')}`)
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+}
+
+describe('npm start: email, verification and password reset, through the local SES', () => {
+  const login = `e2e-mail-${Date.now().toString(36)}-${randomUUID().slice(0, 8)}`
+  const email = `${login}@example.com`
+
+  it('shows the mailbox page that the banner names', async () => {
+    expect(server?.output.join('')).toContain(`mailbox (local SES): http://localhost:${new URL(mailboxUrl).port}`)
+    const page = await fetch(mailboxUrl)
+    expect(page.status).toBe(200)
+    expect(page.headers.get('content-type')).toMatch(/text\/html/)
+  })
+
+  it('registers with an email, verifies it from the mail, resets the password from another mail, and ends every old session', async () => {
+    const registered = await request('POST', '/auth/register', { body: { login, password: 'first-passphrase-1', email } })
+    expectTokenPair(registered)
+    const verifyMail = await mailTo(email, /^Confirm your email address/)
+    expect(verifyMail.body.text).toMatch(/\/verify-email#token=[A-Za-z0-9_-]{43}/)
+    const verified = await request('POST', '/auth/email/verify', { body: { token: tokenIn(verifyMail) } })
+    expect(verified).toMatchObject({ status: 200, body: { data: { email, email_verified: true } } })
+
+    const session = (await request('POST', '/auth/login', { body: { login: email, password: 'first-passphrase-1' } })).body.data
+    expect((await request('GET', '/auth/me', { token: session.access_token })).body.data).toMatchObject({ email, email_verified: true })
+
+    const forgot = await request('POST', '/auth/password/forgot', { body: { login: email } })
+    expect({ status: forgot.status, body: forgot.body }).toEqual({ status: 202, body: { data: { accepted: true } } })
+    const resetMail = await mailTo(email, /^Reset your Attune Auth password/)
+    const reset = await request('POST', '/auth/password/reset', {
+      body: { token: tokenIn(resetMail), new_password: 'second-passphrase-2' },
+    })
+    expect({ status: reset.status, body: reset.body }).toEqual({ status: 200, body: { data: { success: true } } })
+    await mailTo(email, /^Your Attune Auth password was changed/)
+
+    expect((await request('POST', '/auth/login', { body: { login, password: 'first-passphrase-1' } })).status).toBe(401)
+    expectTokenPair(await request('POST', '/auth/login', { body: { login, password: 'second-passphrase-2' } }))
+    expectBearerRefusal(await request('GET', '/auth/me', { token: registered.body.data.access_token }), 'session_ended')
+    expectBearerRefusal(await request('GET', '/auth/me', { token: session.access_token }), 'session_ended')
+    expect((await request('POST', '/auth/refresh', { body: { refresh_token: session.refresh_token } })).status).toBe(401)
   })
 })

@@ -3,7 +3,7 @@
  * to it over HTTP exactly as to AWS, and `mails()` reads what arrived from its `/store`.
  */
 import type { AddressInfo } from 'node:net'
-import startSes from 'aws-ses-v2-local'
+import { startSes } from '../../infra/local/ses.js'
 
 export interface ReceivedMail {
   messageId: string
@@ -22,7 +22,7 @@ export interface LocalSes {
 }
 
 export async function startLocalSes(): Promise<LocalSes> {
-  const server = await startSes({ host: '127.0.0.1', port: 0 })
+  const server = await startSes(0)
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   const mails = async (): Promise<ReceivedMail[]> => ((await (await fetch(`${url}/store`)).json()) as { emails: ReceivedMail[] }).emails
   return {
