@@ -3,9 +3,16 @@
  * reset leaves behind (which passwords work, which sessions are alive, which counters are cleared).
  */
 import { randomUUID } from 'node:crypto'
+import * as v from 'valibot'
 import { describe, expect, it } from 'vitest'
-import { getApp } from '../../../lib/app.js'
+import { createApp, getApp } from '../../../lib/app.js'
+import { loadConfig } from '../../../lib/config.js'
+import { createEmailAddressRules } from '../../../lib/email/addresses.js'
+import { addressParts, recoveryParts } from '../../../lib/email/parts.js'
+import { createPasswordRecovery, createPasswordReset } from '../../../lib/email/recovery.js'
+import { ForgotPasswordBody } from '../../../lib/email/requests.js'
 import { hashEmailToken, newEmailToken } from '../../../lib/email/tokens.js'
+import { passwordHashing } from '../../../lib/passwords/hashing.js'
 import { queuedMails as allQueuedMails, api, queuedToken, registerUser, uniqueEmail, verifiedUser } from '../../support/api.js'
 
 /** The mails queued for `email` after its verification mail. */
@@ -162,5 +169,38 @@ describe('POST /auth/password/reset', () => {
     expect((await api.resetPassword({ token, new_password: 'password123' })).body).toMatchObject({ code: 'WEAK_PASSWORD' })
     expect((await api.resetPassword({ token, new_password: `${user.login}-pass` })).body).toMatchObject({ code: 'WEAK_PASSWORD' })
     expect((await api.resetPassword({ token, new_password: NEW_PASSWORD })).status).toBe(200)
+  })
+})
+
+describe('per source address', () => {
+  it('counts forgot, reset and verify together, and answers 429 with Retry-After past EMAIL_REQUESTS_PER_ADDRESS', async () => {
+    const limited = createApp(loadConfig({ ...process.env, EMAIL_REQUESTS_PER_ADDRESS: '3' }))
+    try {
+      const recovery = createPasswordRecovery(recoveryParts(limited))
+      const reset = createPasswordReset(recoveryParts(limited), passwordHashing)
+      const addresses = createEmailAddressRules(addressParts(limited))
+      // Addresses no other run has counted: a /64 of the documentation prefix, random (IPv6 is counted by /64).
+      const fresh = () => `2001:db8:${randomUUID().slice(0, 4)}:${randomUUID().slice(0, 4)}::1`
+      const client = { requestId: null, userAgent: 'flood', sourceIp: fresh() }
+      const other = { ...client, sourceIp: fresh() }
+      await recovery.forgot(v.parse(ForgotPasswordBody, { login: uniqueLogin('nobody') }), client)
+      await reset.reset({ token: newEmailToken().token, new_password: NEW_PASSWORD }, client).catch(() => {})
+      await addresses.verify({ token: newEmailToken().token }, client).catch(() => {})
+      for (const attempt of [
+        () => recovery.forgot(v.parse(ForgotPasswordBody, { login: uniqueLogin('nobody') }), client),
+        () => reset.reset({ token: newEmailToken().token, new_password: NEW_PASSWORD }, client),
+        () => addresses.verify({ token: newEmailToken().token }, client),
+      ]) {
+        await expect(attempt()).rejects.toMatchObject({
+          status: 429,
+          reason: 'too_many_attempts',
+          headers: { 'Retry-After': expect.any(String) },
+        })
+      }
+      // Another address is not affected.
+      expect(await recovery.forgot(v.parse(ForgotPasswordBody, { login: uniqueLogin('nobody') }), other)).toEqual({ accepted: true })
+    } finally {
+      await limited.sql.end()
+    }
   })
 })

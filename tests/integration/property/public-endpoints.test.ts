@@ -8,7 +8,10 @@
  */
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { handler as emailVerifyHandler } from '../../../functions/email-verify.js'
 import { handler as loginHandler } from '../../../functions/login.js'
+import { handler as forgotHandler } from '../../../functions/password-forgot.js'
+import { handler as resetHandler } from '../../../functions/password-reset.js'
 import { handler as refreshHandler } from '../../../functions/refresh.js'
 import { handler as registerHandler } from '../../../functions/register.js'
 import { registerUser } from '../../support/api.js'
@@ -30,7 +33,34 @@ const ROUTES = {
   register: { method: 'POST', path: '/auth/register', documentedPath: '/auth/register', handler: registerHandler, protected: false },
   login: { method: 'POST', path: '/auth/login', documentedPath: '/auth/login', handler: loginHandler, protected: false },
   refresh: { method: 'POST', path: '/auth/refresh', documentedPath: '/auth/refresh', handler: refreshHandler, protected: false },
+  forgot: {
+    method: 'POST',
+    path: '/auth/password/forgot',
+    documentedPath: '/auth/password/forgot',
+    handler: forgotHandler,
+    protected: false,
+  },
+  reset: { method: 'POST', path: '/auth/password/reset', documentedPath: '/auth/password/reset', handler: resetHandler, protected: false },
+  verify: {
+    method: 'POST',
+    path: '/auth/email/verify',
+    documentedPath: '/auth/email/verify',
+    handler: emailVerifyHandler,
+    protected: false,
+  },
 } satisfies Record<string, Route>
+
+/** What a mail's token looks like (43 base64url characters), or not quite. */
+const emailTokenLike = fc.oneof(
+  fc.uint8Array({ minLength: 32, maxLength: 32 }).map((bytes) => Buffer.from(bytes).toString('base64url')),
+  weirdString,
+)
+
+const plausibleEmail = fc.oneof(
+  fc.emailAddress(),
+  weirdString.map((s) => `${s}@example.com`),
+  weirdString,
+)
 
 const displayName = fc.oneof(
   { weight: 6, arbitrary: fc.constant(undefined) },
@@ -44,7 +74,27 @@ const jwtLike = fc
   .map((parts) => parts.map((p) => p.replace(/=+$/, '').replaceAll('+', '-').replaceAll('/', '_')).join('.'))
 
 const GENERATORS = {
-  register: body({ login: field(plausibleLogin), password: field(plausiblePassword), display_name: displayName }),
+  register: body({
+    login: field(plausibleLogin),
+    password: field(plausiblePassword),
+    display_name: displayName,
+    email: fc.oneof(
+      { weight: 3, arbitrary: fc.constant(undefined) },
+      { weight: 1, arbitrary: plausibleEmail },
+      { weight: 1, arbitrary: wrongType },
+    ),
+  }),
+  forgot: body({
+    login: field(
+      fc.oneof(
+        { weight: 2, arbitrary: fc.constant(ref('login')) },
+        { weight: 1, arbitrary: plausibleLogin },
+        { weight: 1, arbitrary: plausibleEmail },
+      ),
+    ),
+  }),
+  reset: body({ token: field(emailTokenLike), new_password: field(plausiblePassword) }),
+  verify: body({ token: field(emailTokenLike) }),
   login: body({
     login: field(fc.oneof({ weight: 2, arbitrary: fc.constant(ref('login')) }, { weight: 1, arbitrary: plausibleLogin })),
     password: field(fc.oneof({ weight: 1, arbitrary: fc.constant(ref('currentPassword')) }, { weight: 2, arbitrary: plausiblePassword })),
@@ -73,7 +123,7 @@ describe('bad input on the public endpoints', () => {
     if (process.env['FUZZ_RUNS']) for (const [name, tally] of tallies) console.log(`fuzz ${name}: ${tally.total} cases — ${tally}`)
   })
 
-  for (const name of ['register', 'login', 'refresh'] as const) {
+  for (const name of ['register', 'login', 'refresh', 'forgot', 'reset', 'verify'] as const) {
     const route: Route = ROUTES[name]
     it(
       `${route.method} ${route.path} answers any generated body and headers with a 200 {data} or a 4xx {error, code, reason}, never a 5xx or internals`,
@@ -95,8 +145,11 @@ describe('bad input on the public endpoints', () => {
           { numRuns: settings.numRuns, ...(settings.seed === undefined ? {} : { seed: settings.seed }) },
         )
         expect(tally.total).toBeGreaterThanOrEqual(settings.numRuns)
-        // The arbitraries are meant to get some valid requests through, so the handlers' real paths run too.
-        expect(tally.count(200)).toBeGreaterThan(0)
+        // The arbitraries are meant to get some valid requests through, so the handlers' real paths run too
+        // (a made-up token is refused with a 400, so reset and verify only reach their lookups).
+        if (name === 'forgot') expect(tally.count(202)).toBeGreaterThan(0)
+        else if (name !== 'reset' && name !== 'verify') expect(tally.count(200)).toBeGreaterThan(0)
+        else expect(tally.count(400)).toBeGreaterThan(0)
       },
       settings.timeout,
     )

@@ -13,12 +13,13 @@ const INTERNALS =
 const VALID_CODES = new Set(Object.keys(ERROR_STATUS))
 
 /**
- * The property every answer must have: a 200 `{data}` or a 4xx `{error, code}` with the code's own status,
+ * The property every answer must have: a 200 (or 202) `{data}` or a 4xx `{error, code}` with the code's own status,
  * JSON with our content type, matching docs/openapi.yaml, revealing nothing internal. Throws otherwise.
  */
 export function checkAnswer(route: Route, answer: Answer): { status: number; body: unknown } {
   const describe = (): string => `${route.method} ${route.path} answered ${answer.status}: ${answer.raw.slice(0, 500)}`
-  if (answer.status !== 200 && !(answer.status >= 400 && answer.status < 500)) throw new Error(`expected 200 or a 4xx; ${describe()}`)
+  const success = answer.status === 200 || answer.status === 202
+  if (!success && !(answer.status >= 400 && answer.status < 500)) throw new Error(`expected 200, 202 or a 4xx; ${describe()}`)
   const contentType = String(answer.headers['Content-Type'] ?? '')
   if (!/^application\/json\b/.test(contentType))
     throw new Error(`expected a JSON content type, got ${JSON.stringify(contentType)}; ${describe()}`)
@@ -30,8 +31,8 @@ export function checkAnswer(route: Route, answer: Answer): { status: number; bod
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new Error(`the body is not a JSON object; ${describe()}`)
   const keys = Object.keys(body).sort().join(',')
-  if (answer.status === 200) {
-    if (keys !== 'data') throw new Error(`a 200 must be exactly {data}; ${describe()}`)
+  if (success) {
+    if (keys !== 'data') throw new Error(`a ${answer.status} must be exactly {data}; ${describe()}`)
   } else {
     const { error, code, reason } = body as { error?: unknown; code?: unknown; reason?: unknown }
     if (keys !== 'code,error,reason' || typeof error !== 'string' || typeof code !== 'string' || typeof reason !== 'string')

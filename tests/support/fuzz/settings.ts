@@ -3,7 +3,7 @@
  */
 
 /** The endpoints fuzzed, one property each: FUZZ_RUNS (the total) is split evenly between them. */
-export const FUZZED_ENDPOINTS = 8
+export const FUZZED_ENDPOINTS = 14
 export const DEFAULT_SEED = 20261129
 const DEFAULT_RUNS_PER_ENDPOINT = 100
 
