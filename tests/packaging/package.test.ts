@@ -252,7 +252,16 @@ describe('npm run package (osls package --stage local)', () => {
       {
         Effect: 'Allow',
         Action: ['ses:SendEmail'],
-        Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/attune.localhost' },
+        Resource: [
+          { 'Fn::Sub': 'arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/attune.localhost' },
+          {
+            'Fn::If': [
+              'SesConfigurationSetGiven',
+              { 'Fn::Sub': 'arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:configuration-set/' },
+              { Ref: 'AWS::NoValue' },
+            ],
+          },
+        ],
       },
       {
         Effect: 'Allow',
