@@ -42,6 +42,26 @@ async function call(
   return res
 }
 
+/** The context our authorizer gives API Gateway for `accessToken` on this route (it throws when the authorizer refuses). */
+export async function authorizerContextFor(
+  method: string,
+  path: string,
+  accessToken: string,
+  params: Record<string, string> = {},
+): Promise<Record<string, string>> {
+  const outcome = await authorize({
+    method,
+    path,
+    resource: path,
+    headers: { Authorization: `Bearer ${accessToken}` },
+    multiValueHeaders: {},
+    query: {},
+    params,
+  })
+  if (!outcome.allow) throw new Error(`the authorizer refused: ${outcome.body}`)
+  return { principalId: outcome.principalId, ...outcome.context }
+}
+
 /**
  * A protected route as API Gateway runs it: our real authorizer decides on the Authorization header;
  * a refusal is answered as our Gateway Responses answer it, an Allow passes its context to the handler.

@@ -15,13 +15,12 @@ import { handler as logoutHandler } from '../../../functions/logout.js'
 import { handler as maintenance } from '../../../functions/maintenance.js'
 import { handler as refreshHandler } from '../../../functions/refresh.js'
 import { handler as registerHandler } from '../../../functions/register.js'
-import { authorize } from '../../../infra/local/offline-authorizer.js'
 import type { App } from '../../../lib/app.js'
 import { createApp, getApp } from '../../../lib/app.js'
 import { loadConfig } from '../../../lib/config.js'
 import { maximumWaitAt } from '../../../lib/db/throttle.js'
 import type { RegisteredUser } from '../../support/api.js'
-import { api, registerUser } from '../../support/api.js'
+import { api, authorizerContextFor, registerUser } from '../../support/api.js'
 import { invoke, lambdaContext, restEvent, uniqueLogin } from '../../support/events.js'
 import { loginInput, rulesOf } from '../../support/rules.js'
 
@@ -69,20 +68,8 @@ async function send(
   options: { token?: string; userAgent?: string; method?: string; pathParameters?: Record<string, string> } = {},
 ) {
   const method = options.method ?? 'POST'
-  let authorizer: Record<string, string> | undefined
-  if (options.token !== undefined) {
-    const outcome = await authorize({
-      method,
-      path,
-      resource: path,
-      headers: { Authorization: `Bearer ${options.token}` },
-      multiValueHeaders: {},
-      query: {},
-      params: options.pathParameters ?? {},
-    })
-    if (!outcome.allow) throw new Error(`the authorizer refused: ${outcome.body}`)
-    authorizer = { principalId: outcome.principalId, ...outcome.context }
-  }
+  const authorizer =
+    options.token === undefined ? undefined : await authorizerContextFor(method, path, options.token, options.pathParameters)
   const event = restEvent({
     method,
     path,
