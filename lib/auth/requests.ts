@@ -109,7 +109,8 @@ export interface PresentedLogin {
   email: string | null
 }
 
-const presentedLogin = v.pipe(
+/** A field holding a login or an email address (POST /auth/login, POST /auth/password/forgot). */
+export const presentedLogin = v.pipe(
   text('login'),
   v.trim(),
   v.transform((s) => s.normalize('NFC')),

@@ -45,7 +45,7 @@ export function createPasswordRecovery({ config, recovery, throttleKeys, mailKic
   return {
     async forgot({ login }: ForgotPasswordInput, client: ClientInfo): Promise<Accepted> {
       const addressKey = throttleKeys.emailRequests(client.sourceIp)
-      const found = await recovery.find(addressKey, config.throttle.emailRequests, login)
+      const found = await recovery.find(addressKey, config.throttle.emailRequests, { loginKey: login.key, email: login.email })
       if (!found.address.allowed) {
         logger.info('password reset throttled', { event: 'auth.password_forgot', outcome: 'failure', reason: 'throttled' })
         throw tooManyAttempts(found.address.retryAfter)
