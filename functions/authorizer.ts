@@ -5,9 +5,11 @@
 import type { APIGatewayAuthorizerResult, Context } from 'aws-lambda'
 import type { AuthorizerDependencies, AuthorizerEvent, RestAuthorizerEvent, SimpleAuthorizerResult } from '../lib/authorizer/decision.js'
 import { decide, requestOf, toAuthorizerResult } from '../lib/authorizer/decision.js'
+import { createGrantsCache } from '../lib/authz/grants.js'
 import { getConfig } from '../lib/config.js'
 import { createSql } from '../lib/db/client.js'
-import { createSessionRepository } from '../lib/db/sessions.js'
+import { createGrantsReader } from '../lib/db/grants.js'
+import { createSessionLookup } from '../lib/db/session-lookup.js'
 import { configureLogging, logger } from '../lib/log.js'
 import { createTokenService } from '../lib/tokens/service.js'
 
@@ -18,9 +20,11 @@ function dependencies(): AuthorizerDependencies & { simpleResponses: boolean } {
   if (!deps) {
     const config = getConfig()
     configureLogging(config)
+    const sql = createSql(config.database)
     deps = {
       tokens: createTokenService(config.jwt),
-      sessions: createSessionRepository(createSql(config.database), config.sessions),
+      sessions: createSessionLookup(sql, config.sessions),
+      grants: createGrantsCache(createGrantsReader(sql)),
       simpleResponses: config.authorizerSimpleResponses,
     }
   }

@@ -5,7 +5,7 @@
  */
 import { fileURLToPath } from 'node:url'
 import { getConfig } from '../lib/config.js'
-import { migrate } from '../lib/db/migrate.js'
+import { bootstrapAdminKey, migrate } from '../lib/db/migrate.js'
 import { configureLogging, logger } from '../lib/log.js'
 
 /** Beside this file in the source tree and in the deployed package alike: `functions/` and `infra/` are siblings. */
@@ -21,6 +21,8 @@ export async function handler(): Promise<MigrationResult> {
   const applied = await migrate(config.database.url, {
     dir: MIGRATIONS,
     onApplied: ({ id, name }) => logger.info('migration applied', { event: 'db.migrate', id, name }),
+    bootstrapAdminKey: bootstrapAdminKey(config.bootstrapAdminLogin),
+    onBootstrap: (outcome) => logger.info(`BOOTSTRAP_ADMIN_LOGIN: ${outcome}`, { event: 'db.bootstrap_admin', outcome }),
   })
   logger.info(applied.length === 0 ? 'schema is up to date' : 'migrations applied', { event: 'db.migrate', count: applied.length })
   return { applied }

@@ -65,6 +65,8 @@ export interface Config {
     statementTimeout: number
     prepare: boolean
   }
+  /** A login to hold the `admin` role after every migration (README "Roles and permissions"); the migration reads it. */
+  bootstrapAdminLogin: string | undefined
   /** HTTP API payload 2.0 events are answered `{isAuthorized, context}` (true) or with an IAM policy (false). */
   authorizerSimpleResponses: boolean
   logLevel: LogLevel
@@ -219,6 +221,7 @@ const EnvSchema = v.object({
   EMAIL_REQUESTS_PER_ADDRESS: positiveInt(20),
   EMAIL_REQUEST_WINDOW_SECONDS: positiveInt(3600),
   ACCOUNT_MAILS_PER_HOUR: positiveInt(5),
+  BOOTSTRAP_ADMIN_LOGIN: v.optional(v.pipe(v.string(), v.trim())),
   AUDIT_RETENTION_DAYS: positiveInt(400),
   AUDIT_USER_VISIBLE_DAYS: positiveInt(90),
   PSEUDONYM_KEY: v.optional(v.string()),
@@ -329,6 +332,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       statementTimeout: e.DATABASE_STATEMENT_TIMEOUT,
       prepare: e.DATABASE_PREPARE === 'true',
     },
+    bootstrapAdminLogin: e.BOOTSTRAP_ADMIN_LOGIN || undefined,
     authorizerSimpleResponses: e.AUTHORIZER_SIMPLE_RESPONSES === 'true',
     logLevel: e.LOG_LEVEL,
     warnings,

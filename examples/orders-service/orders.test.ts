@@ -108,7 +108,7 @@ describe('the orders service on a REST API, behind our authorizer', () => {
   it("gets an Allow for every route of the orders API's stage, and for no other API", async () => {
     const result = await attuneAuthorizer(restAuthorizerEvent({ Authorization: `Bearer ${user.tokens.access_token}` }))
     expect(result.principalId).toBe(String(user.identityId))
-    expect(result.context).toEqual({ ...ownerOf(user), sessionId })
+    expect(result.context).toEqual({ ...ownerOf(user), sessionId, roles: '', permissions: '' })
     expect(policyAllows(result, REST_METHOD_ARN)).toBe(true)
     expect(policyAllows(result, 'arn:aws:execute-api:us-east-1:123456789012:ordersapi/dev/POST/orders/42')).toBe(true)
     expect(policyAllows(result, 'arn:aws:execute-api:us-east-1:123456789012:ordersapi/prod/GET/orders')).toBe(false)
@@ -190,7 +190,7 @@ async function httpGetOrders(lambda: Record<string, unknown> | undefined): Promi
 describe('the orders service on an HTTP API, behind our authorizer', () => {
   it("lists the orders of the user the authorizer's simple response authorized", async () => {
     const result = await attuneAuthorizer(httpAuthorizerEvent({ authorization: `Bearer ${user.tokens.access_token}` }))
-    expect(result).toEqual({ isAuthorized: true, context: { ...ownerOf(user), sessionId } })
+    expect(result).toEqual({ isAuthorized: true, context: { ...ownerOf(user), sessionId, roles: '', permissions: '' } })
     if (!('isAuthorized' in result)) throw new Error('expected a simple response')
     const res = await httpGetOrders(result.context)
     expect(res.status).toBe(200)

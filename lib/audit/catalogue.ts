@@ -25,6 +25,11 @@ export const AUDIT_EVENTS: Readonly<Record<AuditEventType, string>> = {
   'email.verification_requested':
     'A verification mail was queued for a new address (at registration, `POST /auth/email` or `POST /auth/email/resend`); `data.notified_owner` is true when the address already belonged to another account, whose owner was told instead.',
   'email.verified': "An address was verified (`POST /auth/email/verify`) and is now the account's email.",
+  'permission.created': 'A permission was defined (`data.permission`); `identity_id` is empty, the actor says who.',
+  'role.created': 'A role was defined with its permissions (`data.role`, `data.permissions`).',
+  'role.granted':
+    'The identity was given a role (`data.role`, and `data.expires_at` when the grant ends); the actor is the administrator. Seen by the authorizer on the next request.',
+  'role.revoked': 'A role was taken from the identity (`data.role`): refused on the next request, whatever its tokens say.',
 }
 
 /** AUDIT_EVENTS as the README's table. */

@@ -22,6 +22,10 @@ export const AUDIT_EVENT_TYPES = [
   'password.reset_completed',
   'email.verification_requested',
   'email.verified',
+  'permission.created',
+  'role.created',
+  'role.granted',
+  'role.revoked',
 ] as const
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number]

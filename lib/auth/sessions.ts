@@ -29,6 +29,9 @@ export interface Profile {
   /** The verified address, else the one waiting for verification, else null. */
   email: string | null
   email_verified: boolean
+  /** What the identity may do now (README "Roles and permissions"). */
+  roles: string[]
+  permissions: string[]
 }
 
 /** One entry of `GET /auth/sessions`. */
@@ -136,7 +139,7 @@ export function createSessionRules(deps: SessionRuleDependencies): SessionRules 
     },
 
     async profile({ identityId }) {
-      const identity = await identities.findWithPendingEmail(identityId)
+      const identity = await identities.findProfile(identityId)
       if (!identity) throw bearerRefused('token_invalid')
       return {
         id: identity.id,
@@ -144,6 +147,8 @@ export function createSessionRules(deps: SessionRuleDependencies): SessionRules 
         display_name: identity.displayName,
         email: identity.email ?? identity.pendingEmail,
         email_verified: identity.email !== null,
+        roles: identity.roles,
+        permissions: identity.permissions,
       }
     },
 

@@ -4,7 +4,7 @@
  * It reads `Authorization: Bearer <token>` (REST REQUEST and HTTP API events; case-insensitive header
  * name) or the token of a REST TOKEN event, verifies it as an access token, and answers an IAM policy
  * (or, for HTTP API payload 2.0 with simple responses, `{isAuthorized, context}`):
- * - Allow, with context `{identityId, login, sessionId}` for the handlers (`requireAuth`), when the token
+ * - Allow, with context `{identityId, login, sessionId, roles, permissions}` for the handlers (`requireAuth`), when the token
  *   verifies and its session is still active AND belongs to the token's subject (one indexed lookup: logout
  *   and replay reach access tokens, and a token pairing one identity with another's session is refused).
  *   `login` comes from the identity's row: it is display text chosen by the user, never an authority.
@@ -22,7 +22,8 @@ import type {
   APIGatewayRequestAuthorizerEventV2,
   APIGatewayTokenAuthorizerEvent,
 } from 'aws-lambda'
-import type { SessionRepository } from '../db/sessions.js'
+import type { GrantsLookup } from '../authz/grants.js'
+import type { SessionLookup } from '../db/session-lookup.js'
 import { headerValue } from '../http/headers.js'
 import type { TokenService, VerifiedToken } from '../tokens/service.js'
 import { TokenError } from '../tokens/service.js'
@@ -58,10 +59,12 @@ export function bearerToken(event: AuthorizerEvent): string | undefined {
 
 export interface AuthorizerDependencies {
   tokens: TokenService
-  sessions: Pick<SessionRepository, 'find'>
+  sessions: SessionLookup
+  /** The identity's roles and permissions, cached by its authz_version (no query on a hit). */
+  grants: GrantsLookup
 }
 
-export async function decide(event: AuthorizerEvent, { tokens, sessions }: AuthorizerDependencies): Promise<Decision> {
+export async function decide(event: AuthorizerEvent, { tokens, sessions, grants }: AuthorizerDependencies): Promise<Decision> {
   const token = bearerToken(event)
   if (token === undefined) return deny('token_missing')
   let verified: VerifiedToken
@@ -75,7 +78,8 @@ export async function decide(event: AuthorizerEvent, { tokens, sessions }: Autho
   // No session of this identity by that id: the token pairs an identity with someone else's (or no) session.
   if (!session) return deny('token_invalid')
   if (!session.active) return deny('session_ended')
-  return { effect: 'Allow', identityId: verified.identityId, login: session.login, sessionId: verified.sessionId }
+  const { roles, permissions } = await grants.grantsOf(verified.identityId, session.authzVersion)
+  return { effect: 'Allow', identityId: verified.identityId, login: session.login, sessionId: verified.sessionId, roles, permissions }
 }
 
 /**
@@ -115,7 +119,14 @@ export function toAuthorizerResult(
 
 function contextOf(decision: Decision): Record<string, string | number | boolean> {
   return decision.effect === 'Allow'
-    ? { identityId: decision.identityId, login: decision.login, sessionId: decision.sessionId }
+    ? {
+        identityId: decision.identityId,
+        login: decision.login,
+        sessionId: decision.sessionId,
+        // Context values are flat strings: space-separated, as OAuth's `scope`.
+        roles: decision.roles.join(' '),
+        permissions: decision.permissions.join(' '),
+      }
     : { error: REASONS[decision.reason].message, code: REASONS[decision.reason].code, reason: decision.reason }
 }
 

@@ -17,7 +17,8 @@ import { USER } from '../audit/events.js'
 import type { SessionPolicy } from '../config.js'
 import { recordEvent } from './audit.js'
 import type { Sql } from './client.js'
-import { activeSession, recordEnded, refreshedExpiry } from './sessions.js'
+import { activeSession } from './session-lookup.js'
+import { recordEnded, refreshedExpiry } from './sessions.js'
 
 export interface PasswordChange {
   identityId: number

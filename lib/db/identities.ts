@@ -67,8 +67,8 @@ export interface IdentityRepository {
   /** The identity whose login has this canonical key. */
   findByLogin(loginKey: string): Promise<Identity | undefined>
   findById(id: number): Promise<Identity | undefined>
-  /** The identity and the address it is waiting to verify, if any, in one query (GET /auth/me). */
-  findWithPendingEmail(id: number): Promise<(Identity & { pendingEmail: string | null }) | undefined>
+  /** GET /auth/me's identity, in one query: the row, the address waiting for verification, its live roles and permissions. */
+  findProfile(id: number): Promise<(Identity & { pendingEmail: string | null; roles: string[]; permissions: string[] }) | undefined>
   /**
    * Replaces the hash of the same password (new Argon2 parameters), only while the credentials are still at
    * `credentialsVersion`: a rehash never overwrites a password changed in the meantime. False otherwise.
@@ -180,13 +180,20 @@ export function createIdentityRepository(sql: Sql, policy: SessionPolicy): Ident
       return row && toIdentity(row)
     },
 
-    async findWithPendingEmail(id) {
-      const [row] = await sql<(IdentityRow & { pending_email: string | null })[]>`
-        select ${sql(IDENTITY_COLUMNS.map((column) => `i.${column}`))}, t.email as pending_email
+    async findProfile(id) {
+      const [row] = await sql<(IdentityRow & { pending_email: string | null; roles: string[]; permissions: string[] })[]>`
+        with grants as (
+          select r.role, rp.permission from attune.identity_role r
+          left join attune.role_permission rp on rp.role = r.role
+          where r.identity_id = ${id} and (r.expires_at is null or r.expires_at > now())
+        )
+        select ${sql(IDENTITY_COLUMNS.map((column) => `i.${column}`))}, t.email as pending_email,
+               array(select distinct role from grants order by role) as roles,
+               array(select distinct permission from grants where permission is not null order by permission) as permissions
         from attune.identity i
         left join attune.email_token t on t.identity_id = i.id and t.purpose = 'verify_email' and t.expires > now()
         where i.id = ${id}`
-      return row && { ...toIdentity(row), pendingEmail: row.pending_email }
+      return row && { ...toIdentity(row), pendingEmail: row.pending_email, roles: row.roles, permissions: row.permissions }
     },
 
     async rehashPassword(id, credentialsVersion, passwordHash) {

@@ -13,6 +13,7 @@ import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import postgres from 'postgres'
+import { canonicalLogin } from '../logins/canonical.js'
 import { loadCommonPasswords } from './migrations/common-passwords.js'
 import { backfillLoginKeys } from './migrations/login-keys.js'
 
@@ -32,6 +33,13 @@ export const CODE_MIGRATIONS: Readonly<Record<number, { name: string; run: (sql:
 export interface MigrateOptions {
   dir?: string
   onApplied?: (migration: { id: number; name: string }) => void
+  /**
+   * The canonical key of a login to hold the `admin` role (BOOTSTRAP_ADMIN_LOGIN), granted after the migrations
+   * when that identity exists and does not hold it yet: the first administrator, without a console.
+   */
+  bootstrapAdminKey?: string | undefined
+  /** Told whether the bootstrap admin was granted now, already held the role, or does not exist (yet). */
+  onBootstrap?: (outcome: 'granted' | 'held' | 'no_such_login') => void
 }
 
 interface Migration {
@@ -61,6 +69,31 @@ export function migrations(dir: string = MIGRATIONS_DIR): Migration[] {
   return all
 }
 
+/** The canonical key of BOOTSTRAP_ADMIN_LOGIN (undefined when unset or not a valid login: nobody is granted). */
+export function bootstrapAdminKey(login: string | undefined): string | undefined {
+  if (!login) return undefined
+  const canonical = canonicalLogin(login.normalize('NFC'))
+  return canonical.ok ? canonical.key : undefined
+}
+
+/** Grants `admin` to the identity of login key `key`, as the system, with its audit row. */
+async function bootstrapAdmin(sql: Transaction, key: string): Promise<'granted' | 'held' | 'no_such_login'> {
+  const [row] = await sql<{ id: string | null; granted: boolean }[]>`
+    with target as (select id from attune.identity where login_key = ${key}),
+    granted as (
+      insert into attune.identity_role (identity_id, role) select id, 'admin' from target
+      on conflict (identity_id, role) do nothing
+      returning identity_id
+    ), event as (
+      insert into attune.audit_event (type, outcome, identity_id, actor_type, data)
+      select 'role.granted', 'success', identity_id, 'system', jsonb_build_object('role', 'admin', 'by', 'BOOTSTRAP_ADMIN_LOGIN')
+      from granted
+    )
+    select (select id from target) as id, exists (select 1 from granted) as granted`
+  if (!row?.id) return 'no_such_login'
+  return row.granted ? 'granted' : 'held'
+}
+
 /** Applies pending migrations; returns the names applied (empty when the schema was current). */
 export async function migrate(databaseUrl: string, options: MigrateOptions = {}): Promise<string[]> {
   const pending = migrations(options.dir)
@@ -84,6 +117,7 @@ export async function migrate(databaseUrl: string, options: MigrateOptions = {})
         applied.push(migration.name)
         options.onApplied?.({ id: migration.id, name: migration.name })
       }
+      if (options.bootstrapAdminKey !== undefined) options.onBootstrap?.(await bootstrapAdmin(tx, options.bootstrapAdminKey))
     })
   } finally {
     await sql.end()

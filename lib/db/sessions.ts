@@ -12,6 +12,8 @@ import { SYSTEM, systemOrigin, USER } from '../audit/events.js'
 import type { SessionPolicy } from '../config.js'
 import { endReason, recordEvents } from './audit.js'
 import type { Fragment, Queryable, Sql } from './client.js'
+import type { SessionLookup } from './session-lookup.js'
+import { activeSession, createSessionLookup } from './session-lookup.js'
 
 /** GET /auth/sessions lists at most this many (the most recently used). */
 export const MAX_LISTED_SESSIONS = 100
@@ -74,13 +76,7 @@ export type RevokeReason =
 /** A statement to run in the same statement as a session opening, given the SQL condition "it opened" (e.g. resetting a throttle counter). */
 export type AlsoWhenOpened = (opened: Fragment) => Fragment
 
-/** What the authorizer learns from the session lookup: whether it is active, and the identity's login from its row (never from the token). */
-export interface SessionState {
-  active: boolean
-  login: string
-}
-
-export interface SessionRepository {
+export interface SessionRepository extends SessionLookup {
   /**
    * Opens a session, in one statement: only while the identity's credentials are still at
    * `credentialsVersion` (false otherwise: the password changed after it was verified); ends the oldest
@@ -88,11 +84,6 @@ export interface SessionRepository {
    */
   open(session: NewSession, also?: AlsoWhenOpened[]): Promise<boolean>
   rotate(request: RotateRequest): Promise<RotateOutcome>
-  /**
-   * The session `sessionId` if it belongs to `identityId` (undefined otherwise, even when it exists): the
-   * authorizer's one indexed lookup.
-   */
-  find(identityId: number, sessionId: string): Promise<SessionState | undefined>
   listActive(identityId: number): Promise<SessionInfo[]>
   /** Revokes one active session of the identity, at its own request; false when there was no such active session. */
   revoke(identityId: number, sessionId: string, reason: RevokeReason, origin: Origin): Promise<boolean>
@@ -104,12 +95,6 @@ export interface SessionRepository {
    * `requestId`: the maintenance function's.
    */
   purgeEnded(requestId: string | null): Promise<number>
-}
-
-/** SQL: the session row aliased `alias` is active under `policy`. The one definition of "active". */
-export function activeSession(sql: Queryable, policy: SessionPolicy, alias: string) {
-  const t = sql(alias)
-  return sql`${t}.revoked is null and ${t}.expires > now() and ${t}.created > now() - make_interval(secs => ${policy.maxAge})`
 }
 
 /** SQL: the expiry of a session of alias `alias` refreshed now: the idle lifetime, but never past its maximum age. */
@@ -246,12 +231,7 @@ export function createSessionRepository(sql: Sql, policy: SessionPolicy): Sessio
       return { outcome: row.outcome, refreshTokenId: row.refresh_jti as string, refreshIssuedAt: Number(row.refresh_iat) }
     },
 
-    async find(identityId, sessionId) {
-      const [row] = await sql<SessionState[]>`
-        select i.login, (${active('s')}) as active from attune.session s join attune.identity i on i.id = s.identity_id
-        where s.id = ${sessionId} and s.identity_id = ${identityId}`
-      return row && { login: row.login, active: row.active }
-    },
+    ...createSessionLookup(sql, policy),
 
     async listActive(identityId) {
       const rows = await sql<{ id: string; created: Date; last_used: Date; user_agent: string | null; source_ip: string | null }[]>`

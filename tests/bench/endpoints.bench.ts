@@ -26,7 +26,9 @@ import { handler as sessionsHandler } from '../../functions/sessions.js'
 import { createApp, getApp } from '../../lib/app.js'
 import type { Caller } from '../../lib/auth/sessions.js'
 import { decide } from '../../lib/authorizer/decision.js'
+import { createGrantsCache } from '../../lib/authz/grants.js'
 import { loadConfig } from '../../lib/config.js'
+import { createGrantsReader } from '../../lib/db/grants.js'
 import type { TokenPair } from '../../lib/tokens/service.js'
 import { invoke, requestAuthorizerEvent, restEvent, uniqueLogin } from '../support/events.js'
 import { formerDefaultHash } from '../support/passwords.js'
@@ -127,7 +129,10 @@ function appOperations(env: Record<string, string>): Operations & { end(): Promi
     login: (login, password) => rules.login(loginInput(login, password), client).catch(() => undefined),
     refresh: (refresh_token) => rules.refresh({ refresh_token }, client),
     authorize: async (accessToken) => {
-      const decision = await decide(requestAuthorizerEvent({ Authorization: `Bearer ${accessToken}` }), app)
+      const decision = await decide(requestAuthorizerEvent({ Authorization: `Bearer ${accessToken}` }), {
+        ...app,
+        grants: createGrantsCache(createGrantsReader(app.sql)),
+      })
       if (decision.effect !== 'Allow') throw new Error('authorizer refused')
     },
     me: async (caller) => void (await rules.profile(caller)),

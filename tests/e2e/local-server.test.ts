@@ -105,7 +105,9 @@ describe("npm start: the README's cURL flow", () => {
   it('answers the current user for the access token, through the authorizer', async () => {
     const answer = await request('GET', '/auth/me', { token: accessToken })
     expect(answer.status).toBe(200)
-    expect(answer.body).toEqual({ data: { id: expect.any(Number), login, display_name: 'Test User', email: null, email_verified: false } })
+    expect(answer.body).toEqual({
+      data: { id: expect.any(Number), login, display_name: 'Test User', email: null, email_verified: false, roles: [], permissions: [] },
+    })
     identityId = answer.body.data.id
   })
 
@@ -132,7 +134,9 @@ describe("npm start: the README's cURL flow", () => {
     const answer = await request('POST', '/auth/refresh', { body: { refresh_token: refreshToken } })
     expectTokenPair(answer)
     const me = await request('GET', '/auth/me', { token: answer.body.data.access_token })
-    expect(me.body).toEqual({ data: { id: identityId, login, display_name: 'Test User', email: null, email_verified: false } })
+    expect(me.body).toEqual({
+      data: { id: identityId, login, display_name: 'Test User', email: null, email_verified: false, roles: [], permissions: [] },
+    })
   })
 
   it('ends the session on logout, after which the authorizer refuses its access token', async () => {

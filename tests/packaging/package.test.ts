@@ -215,6 +215,7 @@ describe('npm run package (osls package --stage local)', () => {
         SES_ENDPOINT: '',
         MAILER_FUNCTION: 'attune-auth-local-mailer',
         LAMBDA_ENDPOINT: '',
+        BOOTSTRAP_ADMIN_LOGIN: '',
         AUDIT_RETENTION_DAYS: '',
         AUDIT_USER_VISIBLE_DAYS: '',
         JWT_ALGORITHM: 'HS256',

@@ -15,11 +15,17 @@ export interface AuthenticatedUser {
   identityId: number
   login: string
   sessionId: string
+  /** The caller's roles and permissions now (the authorizer reads them live on every request). */
+  roles: string[]
+  permissions: string[]
 }
 
 interface EventWithAuthorizer {
   requestContext?: { authorizer?: unknown } | null
 }
+
+/** A space-separated context value as its words (none when absent: an older authorizer). */
+const words = (value: unknown): string[] => (typeof value === 'string' ? value.split(' ').filter((word) => word.length > 0) : [])
 
 export function requireAuth(event: EventWithAuthorizer): AuthenticatedUser {
   const user = readAuthorizerContext(event)
@@ -39,5 +45,5 @@ function readAuthorizerContext(event: EventWithAuthorizer): AuthenticatedUser | 
   if (typeof idText !== 'string' || !IDENTITY_ID.test(idText)) return undefined
   if (typeof login !== 'string' || login.length === 0) return undefined
   if (typeof sessionId !== 'string' || sessionId.length === 0) return undefined
-  return { identityId: Number(idText), login, sessionId }
+  return { identityId: Number(idText), login, sessionId, roles: words(context['roles']), permissions: words(context['permissions']) }
 }

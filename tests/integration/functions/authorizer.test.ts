@@ -37,10 +37,10 @@ beforeAll(async () => {
 })
 
 describe('authorizer handler', () => {
-  it('allows a REST REQUEST event with the identity, login and session in the context', async () => {
+  it('allows a REST REQUEST event with the identity, login, session, roles and permissions in the context', async () => {
     const result = await handler(requestAuthorizerEvent({ Authorization: bearer }))
     expect(result.principalId).toBe(String(user.identityId))
-    expect(result.context).toEqual({ identityId: user.identityId, login: user.login, sessionId })
+    expect(result.context).toEqual({ identityId: user.identityId, login: user.login, sessionId, roles: '', permissions: '' })
     expect(result.policyDocument.Statement[0]).toMatchObject({ Effect: 'Allow' })
   })
 
@@ -51,7 +51,10 @@ describe('authorizer handler', () => {
 
   it('answers an HTTP API payload 2.0 event with a simple response, reading lower-case headers', async () => {
     const result = await handler(httpApiV2Event({ authorization: bearer }))
-    expect(result).toEqual({ isAuthorized: true, context: { identityId: user.identityId, login: user.login, sessionId } })
+    expect(result).toEqual({
+      isAuthorized: true,
+      context: { identityId: user.identityId, login: user.login, sessionId, roles: '', permissions: '' },
+    })
   })
 
   it('refuses an HTTP API payload 2.0 event without a token', async () => {

@@ -7,7 +7,9 @@ describe('GET /auth/me', () => {
     const { tokens, identityId, login } = await registerUser({ display_name: 'John Doe' })
     const res = await api.me(tokens.access_token)
     expect(res.status).toBe(200)
-    expect(res.body).toEqual({ data: { id: identityId, login, display_name: 'John Doe', email: null, email_verified: false } })
+    expect(res.body).toEqual({
+      data: { id: identityId, login, display_name: 'John Doe', email: null, email_verified: false, roles: [], permissions: [] },
+    })
     expect(typeof res.body.data.id).toBe('number')
   })
 

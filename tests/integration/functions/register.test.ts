@@ -18,7 +18,15 @@ describe('POST /auth/register', () => {
     const login = uniqueLogin()
     const res = await api.register({ login, password: 'securepassword123', display_name: 'John Doe' })
     const me = await api.me(res.body.data.access_token)
-    expect(me.body.data).toEqual({ id: expect.any(Number), login, display_name: 'John Doe', email: null, email_verified: false })
+    expect(me.body.data).toEqual({
+      id: expect.any(Number),
+      login,
+      display_name: 'John Doe',
+      email: null,
+      email_verified: false,
+      roles: [],
+      permissions: [],
+    })
   })
 
   it('makes display_name optional: absent, null or blank is stored as null', async () => {

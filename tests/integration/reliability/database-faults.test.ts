@@ -23,7 +23,9 @@ import type { App } from '../../../lib/app.js'
 import { createApp } from '../../../lib/app.js'
 import { LoginBody, RegisterBody } from '../../../lib/auth/requests.js'
 import { decide } from '../../../lib/authorizer/decision.js'
+import { createGrantsCache } from '../../../lib/authz/grants.js'
 import { loadConfig } from '../../../lib/config.js'
+import { createGrantsReader } from '../../../lib/db/grants.js'
 import { migrate } from '../../../lib/db/migrate.js'
 import { toApiError } from '../../../lib/http/failures.js'
 import { jsonRoute } from '../../../lib/http/route.js'
@@ -268,7 +270,9 @@ describe('database faults', () => {
 
       // The authorizer's session lookup fails the same way: an error that maps to 503, never an Allow or a Deny.
       const event = requestAuthorizerEvent({ Authorization: `Bearer ${registered.body.data.access_token}` })
-      const decision = await rejection(decide(event, { tokens: app.tokens, sessions: app.sessions }))
+      const decision = await rejection(
+        decide(event, { tokens: app.tokens, sessions: app.sessions, grants: createGrantsCache(createGrantsReader(app.sql)) }),
+      )
       expect(toApiError(decision.error)).toMatchObject({ status: 503, code: 'SERVICE_UNAVAILABLE' })
     } finally {
       await start()
@@ -283,7 +287,12 @@ describe('database faults', () => {
     expect((await timed(http.login, loginEvent(login))).status).toBe(200)
     expect((await timed(http.me, meEvent(identityId, login, sessionId))).status).toBe(200)
     const event = requestAuthorizerEvent({ Authorization: `Bearer ${registered.body.data.access_token}` })
-    expect(await decide(event, { tokens: app.tokens, sessions: app.sessions })).toMatchObject({ effect: 'Allow', identityId })
+    expect(
+      await decide(event, { tokens: app.tokens, sessions: app.sessions, grants: createGrantsCache(createGrantsReader(app.sql)) }),
+    ).toMatchObject({
+      effect: 'Allow',
+      identityId,
+    })
   })
 
   it(`answers 503 after the ${STATEMENT_TIMEOUT_MS} ms statement timeout when the database is too slow, then serves again`, async () => {

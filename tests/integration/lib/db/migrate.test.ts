@@ -61,6 +61,7 @@ describe('migrate', () => {
         ['login_key', 'text', 'NO'],
         ['login_skeleton', 'text', 'NO'],
         ['email', 'text', 'YES'],
+        ['authz_version', 'bigint', 'NO'],
       ])
       await sql`insert into attune.identity (login, login_key, login_skeleton) values ('Alice', 'alice', 'alice')`
       await expect(

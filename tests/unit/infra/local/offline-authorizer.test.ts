@@ -23,7 +23,17 @@ const request = (headers: Record<string, string> = {}): OfflineRequest => ({
 
 const allowAs = (identityId: number, login: string) =>
   vi.fn(async (event: APIGatewayRequestAuthorizerEvent) =>
-    toPolicy({ effect: 'Allow', identityId, login, sessionId: '0b5e6c1e-3f0a-4c47-9a53-5d1f2b7c9e10' }, event.methodArn),
+    toPolicy(
+      {
+        effect: 'Allow',
+        identityId,
+        login,
+        sessionId: '0b5e6c1e-3f0a-4c47-9a53-5d1f2b7c9e10',
+        roles: ['clerk'],
+        permissions: ['orders:read'],
+      },
+      event.methodArn,
+    ),
   )
 const denyFor = (reason: BearerRefusal) =>
   vi.fn(async (event: APIGatewayRequestAuthorizerEvent) => toPolicy({ effect: 'Deny', reason }, event.methodArn))
@@ -70,7 +80,13 @@ describe('offline authorizer', () => {
     expect(outcome).toEqual({
       allow: true,
       principalId: '42',
-      context: { identityId: '42', login: 'alice', sessionId: '0b5e6c1e-3f0a-4c47-9a53-5d1f2b7c9e10' },
+      context: {
+        identityId: '42',
+        login: 'alice',
+        sessionId: '0b5e6c1e-3f0a-4c47-9a53-5d1f2b7c9e10',
+        roles: 'clerk',
+        permissions: 'orders:read',
+      },
     })
     if (!outcome.allow) throw new Error('expected an Allow')
     expect(requireAuth({ requestContext: { authorizer: { principalId: outcome.principalId, ...outcome.context } } })).toMatchObject({

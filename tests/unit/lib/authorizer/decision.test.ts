@@ -16,11 +16,13 @@ const sessions = {
   find: async (identityId: number, sessionId: string) => {
     const key = `${identityId}:${sessionId}`
     const login = activeSessions.get(key)
-    return login === undefined ? undefined : { login, active: !endedSessions.has(key) }
+    return login === undefined ? undefined : { login, active: !endedSessions.has(key), authzVersion: 0 }
   },
 }
+/** Every identity holds the role `clerk` with `orders:read` (the real grants are tested in integration). */
+const grants = { grantsOf: async () => ({ roles: ['clerk'], permissions: ['orders:read'], validUntil: null }) }
 /** The decision and policy of lib/authorizer with that session store. */
-const handler = async (event: RestAuthorizerEvent) => toPolicy(await decide(event, { tokens, sessions }), event.methodArn)
+const handler = async (event: RestAuthorizerEvent) => toPolicy(await decide(event, { tokens, sessions, grants }), event.methodArn)
 /** A token pair of an active session of `identityId`, whose login (in the store, not the token) is `login`. */
 const issue = (identityId: number, login: string, sessionId = SESSION_ID) => {
   activeSessions.set(`${identityId}:${sessionId}`, login)
@@ -36,7 +38,7 @@ describe('authorizer decision (REST REQUEST event)', () => {
     const result = await handler(requestAuthorizerEvent({ Authorization: `Bearer ${access_token}` }))
     expect(result.principalId).toBe('7')
     expect(statement(result)).toMatchObject({ Effect: 'Allow' })
-    expect(result.context).toEqual({ identityId: 7, login: 'alice', sessionId: SESSION_ID })
+    expect(result.context).toEqual({ identityId: 7, login: 'alice', sessionId: SESSION_ID, roles: 'clerk', permissions: 'orders:read' })
   })
 
   it('reads the Authorization header in any letter case', async () => {
@@ -141,7 +143,7 @@ describe('authorizer decision (sessions)', () => {
     const iat = Math.floor(Date.now() / 1000)
     const token = await forge({ ...claims, iat, exp: iat + 60, jti: crypto.randomUUID() }, {}, secret)
     const result = await handler(requestAuthorizerEvent({ Authorization: `Bearer ${token}` }))
-    expect(result.context).toEqual({ identityId: 7, login: 'alice', sessionId })
+    expect(result.context).toEqual({ identityId: 7, login: 'alice', sessionId, roles: 'clerk', permissions: 'orders:read' })
   })
 })
 
@@ -154,7 +156,7 @@ describe('authorizer decision (REST TOKEN event)', () => {
       Effect: 'Allow',
       Resource: 'arn:aws:execute-api:us-west-2:123456789012:ymy8tbxw7b/*/*/*',
     })
-    expect(result.context).toEqual({ identityId: 9, login: 'bob', sessionId: SESSION_ID })
+    expect(result.context).toEqual({ identityId: 9, login: 'bob', sessionId: SESSION_ID, roles: 'clerk', permissions: 'orders:read' })
   })
 
   it('denies the sample event’s literal "allow" token as missing a Bearer credential', async () => {

@@ -11,20 +11,34 @@ describe('requireAuth', () => {
     const event = restEvent({
       method: 'GET',
       path: '/auth/me',
-      authorizer: { principalId: '42', identityId: '42', login: 'alice', sessionId: SID },
+      authorizer: {
+        principalId: '42',
+        identityId: '42',
+        login: 'alice',
+        sessionId: SID,
+        roles: 'clerk',
+        permissions: 'orders:read orders:write',
+      },
     })
-    expect(requireAuth(event)).toEqual({ identityId: 42, login: 'alice', sessionId: SID })
+    expect(requireAuth(event)).toEqual({
+      identityId: 42,
+      login: 'alice',
+      sessionId: SID,
+      roles: ['clerk'],
+      permissions: ['orders:read', 'orders:write'],
+    })
   })
 
   it('reads the user from a number-typed context too', () => {
     const event = restEvent({ method: 'GET', path: '/auth/me', authorizer: { identityId: 42, login: 'alice', sessionId: SID } })
-    expect(requireAuth(event)).toEqual({ identityId: 42, login: 'alice', sessionId: SID })
+    // No roles or permissions in the context (an authorizer from before roles): none.
+    expect(requireAuth(event)).toEqual({ identityId: 42, login: 'alice', sessionId: SID, roles: [], permissions: [] })
   })
 
   it('reads the user from an HTTP API event (context under authorizer.lambda)', () => {
     const event = fixture('apigw-v2-request-lambda-authorizer.json')
-    event.requestContext.authorizer.lambda = { identityId: 5, login: 'carol', sessionId: SID }
-    expect(requireAuth(event)).toEqual({ identityId: 5, login: 'carol', sessionId: SID })
+    event.requestContext.authorizer.lambda = { identityId: 5, login: 'carol', sessionId: SID, roles: '', permissions: '' }
+    expect(requireAuth(event)).toEqual({ identityId: 5, login: 'carol', sessionId: SID, roles: [], permissions: [] })
   })
 
   it('answers 401 with a Bearer challenge when no authorizer ran', () => {

@@ -1,0 +1,43 @@
+/**
+ * The one definition of an active session, and the authorizer's one lookup: all the authorizer needs of
+ * `attune.session`, apart from everything that changes sessions (lib/db/sessions.ts), so its bundle carries
+ * no more than this.
+ */
+import type { SessionPolicy } from '../config.js'
+import type { Queryable, Sql } from './client.js'
+
+/**
+ * What the authorizer learns from the session lookup: whether it is active, the identity's login from its row
+ * (never from the token), and its `authz_version` (which keys the cache of its permissions).
+ */
+export interface SessionState {
+  active: boolean
+  login: string
+  authzVersion: number
+}
+
+export interface SessionLookup {
+  /**
+   * The session `sessionId` if it belongs to `identityId` (undefined otherwise, even when it exists): the
+   * authorizer's one indexed lookup.
+   */
+  find(identityId: number, sessionId: string): Promise<SessionState | undefined>
+}
+
+/** SQL: the session row aliased `alias` is active under `policy`. The one definition of "active". */
+export function activeSession(sql: Queryable, policy: SessionPolicy, alias: string) {
+  const t = sql(alias)
+  return sql`${t}.revoked is null and ${t}.expires > now() and ${t}.created > now() - make_interval(secs => ${policy.maxAge})`
+}
+
+export function createSessionLookup(sql: Sql, policy: SessionPolicy): SessionLookup {
+  return {
+    async find(identityId, sessionId) {
+      const [row] = await sql<{ login: string; active: boolean; authz_version: string }[]>`
+        select i.login, i.authz_version, (${activeSession(sql, policy, 's')}) as active
+        from attune.session s join attune.identity i on i.id = s.identity_id
+        where s.id = ${sessionId} and s.identity_id = ${identityId}`
+      return row && { login: row.login, active: row.active, authzVersion: Number(row.authz_version) }
+    },
+  }
+}
