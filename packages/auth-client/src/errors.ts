@@ -45,6 +45,7 @@ export const REASONS = {
   malformed_body: { code: 'BAD_REQUEST', message: 'Request body is not valid JSON' },
   body_too_large: { code: 'PAYLOAD_TOO_LARGE', message: 'Request body is too large' },
   unsupported_media_type: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Content-Type must be application/json' },
+  permission_missing: { code: 'FORBIDDEN', message: 'You do not have the permission this needs' },
   session_not_found: { code: 'NOT_FOUND', message: 'Session not found' },
   route_not_found: { code: 'NOT_FOUND', message: 'Not found' },
   discovery_not_configured: {

@@ -8,4 +8,4 @@ export type { ApiErrorOptions, BearerRefusal, ErrorBody, ErrorCode, Reason } fro
 export { ApiError, BEARER_CHALLENGE, bearerRefused, ERROR_STATUS, invalidField, REASONS } from './errors.js'
 export { IDENTITY_ID, UUID } from './ids.js'
 export type { AuthenticatedUser } from './require-auth.js'
-export { requireAuth } from './require-auth.js'
+export { requireAuth, requirePermission } from './require-auth.js'

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import { ApiError, requireAuth } from '@attune-auth/client'
+import { ApiError, requireAuth, requirePermission } from '@attune-auth/client'
 import { describe, expect, it } from 'vitest'
 import { restEvent } from '../../../support/events.js'
 
@@ -82,5 +82,40 @@ describe('@attune-auth/client', () => {
     expect(root.IDENTITY_ID).toBe(ids.IDENTITY_ID)
     expect(root.requireAuth).toBe(auth.requireAuth)
     expect(Object.keys(root).sort()).toEqual([...Object.keys(errors), ...Object.keys(ids), ...Object.keys(auth)].sort())
+  })
+})
+
+describe('requirePermission', () => {
+  const event = (permissions: string) =>
+    restEvent({
+      method: 'POST',
+      path: '/orders',
+      authorizer: { identityId: '42', login: 'alice', sessionId: SID, roles: 'clerk', permissions },
+    })
+
+  it('answers the caller when it holds the permission', () => {
+    expect(requirePermission(event('orders:read orders:write'), 'orders:write')).toMatchObject({
+      identityId: 42,
+      permissions: ['orders:read', 'orders:write'],
+    })
+  })
+
+  it('answers 403 FORBIDDEN (permission_missing) naming the permission when it does not, and 401 without a caller', () => {
+    let refused: unknown
+    try {
+      requirePermission(event('orders:read'), 'orders:write')
+    } catch (error) {
+      refused = error
+    }
+    expect(refused).toBeInstanceOf(ApiError)
+    expect((refused as ApiError).status).toBe(403)
+    expect((refused as ApiError).toBody()).toEqual({
+      error: 'You do not have the permission this needs (orders:write)',
+      code: 'FORBIDDEN',
+      reason: 'permission_missing',
+    })
+    // A permission is matched whole: `orders:write` is not `orders:writer`.
+    expect(() => requirePermission(event('orders:writer'), 'orders:write')).toThrow(ApiError)
+    expect(() => requirePermission(restEvent({ method: 'POST', path: '/orders' }), 'orders:write')).toThrow('Missing authentication token')
   })
 })
