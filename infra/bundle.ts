@@ -44,7 +44,7 @@ export const BUNDLE_BUDGETS_KB: Readonly<Record<string, number>> = {
   maintenance: 70, // 68.9 KiB (the email-token and outbox cleanup)
   // The outbox, the recovery statements and the mailer's kick (lib/email/parts.ts): only the mail functions carry them.
   'password-forgot': 130, // goal: 100 KB (125.4 KiB)
-  'password-reset': 155, // goal: 100 KB (153.2 KiB, with Argon2)
+  'password-reset': 160, // goal: 100 KB (155.7 KiB, with Argon2)
   'email-change': 160, // goal: 100 KB (154.4 KiB, with Argon2 for the current password)
   mailer: 105, // 101.0 KiB: the whole composition root (getApp), like the HTTP functions
   // goal: 100 KB (every other function that does not hash: 114.2-125.4 KiB; the email rules in the identity repository

@@ -116,13 +116,14 @@ export function createCredentialRules(deps: CredentialRuleDependencies, password
       if (identity.passwordHash && passwords.needsRehash(identity.passwordHash)) await rehash(identity, password)
       const { session, refresh } = newSession(tokens, client)
       const opening = { ...session, identityId: identity.id, credentialsVersion: identity.credentialsVersion }
-      if (!(await sessions.open(opening, loginAttempts.onSuccess(keys)))) {
+      const grants = await sessions.open(opening, loginAttempts.onSuccess(keys))
+      if (!grants) {
         // The password changed after this login verified it: the password it proved is no longer the password.
         logger.info('login refused', { ...log, outcome: 'failure', reason: 'credentials_changed', identityId: identity.id })
         throw new ApiError('invalid_credentials')
       }
       logger.info('login succeeded', { ...log, outcome: 'success', identityId: identity.id, sessionId: session.id })
-      return tokens.issuePair({ identityId: identity.id, sessionId: session.id }, refresh)
+      return tokens.issuePair({ identityId: identity.id, sessionId: session.id }, refresh, grants)
     },
 
     async changePassword({ identityId, sessionId }, { current_password, new_password }, client) {
@@ -170,7 +171,7 @@ export function createCredentialRules(deps: CredentialRuleDependencies, password
           throw bearerRefused('session_ended')
         case 'changed':
           logger.info('password changed', { ...log, outcome: 'success', otherSessionsEnded: result.otherSessionsEnded })
-          return { success: true, message: 'Password changed successfully', ...(await tokens.issuePair({ identityId, sessionId }, next)) }
+          return { success: true, message: 'Password changed successfully', ...(await tokens.issuePair({ identityId, sessionId }, next, result.grants)) }
       }
     },
   }

@@ -28,6 +28,7 @@ import type { Pseudonymize } from '../pseudonyms.js'
 import type { ThrottleKeys } from '../throttle/keys.js'
 import { tooManyAttempts, weakPassword } from '../throttle/refusals.js'
 import type { TokenPair, TokenService } from '../tokens/service.js'
+import { NO_GRANTS } from '../tokens/service.js'
 import type { RegisterInput } from './requests.js'
 import { newSession } from './sessions.js'
 
@@ -99,7 +100,8 @@ export function createRegistration(
         )
         if (pendingEmail) await mailKick()
         logger.info('identity registered', { ...log, outcome: 'success', identityId: identity.id, sessionId: session.id })
-        return tokens.issuePair({ identityId: identity.id, sessionId: session.id }, refresh)
+        // A new identity holds no role yet.
+        return tokens.issuePair({ identityId: identity.id, sessionId: session.id }, refresh, NO_GRANTS)
       } catch (error) {
         if (!(error instanceof LoginTakenError)) throw error
         logger.info('registration refused', { ...log, outcome: 'failure', reason: 'login_taken' })

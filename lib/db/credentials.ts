@@ -16,7 +16,9 @@ import type { Origin } from '../audit/events.js'
 import { USER } from '../audit/events.js'
 import type { SessionPolicy } from '../config.js'
 import { recordEvent } from './audit.js'
+import type { IssuedGrants } from '../tokens/claims.js'
 import type { Sql } from './client.js'
+import { grantsColumns, toIssuedGrants } from './grants.js'
 import { activeSession } from './session-lookup.js'
 import { recordEnded, refreshedExpiry } from './sessions.js'
 
@@ -33,7 +35,7 @@ export interface PasswordChange {
 }
 
 export type PasswordChangeOutcome =
-  | { outcome: 'changed'; otherSessionsEnded: number }
+  | { outcome: 'changed'; otherSessionsEnded: number; grants: IssuedGrants }
   /** The password changed after it was verified (another change won). Nothing was written. */
   | { outcome: 'stale' }
   /** The session that asked ended meanwhile. Nothing was written. */
@@ -83,7 +85,8 @@ export function createCredentialRepository(sql: Sql, policy: SessionPolicy): Cre
             sessionId: c.sessionId,
             data: { other_sessions_ended: otherSessionsEnded },
           })
-          return { outcome: 'changed' as const, otherSessionsEnded }
+          const [grants] = await tx<{ authz_version: string; permissions: string[] }[]>`select ${grantsColumns(tx, c.identityId)}`
+          return { outcome: 'changed' as const, otherSessionsEnded, grants: toIssuedGrants(grants as { authz_version: string; permissions: string[] }) }
         })
       } catch (error) {
         if (error instanceof Rollback) return error.outcome

@@ -3,7 +3,7 @@
  * it through lib/authz/grants.ts's cache; nothing else of the role administration (lib/db/roles.ts) is in
  * the authorizer's bundle.
  */
-import type { Sql } from './client.js'
+import type { Fragment, Queryable, Sql } from './client.js'
 
 /** What an identity may do now, and until when that stays true without any change (a grant's expiry). */
 export interface Grants {
@@ -12,6 +12,27 @@ export interface Grants {
   /** Milliseconds since the epoch when the first of its grants expires; null when none does. */
   validUntil: number | null
 }
+
+/**
+ * SQL: the columns `authz_version` and `permissions` (sorted, unexpired) of the identity `identityId`, for the
+ * statements that issue tokens (their access token's `scope` and `authz_ver`), read in the same statement.
+ */
+export function grantsColumns(sql: Queryable, identityId: Fragment | number): Fragment {
+  const id = typeof identityId === 'number' ? sql`${identityId}::bigint` : identityId
+  return sql`
+    (select authz_version from attune.identity where id = ${id}) as authz_version,
+    array(
+      select distinct rp.permission from attune.identity_role r join attune.role_permission rp on rp.role = r.role
+      where r.identity_id = ${id} and (r.expires_at is null or r.expires_at > now())
+      order by rp.permission
+    ) as permissions`
+}
+
+/** The row of `grantsColumns` as a token's grants. */
+export const toIssuedGrants = (row: { authz_version: string | number; permissions: string[] }) => ({
+  permissions: row.permissions,
+  authzVersion: Number(row.authz_version),
+})
 
 export interface GrantsReader {
   grantsOf(identityId: number): Promise<Grants>

@@ -12,6 +12,8 @@ import { SYSTEM, systemOrigin, USER } from '../audit/events.js'
 import type { SessionPolicy } from '../config.js'
 import { endReason, recordEvents } from './audit.js'
 import type { Fragment, Queryable, Sql } from './client.js'
+import type { IssuedGrants } from '../tokens/claims.js'
+import { grantsColumns, toIssuedGrants } from './grants.js'
 import type { SessionLookup } from './session-lookup.js'
 import { activeSession, createSessionLookup } from './session-lookup.js'
 
@@ -44,9 +46,9 @@ export interface SessionInfo {
 
 export type RotateOutcome =
   /** The presented token was current: it is retired and `refreshTokenId` is its successor. */
-  | { outcome: 'rotated'; refreshTokenId: string; refreshIssuedAt: number }
+  | { outcome: 'rotated'; refreshTokenId: string; refreshIssuedAt: number; grants: IssuedGrants }
   /** The presented token was retired moments ago: the same successor is answered again. */
-  | { outcome: 'grace'; refreshTokenId: string; refreshIssuedAt: number }
+  | { outcome: 'grace'; refreshTokenId: string; refreshIssuedAt: number; grants: IssuedGrants }
   /** An older token of the session was replayed: the whole session is now revoked. */
   | { outcome: 'reused' }
   /** No such active session of this identity. */
@@ -79,10 +81,10 @@ export type AlsoWhenOpened = (opened: Fragment) => Fragment
 export interface SessionRepository extends SessionLookup {
   /**
    * Opens a session, in one statement: only while the identity's credentials are still at
-   * `credentialsVersion` (false otherwise: the password changed after it was verified); ends the oldest
-   * active sessions beyond the policy's `maxPerIdentity`.
+   * `credentialsVersion` (undefined otherwise: the password changed after it was verified); ends the oldest
+   * active sessions beyond the policy's `maxPerIdentity`. Answers the identity's grants for its tokens.
    */
-  open(session: NewSession, also?: AlsoWhenOpened[]): Promise<boolean>
+  open(session: NewSession, also?: AlsoWhenOpened[]): Promise<IssuedGrants | undefined>
   rotate(request: RotateRequest): Promise<RotateOutcome>
   listActive(identityId: number): Promise<SessionInfo[]>
   /** Revokes one active session of the identity, at its own request; false when there was no such active session. */
@@ -137,6 +139,8 @@ interface RotateRow {
   outcome: 'rotated' | 'grace' | 'reused' | 'ended'
   refresh_jti: string | null
   refresh_iat: string | null
+  authz_version: string
+  permissions: string[]
 }
 
 export function createSessionRepository(sql: Sql, policy: SessionPolicy): SessionRepository {
@@ -159,7 +163,7 @@ export function createSessionRepository(sql: Sql, policy: SessionPolicy): Sessio
       const opened = sql`exists (select 1 from opened)`
       // The identity row is read FOR SHARE: a password change (which updates it) either committed before,
       // and the version no longer matches, or waits until this session exists, and then ends it.
-      const [row] = await sql<{ opened: boolean }[]>`
+      const [row] = await sql<{ opened: boolean; authz_version: string; permissions: string[] }[]>`
         with owner as (
           select id from attune.identity
           where id = ${s.identityId} and credentials_version = ${s.credentialsVersion}
@@ -177,8 +181,8 @@ export function createSessionRepository(sql: Sql, policy: SessionPolicy): Sessio
         ), opened_event as (${recordOpened(sql, s, 'password', 'opened')}
         ), capped_events as (${recordEnded(sql, 'session_limit', s, 'capped')}
         )${also.reduce((more, statement, i) => sql`${more}, ${sql(`also_${i}`)} as (${statement(opened)})`, sql``)}
-        select exists (select 1 from opened) as opened`
-      return row?.opened === true
+        select exists (select 1 from opened) as opened, ${grantsColumns(sql, s.identityId)}`
+      return row?.opened === true ? toIssuedGrants(row) : undefined
     },
 
     async rotate(r) {
@@ -224,11 +228,17 @@ export function createSessionRepository(sql: Sql, policy: SessionPolicy): Sessio
             else 'grace'
           end as outcome,
           coalesce((select refresh_jti from rotated), s.refresh_jti) as refresh_jti,
-          coalesce((select refresh_iat from rotated), s.refresh_iat) as refresh_iat
+          coalesce((select refresh_iat from rotated), s.refresh_iat) as refresh_iat,
+          ${grantsColumns(sql, r.identityId)}
         from (select 1) one left join s on true`
       if (!row || row.outcome === 'ended') return { outcome: 'ended' }
       if (row.outcome === 'reused') return { outcome: 'reused' }
-      return { outcome: row.outcome, refreshTokenId: row.refresh_jti as string, refreshIssuedAt: Number(row.refresh_iat) }
+      return {
+        outcome: row.outcome,
+        refreshTokenId: row.refresh_jti as string,
+        refreshIssuedAt: Number(row.refresh_iat),
+        grants: toIssuedGrants(row),
+      }
     },
 
     ...createSessionLookup(sql, policy),

@@ -1,6 +1,7 @@
 /**
  * What our tokens say, and the checks of their claims after the signature: a validly signed token with
- * odd claims is still refused. Tokens carry ids only (`sub`, `sid`, `jti`), never display data.
+ * odd claims is still refused. Tokens carry ids (`sub`, `sid`, `jti`), never display data; access tokens also
+ * carry the permissions at issue time (`scope`, `authz_ver`).
  */
 import { createHash } from 'node:crypto'
 import { IDENTITY_ID, UUID } from '@attune-auth/client/ids'
@@ -20,6 +21,19 @@ export interface VerifiedToken extends TokenSubject {
   issuedAt: number
   expiresAt: number
 }
+
+/**
+ * What an access token says the identity may do, at the moment it is issued: `scope` (its permissions,
+ * space-separated, RFC 9068 §2.2.3) and `authz_ver`, for verifiers that only check signatures (API Gateway's
+ * JWT authorizers). Our own authorizer never trusts them: it reads the grants live.
+ */
+export interface IssuedGrants {
+  permissions: readonly string[]
+  authzVersion: number
+}
+
+/** A brand-new identity's grants: none, at version 0 (registration). */
+export const NO_GRANTS: IssuedGrants = Object.freeze({ permissions: [], authzVersion: 0 })
 
 /** What makes a refresh token: the session stores both, so the token can be signed again identically. */
 export interface RefreshTokenId {

@@ -19,7 +19,7 @@ import type { AuthorizerEvent } from '../../lib/authorizer/decision.js'
 import { decide, toAuthorizerResult } from '../../lib/authorizer/decision.js'
 import { createGrantsCache } from '../../lib/authz/grants.js'
 import { createGrantsReader } from '../../lib/db/grants.js'
-import { createTokenService } from '../../lib/tokens/service.js'
+import { createTokenService, NO_GRANTS } from '../../lib/tokens/service.js'
 import { createVerifiedTokenCache } from '../../lib/tokens/verified-tokens.js'
 import { registerUser } from '../support/api.js'
 import { requestAuthorizerEvent } from '../support/events.js'
@@ -45,7 +45,7 @@ const uncachedHandler = async (e: AuthorizerEvent) =>
 const small = createTokenService({ ...app.config.jwt, accessTokenCache: createVerifiedTokenCache({ maxEntries: 100, now: Date.now }) })
 const missEvents: AuthorizerEvent[] = []
 for (let i = 0; i < 400; i++) {
-  const pair = await app.tokens.issuePair({ identityId: user.identityId, sessionId }, app.tokens.newRefreshTokenId())
+  const pair = await app.tokens.issuePair({ identityId: user.identityId, sessionId }, app.tokens.newRefreshTokenId(), NO_GRANTS)
   missEvents.push(requestAuthorizerEvent({ Authorization: `Bearer ${pair.access_token}` }))
 }
 let next = 0

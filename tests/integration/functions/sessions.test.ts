@@ -228,7 +228,7 @@ describe('session lifetime and number', () => {
           userAgent: null,
           sourceIp: null,
         }),
-      ).toBe(true)
+      ).toEqual({ permissions: [], authzVersion: 0 })
       opened.push(id)
     }
     const rows =

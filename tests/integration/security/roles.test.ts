@@ -121,6 +121,35 @@ describe('roles and permissions, as the authorizer sees them', () => {
   })
 })
 
+describe("an access token's scope", () => {
+  /** The claims of a compact JWS (its signature was checked where it was issued). */
+  const claimsOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString('utf8'))
+
+  it('matches the grants at issue time: login, refresh and password change carry them as scope and authz_ver', async () => {
+    const user = await registerUser()
+    expect(claimsOf(user.tokens.access_token)).toMatchObject({ scope: '', authz_ver: 0 })
+    const { role, permission } = await freshRole()
+    await admin('grant-role', user.login, role)
+    const [row] = await getApp().sql`select authz_version from attune.identity where id = ${user.identityId}`
+    const version = Number(row?.['authz_version'])
+    const login = await api.login({ login: user.login, password: user.password })
+    expect(claimsOf(login.body.data.access_token)).toMatchObject({ scope: permission, authz_ver: version })
+    // The refresh token carries ids only.
+    expect(claimsOf(login.body.data.refresh_token)).not.toHaveProperty('scope')
+
+    await admin('revoke-role', user.login, role)
+    const refreshed = await api.refresh({ refresh_token: login.body.data.refresh_token })
+    expect(claimsOf(refreshed.body.data.access_token)).toMatchObject({ scope: '', authz_ver: version + 1 })
+
+    await admin('grant-role', user.login, role)
+    const changed = await api.changePassword(refreshed.body.data.access_token, {
+      current_password: user.password,
+      new_password: 'a-brand-new-passphrase-9',
+    })
+    expect(claimsOf(changed.body.data.access_token)).toMatchObject({ scope: permission, authz_ver: version + 2 })
+  })
+})
+
 describe('the cost of permissions in the authorizer', () => {
   let proxy: CountingProxy
   let app: App

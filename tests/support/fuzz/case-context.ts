@@ -44,7 +44,7 @@ export async function openSession(user: FuzzUser): Promise<OpenedSession> {
     sourceIp: null,
   })
   if (!opened) throw new Error('the session did not open')
-  return { sessionId, pair: await app.tokens.issuePair({ identityId: user.identityId, sessionId }, refresh) }
+  return { sessionId, pair: await app.tokens.issuePair({ identityId: user.identityId, sessionId }, refresh, opened) }
 }
 
 /** Ends every session the case left open, so the user's session list stays short across thousands of cases. */

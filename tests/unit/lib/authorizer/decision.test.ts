@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import type { RestAuthorizerEvent } from '../../../../lib/authorizer/decision.js'
 import { decide, toPolicy } from '../../../../lib/authorizer/decision.js'
 import { getConfig } from '../../../../lib/config.js'
-import { createTokenService } from '../../../../lib/tokens/service.js'
+import { createTokenService, NO_GRANTS } from '../../../../lib/tokens/service.js'
 import { requestAuthorizerEvent, tokenAuthorizerEvent } from '../../../support/events.js'
 import { forge, SESSION_ID } from '../../../support/tokens.js'
 
@@ -26,7 +26,7 @@ const handler = async (event: RestAuthorizerEvent) => toPolicy(await decide(even
 /** A token pair of an active session of `identityId`, whose login (in the store, not the token) is `login`. */
 const issue = (identityId: number, login: string, sessionId = SESSION_ID) => {
   activeSessions.set(`${identityId}:${sessionId}`, login)
-  return tokens.issuePair({ identityId, sessionId }, tokens.newRefreshTokenId())
+  return tokens.issuePair({ identityId, sessionId }, tokens.newRefreshTokenId(), NO_GRANTS)
 }
 const STAGE_WILDCARD = 'arn:aws:execute-api:us-east-1:123456789012:s4x3opwd6i/test/*/*'
 
@@ -130,7 +130,7 @@ describe('authorizer decision (sessions)', () => {
   it('asks for the session of the token’s own subject: a token naming another identity’s session is an invalid token', async () => {
     const attackers = crypto.randomUUID()
     await issue(8, 'mallory', attackers)
-    const forged = await tokens.issuePair({ identityId: 7, sessionId: attackers }, tokens.newRefreshTokenId())
+    const forged = await tokens.issuePair({ identityId: 7, sessionId: attackers }, tokens.newRefreshTokenId(), NO_GRANTS)
     const result = await handler(requestAuthorizerEvent({ Authorization: `Bearer ${forged.access_token}` }))
     expect(statement(result).Effect).toBe('Deny')
     expect(result.context).toEqual({ error: 'Invalid authentication token', code: 'UNAUTHORIZED', reason: 'token_invalid' })
