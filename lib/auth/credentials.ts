@@ -171,7 +171,11 @@ export function createCredentialRules(deps: CredentialRuleDependencies, password
           throw bearerRefused('session_ended')
         case 'changed':
           logger.info('password changed', { ...log, outcome: 'success', otherSessionsEnded: result.otherSessionsEnded })
-          return { success: true, message: 'Password changed successfully', ...(await tokens.issuePair({ identityId, sessionId }, next, result.grants)) }
+          return {
+            success: true,
+            message: 'Password changed successfully',
+            ...(await tokens.issuePair({ identityId, sessionId }, next, result.grants)),
+          }
       }
     },
   }

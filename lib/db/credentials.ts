@@ -15,8 +15,8 @@
 import type { Origin } from '../audit/events.js'
 import { USER } from '../audit/events.js'
 import type { SessionPolicy } from '../config.js'
-import { recordEvent } from './audit.js'
 import type { IssuedGrants } from '../tokens/claims.js'
+import { recordEvent } from './audit.js'
 import type { Sql } from './client.js'
 import { grantsColumns, toIssuedGrants } from './grants.js'
 import { activeSession } from './session-lookup.js'
@@ -86,7 +86,11 @@ export function createCredentialRepository(sql: Sql, policy: SessionPolicy): Cre
             data: { other_sessions_ended: otherSessionsEnded },
           })
           const [grants] = await tx<{ authz_version: string; permissions: string[] }[]>`select ${grantsColumns(tx, c.identityId)}`
-          return { outcome: 'changed' as const, otherSessionsEnded, grants: toIssuedGrants(grants as { authz_version: string; permissions: string[] }) }
+          return {
+            outcome: 'changed' as const,
+            otherSessionsEnded,
+            grants: toIssuedGrants(grants as { authz_version: string; permissions: string[] }),
+          }
         })
       } catch (error) {
         if (error instanceof Rollback) return error.outcome

@@ -77,7 +77,13 @@ export function createTokenService(options: TokenOptions): TokenService {
   const keyring = createKeyring(options, now)
   const lifetimeOf = (typ: string): number => (typ === ACCESS_TOKEN_TYPE ? options.accessExpiration : options.refreshExpiration)
 
-  async function sign(subject: TokenSubject, typ: string, tokenId: string, iat: number, extra: Record<string, unknown> = {}): Promise<string> {
+  async function sign(
+    subject: TokenSubject,
+    typ: string,
+    tokenId: string,
+    iat: number,
+    extra: Record<string, unknown> = {},
+  ): Promise<string> {
     const { alg, kid, key } = await keyring.signer()
     const token = await new SignJWT({ sid: subject.sessionId, ...extra })
       .setProtectedHeader(kid === undefined ? { alg, typ } : { alg, typ, kid })
