@@ -124,15 +124,14 @@ function appOperations(env: Record<string, string>): Operations & { end(): Promi
   const app = createApp(loadConfig({ ...process.env, ...env }))
   const rules = rulesOf(app)
   const client = { requestId: null, userAgent: 'bench', sourceIp: '127.0.0.1' }
+  // One permissions cache for the container, as functions/authorizer.ts keeps it.
+  const authorizer = { ...app, grants: createGrantsCache(createGrantsReader(app.sql)) }
   return {
     register: (login, password) => rules.register(registerInput(login, password), client),
     login: (login, password) => rules.login(loginInput(login, password), client).catch(() => undefined),
     refresh: (refresh_token) => rules.refresh({ refresh_token }, client),
     authorize: async (accessToken) => {
-      const decision = await decide(requestAuthorizerEvent({ Authorization: `Bearer ${accessToken}` }), {
-        ...app,
-        grants: createGrantsCache(createGrantsReader(app.sql)),
-      })
+      const decision = await decide(requestAuthorizerEvent({ Authorization: `Bearer ${accessToken}` }), authorizer)
       if (decision.effect !== 'Allow') throw new Error('authorizer refused')
     },
     me: async (caller) => void (await rules.profile(caller)),
@@ -151,6 +150,7 @@ const ENDPOINTS = [
   { name: 'POST /auth/login, unknown login', goal: '' },
   { name: 'POST /auth/login, wrong password', goal: '' },
   { name: 'authorizer (Allow)', goal: '' },
+  { name: 'authorizer (Allow), the same identity again', goal: '1' },
   { name: 'GET /auth/me', goal: '1' },
   { name: 'POST /auth/refresh', goal: '2' },
   { name: 'GET /auth/sessions', goal: '' },
@@ -174,7 +174,9 @@ async function journey(ops: Operations): Promise<Map<EndpointName, WireCounts>> 
   const pair = (await step('POST /auth/login', () => ops.login(login, PASSWORD))) as TokenPair
   await step('POST /auth/login, unknown login', () => ops.login(uniqueLogin('nobody'), PASSWORD))
   await step('POST /auth/login, wrong password', () => ops.login(login, 'not the password at all'))
+  // An identity's first decision reads its grants; the next ones find them in the cache (no query).
   await step('authorizer (Allow)', () => ops.authorize(pair.access_token))
+  await step('authorizer (Allow), the same identity again', () => ops.authorize(pair.access_token))
   const caller = callerOf(pair.access_token)
   await step('GET /auth/me', () => ops.me(caller))
   const refreshed = await step('POST /auth/refresh', () => ops.refresh(pair.refresh_token))
