@@ -38,7 +38,7 @@ export const BUNDLE_BUDGETS_KB: Readonly<Record<string, number>> = {
   register: 225, // 222.1 KiB (the mail settings in the configuration; the pending email's statement)
   login: 155, // goal: 100 KB (151.5 KiB: hash-wasm's Argon2 is 15 of it; login by email)
   'change-password': 155, // goal: 100 KB (151.6 KiB)
-  jwks: 55, // only the token service: 50 KiB
+  jwks: 60, // only the token service and the configuration: 55.0 KiB
   'openid-configuration': 30, // only the configuration: 25 KiB
   migrate: 135, // 128.2 KiB: the login-key backfill computes skeletons (unhomoglyph, 71 KiB)
   maintenance: 70, // 68.9 KiB (the email-token and outbox cleanup)
@@ -46,6 +46,13 @@ export const BUNDLE_BUDGETS_KB: Readonly<Record<string, number>> = {
   'password-forgot': 130, // goal: 100 KB (125.4 KiB)
   'password-reset': 160, // goal: 100 KB (155.7 KiB, with Argon2)
   'email-change': 160, // goal: 100 KB (154.4 KiB, with Argon2 for the current password)
+  // The admin routes that validate a body or parameter carry the login schema and the role repository: 130.4-130.6 KiB.
+  'admin-identities-find': 135,
+  'admin-identity-roles-get': 135,
+  'admin-identity-roles-put': 135,
+  'admin-permissions-create': 135,
+  'admin-role-permissions': 135,
+  'admin-roles-create': 135,
   mailer: 105, // 101.0 KiB: the whole composition root (getApp), like the HTTP functions
   // goal: 100 KB (every other function that does not hash: 114.2-125.4 KiB; the email rules in the identity repository
   // and request schemas, the roles in /auth/me's profile statement and in requireAuth).

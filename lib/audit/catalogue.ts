@@ -27,6 +27,8 @@ export const AUDIT_EVENTS: Readonly<Record<AuditEventType, string>> = {
   'email.verified': "An address was verified (`POST /auth/email/verify`) and is now the account's email.",
   'permission.created': 'A permission was defined (`data.permission`); `identity_id` is empty, the actor says who.',
   'role.created': 'A role was defined with its permissions (`data.role`, `data.permissions`).',
+  'role.permissions_changed':
+    "A role's permissions were replaced (`data.role`, `data.permissions`): every holder's next request sees them.",
   'role.granted':
     'The identity was given a role (`data.role`, and `data.expires_at` when the grant ends); the actor is the administrator. Seen by the authorizer on the next request.',
   'role.revoked': 'A role was taken from the identity (`data.role`): refused on the next request, whatever its tokens say.',

@@ -24,6 +24,7 @@ export const AUDIT_EVENT_TYPES = [
   'email.verified',
   'permission.created',
   'role.created',
+  'role.permissions_changed',
   'role.granted',
   'role.revoked',
 ] as const

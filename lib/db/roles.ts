@@ -9,6 +9,19 @@ import type { Sql } from './client.js'
 import type { GrantsReader } from './grants.js'
 import { createGrantsReader } from './grants.js'
 
+export interface PermissionSummary {
+  name: string
+  description: string
+}
+
+/** One of an identity's grants. */
+export interface RoleGrant {
+  role: string
+  grantedBy: number | null
+  grantedAt: Date
+  expiresAt: Date | null
+}
+
 export interface RoleSummary {
   name: string
   description: string
@@ -32,6 +45,20 @@ export interface RoleRepository extends GrantsReader {
   /** False when the identity did not hold the role. */
   revokeRole(identityId: number, role: string, author: ChangeAuthor): Promise<boolean>
   listRoles(): Promise<RoleSummary[]>
+  listPermissions(): Promise<PermissionSummary[]>
+  /** The names among `names` that are not permissions. */
+  unknownPermissions(names: string[]): Promise<string[]>
+  /** The names among `names` that are not roles. */
+  unknownRoles(names: string[]): Promise<string[]>
+  /** Replaces the role's permissions (all must exist); false when there is no such role. */
+  setRolePermissions(role: string, permissions: string[], author: ChangeAuthor): Promise<boolean>
+  /** The identity's grants, unexpired or not; undefined when there is no such identity. */
+  grantsListOf(identityId: number): Promise<RoleGrant[] | undefined>
+  /**
+   * Makes the identity's roles exactly `grants` (all must exist): grants the new ones, updates expiries,
+   * revokes the others, each with its audit event. False when there is no such identity.
+   */
+  setIdentityRoles(identityId: number, grants: { role: string; expiresAt: Date | null }[], author: ChangeAuthor): Promise<boolean>
 }
 
 export function createRoleRepository(sql: Sql): RoleRepository {
@@ -101,6 +128,83 @@ export function createRoleRepository(sql: Sql): RoleRepository {
         )})
         select exists (select 1 from revoked) as revoked`
       return row?.revoked === true
+    },
+
+    async listPermissions() {
+      return sql<PermissionSummary[]>`select name, description from attune.permission order by name`
+    },
+
+    async unknownPermissions(names) {
+      const rows = await sql<{ name: string }[]>`
+        select n as name from unnest(${names}::text[]) n where not exists (select 1 from attune.permission p where p.name = n)`
+      return rows.map((row) => row.name)
+    },
+
+    async unknownRoles(names) {
+      const rows = await sql<{ name: string }[]>`
+        select n as name from unnest(${names}::text[]) n where not exists (select 1 from attune.role r where r.name = n)`
+      return rows.map((row) => row.name)
+    },
+
+    async setRolePermissions(role, permissions, { actor, origin }) {
+      const [row] = await sql<{ found: boolean }[]>`
+        with target as (select name from attune.role where name = ${role}),
+        removed as (
+          delete from attune.role_permission rp using target t
+          where rp.role = t.name and rp.permission <> all(${permissions}::text[])
+          returning rp.permission
+        ), added as (
+          insert into attune.role_permission (role, permission)
+          select t.name, p from target t, unnest(${permissions}::text[]) p
+          on conflict do nothing
+          returning permission
+        ), event as (${recordEvents(
+          sql,
+          { type: 'role.permissions_changed', outcome: 'success', actor, origin },
+          sql`select null::bigint as identity_id, null::uuid as session_id,
+                     jsonb_build_object('role', name, 'permissions', ${sql.json(permissions)}::jsonb) as data
+              from target where exists (select 1 from removed) or exists (select 1 from added)`,
+        )})
+        select exists (select 1 from target) as found`
+      return row?.found === true
+    },
+
+    async grantsListOf(identityId) {
+      const rows = await sql<
+        { found: boolean; role: string | null; granted_by: string | null; granted_at: Date | null; expires_at: Date | null }[]
+      >`
+        select true as found, r.role, r.granted_by, r.granted_at, r.expires_at
+        from attune.identity i left join attune.identity_role r on r.identity_id = i.id
+        where i.id = ${identityId}
+        order by r.role`
+      if (rows.length === 0) return undefined
+      return rows
+        .filter((row) => row.role !== null)
+        .map((row) => ({
+          role: row.role as string,
+          grantedBy: row.granted_by === null ? null : Number(row.granted_by),
+          grantedAt: row.granted_at as Date,
+          expiresAt: row.expires_at,
+        }))
+    },
+
+    async setIdentityRoles(identityId, grants, author) {
+      return sql.begin(async (tx) => {
+        const [identity] = await tx`select id from attune.identity where id = ${identityId} for update`
+        if (!identity) return false
+        const repository = createRoleRepository(tx as unknown as Sql)
+        const current = await tx<{ role: string; expires_at: Date | null }[]>`
+          select role, expires_at from attune.identity_role where identity_id = ${identityId}`
+        const held = new Map(current.map((row) => [row.role, row.expires_at?.getTime() ?? null]))
+        const wanted = new Set(grants.map((grant) => grant.role))
+        for (const { role } of current) if (!wanted.has(role)) await repository.revokeRole(identityId, role, author)
+        for (const grant of grants) {
+          // Unchanged grants are left alone: no audit event, no new authz_version.
+          if (held.has(grant.role) && held.get(grant.role) === (grant.expiresAt?.getTime() ?? null)) continue
+          await repository.grantRole(identityId, grant.role, grant.expiresAt, author)
+        }
+        return true
+      })
     },
 
     async listRoles() {

@@ -2,6 +2,14 @@
 
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda'
 import { expect } from 'vitest'
+import { handler as adminIdentitiesFind } from '../../functions/admin-identities-find.js'
+import { handler as adminIdentityRolesGet } from '../../functions/admin-identity-roles-get.js'
+import { handler as adminIdentityRolesPut } from '../../functions/admin-identity-roles-put.js'
+import { handler as adminPermissionsCreate } from '../../functions/admin-permissions-create.js'
+import { handler as adminPermissionsList } from '../../functions/admin-permissions-list.js'
+import { handler as adminRolePermissions } from '../../functions/admin-role-permissions.js'
+import { handler as adminRolesCreate } from '../../functions/admin-roles-create.js'
+import { handler as adminRolesList } from '../../functions/admin-roles-list.js'
 import { handler as changePasswordHandler } from '../../functions/change-password.js'
 import { handler as emailChangeHandler } from '../../functions/email-change.js'
 import { handler as emailResendHandler } from '../../functions/email-resend.js'
@@ -74,8 +82,9 @@ async function callProtected(
   body?: unknown,
   pathParameters?: Record<string, string>,
   query?: Record<string, string>,
+  documented?: string,
 ): Promise<Parsed<any>> {
-  const documentedPath = pathParameters ? path.replace(/[^/]+$/, '{id}') : path
+  const documentedPath = documented ?? (pathParameters ? path.replace(/[^/]+$/, '{id}') : path)
   const headers: Record<string, string> = accessToken === undefined ? {} : { Authorization: `Bearer ${accessToken}` }
   const outcome = await authorize({
     method,
@@ -121,6 +130,48 @@ export const api = {
   sessions: (accessToken: string | undefined) => callProtected(sessionsHandler, 'GET', '/auth/sessions', accessToken),
   endSession: (accessToken: string | undefined, id: string) =>
     callProtected(endSessionHandler, 'DELETE', `/auth/sessions/${id}`, accessToken, undefined, { id }),
+  admin: {
+    listPermissions: (token: string | undefined) => callProtected(adminPermissionsList, 'GET', '/admin/permissions', token),
+    createPermission: (token: string | undefined, body: unknown) =>
+      callProtected(adminPermissionsCreate, 'POST', '/admin/permissions', token, body),
+    listRoles: (token: string | undefined) => callProtected(adminRolesList, 'GET', '/admin/roles', token),
+    createRole: (token: string | undefined, body: unknown) => callProtected(adminRolesCreate, 'POST', '/admin/roles', token, body),
+    setRolePermissions: (token: string | undefined, name: string, body: unknown) =>
+      callProtected(
+        adminRolePermissions,
+        'PUT',
+        `/admin/roles/${name}/permissions`,
+        token,
+        body,
+        { name },
+        undefined,
+        '/admin/roles/{name}/permissions',
+      ),
+    identityRoles: (token: string | undefined, id: number | string) =>
+      callProtected(
+        adminIdentityRolesGet,
+        'GET',
+        `/admin/identities/${id}/roles`,
+        token,
+        undefined,
+        { id: String(id) },
+        undefined,
+        '/admin/identities/{id}/roles',
+      ),
+    setIdentityRoles: (token: string | undefined, id: number | string, body: unknown) =>
+      callProtected(
+        adminIdentityRolesPut,
+        'PUT',
+        `/admin/identities/${id}/roles`,
+        token,
+        body,
+        { id: String(id) },
+        undefined,
+        '/admin/identities/{id}/roles',
+      ),
+    findIdentities: (token: string | undefined, login: string) =>
+      callProtected(adminIdentitiesFind, 'GET', '/admin/identities', token, undefined, undefined, { login }),
+  },
   securityEvents: (accessToken: string | undefined, query?: Record<string, string>) =>
     callProtected(securityEventsHandler, 'GET', '/auth/security-events', accessToken, undefined, undefined, query),
 }

@@ -47,6 +47,8 @@ export const REASONS = {
   unsupported_media_type: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Content-Type must be application/json' },
   permission_missing: { code: 'FORBIDDEN', message: 'You do not have the permission this needs' },
   session_not_found: { code: 'NOT_FOUND', message: 'Session not found' },
+  role_not_found: { code: 'NOT_FOUND', message: 'Role not found' },
+  identity_not_found: { code: 'NOT_FOUND', message: 'Identity not found' },
   route_not_found: { code: 'NOT_FOUND', message: 'Not found' },
   discovery_not_configured: {
     code: 'NOT_FOUND',
@@ -54,6 +56,8 @@ export const REASONS = {
   },
   login_taken: { code: 'CONFLICT', message: 'Login already exists' },
   email_taken: { code: 'CONFLICT', message: 'This email address now belongs to another account' },
+  permission_exists: { code: 'CONFLICT', message: 'A permission with this name exists already' },
+  role_exists: { code: 'CONFLICT', message: 'A role with this name exists already' },
   email_token_invalid: { code: 'BAD_REQUEST', message: 'This link is invalid, used or expired: ask for a new one' },
   gateway_refused: { code: 'BAD_REQUEST', message: 'Bad request' },
   throttled: { code: 'TOO_MANY_REQUESTS', message: 'Too many requests' },

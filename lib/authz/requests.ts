@@ -1,0 +1,72 @@
+/** The bodies, parameters and query strings of the admin routes (docs/openapi.yaml), validated with valibot. */
+import { ApiError } from '@attune-auth/client/errors'
+import { IDENTITY_ID } from '@attune-auth/client/ids'
+import * as v from 'valibot'
+import { presentedLogin } from '../auth/requests.js'
+
+export const PERMISSION_NAME = /^[a-z][a-z0-9_-]{0,62}:[a-z*][a-z0-9_*-]{0,62}$/
+export const ROLE_NAME = /^[a-z][a-z0-9_-]{0,62}$/
+
+const description = v.optional(
+  v.pipe(v.string('description must be a string'), v.trim(), v.maxLength(256, 'description must be at most 256 characters')),
+  '',
+)
+const permissionName = (field: string) =>
+  v.pipe(
+    v.string(`${field} must be a string`),
+    v.regex(PERMISSION_NAME, `${field} must be resource:action in lower case, e.g. orders:read`),
+  )
+const roleName = (field: string) =>
+  v.pipe(v.string(`${field} must be a string`), v.regex(ROLE_NAME, `${field} must be lower-case letters, digits, - and _`))
+const permissionList = v.pipe(
+  v.array(permissionName('permissions[]'), 'permissions must be an array'),
+  v.maxLength(200, 'permissions must have at most 200 entries'),
+  v.transform((names) => [...new Set(names)].sort()),
+)
+
+export const CreatePermissionBody = v.object({ name: permissionName('name'), description })
+export const CreateRoleBody = v.object({ name: roleName('name'), description, permissions: v.optional(permissionList, []) })
+export const RolePermissionsBody = v.object({ permissions: permissionList })
+export const IdentityRolesBody = v.object({
+  roles: v.pipe(
+    v.array(
+      v.object({
+        role: roleName('roles[].role'),
+        expires_at: v.optional(
+          v.nullable(
+            v.pipe(
+              v.string('roles[].expires_at must be a string'),
+              v.isoTimestamp('roles[].expires_at must be an ISO 8601 time with a zone, e.g. 2027-01-01T00:00:00Z'),
+              v.transform((s) => new Date(s)),
+            ),
+          ),
+          null,
+        ),
+      }),
+      'roles must be an array',
+    ),
+    v.maxLength(100, 'roles must have at most 100 entries'),
+    v.check((roles) => new Set(roles.map((r) => r.role)).size === roles.length, 'roles must not name a role twice'),
+  ),
+})
+export const IdentitySearchQuery = v.object({ login: presentedLogin })
+
+export type CreatePermissionInput = v.InferOutput<typeof CreatePermissionBody>
+export type CreateRoleInput = v.InferOutput<typeof CreateRoleBody>
+export type RolePermissionsInput = v.InferOutput<typeof RolePermissionsBody>
+export type IdentityRolesInput = v.InferOutput<typeof IdentityRolesBody>
+export type IdentitySearchInput = v.InferOutput<typeof IdentitySearchQuery>
+
+/** The `{name}` of /admin/roles/{name}/permissions: a role name, or a 404 (a name that cannot exist is not found). */
+export function roleNameParameter(parameters: Record<string, string | undefined> | null): string {
+  const name = parameters?.['name']
+  if (typeof name !== 'string' || !ROLE_NAME.test(name)) throw new ApiError('role_not_found')
+  return name
+}
+
+/** The `{id}` of /admin/identities/{id}/roles: an identity id, or a 404. */
+export function identityIdParameter(parameters: Record<string, string | undefined> | null): number {
+  const id = parameters?.['id']
+  if (typeof id !== 'string' || !IDENTITY_ID.test(id)) throw new ApiError('identity_not_found')
+  return Number(id)
+}
