@@ -1,7 +1,9 @@
 /**
  * Password recovery (README "Email and password reset"):
  * - forgot: always `202 {accepted: true}`, after the same two statements whether or not the account exists
- *   or has a verified address (lib/db/recovery.ts), then the mailer is started whatever happened. Only an
+ *   or has a verified address (lib/db/recovery.ts), then the mailer is started whatever happened, and never
+ *   sooner than FORGOT_ANSWER_FLOOR_MS after the request arrived: the rows a real reset writes (token, outbox,
+ *   audit) take a few tenths of a millisecond more, which the floor hides. Only an
  *   account with a verified address, within its mail limits (one a minute, ACCOUNT_MAILS_PER_HOUR an hour),
  *   gets a mail; its earlier reset token stops working.
  * - reset: the token's account must be live; the new password must not be weak (checked before the token is
@@ -24,6 +26,19 @@ import type { MailKick } from './kick.js'
 import type { ForgotPasswordInput, ResetPasswordInput } from './requests.js'
 import { EMAIL_TOKEN_PATTERN, emailLink, hashEmailToken, newEmailToken } from './tokens.js'
 
+/**
+ * forgot answers no sooner than this after it started. Its work takes about 1–2 ms against a nearby database,
+ * plus the mailer's asynchronous invocation on AWS (tens of milliseconds): a floor well above both makes the
+ * three cases (unknown, unverified, verified) take the same time.
+ */
+export const FORGOT_ANSWER_FLOOR_MS = 100
+
+/** Waits until `floorMs` have passed since `startedAt` (a performance.now() value); at once when they have. */
+export async function answerNoSoonerThan(startedAt: number, floorMs: number, now: () => number = () => performance.now()): Promise<void> {
+  const left = startedAt + floorMs - now()
+  if (left > 0) await new Promise((resolve) => setTimeout(resolve, left))
+}
+
 export interface Accepted {
   accepted: true
 }
@@ -44,6 +59,7 @@ export interface ResetDependencies extends RecoveryDependencies {
 export function createPasswordRecovery({ config, recovery, throttleKeys, mailKick, logger }: RecoveryDependencies) {
   return {
     async forgot({ login }: ForgotPasswordInput, client: ClientInfo): Promise<Accepted> {
+      const startedAt = performance.now()
       const addressKey = throttleKeys.emailRequests(client.sourceIp)
       const found = await recovery.find(addressKey, config.throttle.emailRequests, { loginKey: login.key, email: login.email })
       if (!found.address.allowed) {
@@ -67,6 +83,7 @@ export function createPasswordRecovery({ config, recovery, throttleKeys, mailKic
       })
       // Whatever happened: the time of the answer must not tell.
       await mailKick()
+      await answerNoSoonerThan(startedAt, FORGOT_ANSWER_FLOOR_MS)
       logger.info('password reset asked for', {
         event: 'auth.password_forgot',
         outcome: 'success',
