@@ -27,6 +27,7 @@ import type { Pseudonymize } from '../pseudonyms.js'
 import type { ThrottleKeys } from '../throttle/keys.js'
 import { tooManyAttempts, weakPassword } from '../throttle/refusals.js'
 import type { TokenPair, TokenService } from '../tokens/service.js'
+import { proveCurrentPassword } from './current-password.js'
 import { weaknessOf } from './new-passwords.js'
 import type { ChangePasswordInput, LoginInput } from './requests.js'
 import type { Caller } from './sessions.js'
@@ -62,19 +63,7 @@ export interface CredentialRuleDependencies {
 }
 
 export function createCredentialRules(deps: CredentialRuleDependencies, passwords: PasswordHashing): CredentialRules {
-  const {
-    config,
-    identities,
-    sessions,
-    credentials,
-    loginAttempts,
-    throttle,
-    throttleKeys,
-    commonPasswords,
-    tokens,
-    logger,
-    pseudonymize,
-  } = deps
+  const { config, identities, sessions, credentials, loginAttempts, throttleKeys, commonPasswords, tokens, logger, pseudonymize } = deps
   /** The password just proved right, hashed again at today's parameters; a failure is logged, the login goes on. */
   async function rehash(identity: Identity, password: string): Promise<void> {
     try {
@@ -135,23 +124,7 @@ export function createCredentialRules(deps: CredentialRuleDependencies, password
         logger.info('password change refused', { ...log, outcome: 'failure', reason: weakness })
         throw weakPassword(weakness)
       }
-      const key = throttleKeys.identity(identityId)
-      const counted = await throttle.count(key, config.throttle.account)
-      if (!counted.allowed) {
-        logger.info('password change throttled', { ...log, outcome: 'failure', reason: 'throttled', retryAfter: counted.retryAfter })
-        throw tooManyAttempts(counted.retryAfter)
-      }
-      if (!(await passwords.verifyPassword(current_password, identity.passwordHash))) {
-        if (counted.failures >= config.throttle.account.free) {
-          // Someone is guessing with this session (a stolen token?): it ends; the identity's wait applies too.
-          await sessions.revoke(identityId, sessionId, 'password_guessing', client)
-          logger.warn('session ended after repeated wrong current passwords', { ...log, outcome: 'failure', reason: 'password_guessing' })
-          throw bearerRefused('session_ended')
-        }
-        logger.info('password change refused', { ...log, outcome: 'failure', reason: 'invalid_current_password' })
-        throw new ApiError('invalid_current_password')
-      }
-      await throttle.reset(key)
+      await proveCurrentPassword(deps, passwords, { identity, sessionId, password: current_password, client, event: log.event })
       const next = tokens.newRefreshTokenId()
       const result = await credentials.changePassword({
         identityId,

@@ -5,10 +5,12 @@
  * Each request is counted per source address first; mail is limited per account (one a minute, 5 an hour).
  */
 import { ApiError, bearerRefused } from '@attune-auth/client/errors'
+import { proveCurrentPassword } from '../auth/current-password.js'
 import type { Caller } from '../auth/sessions.js'
 import type { Config } from '../config.js'
 import type { EmailAddressRepository, MailLimits } from '../db/email-addresses.js'
 import type { IdentityRepository } from '../db/identities.js'
+import type { SessionRepository } from '../db/sessions.js'
 import type { ThrottleRepository } from '../db/throttle.js'
 import type { ClientInfo } from '../http/client.js'
 import type { Logger } from '../log.js'
@@ -20,6 +22,8 @@ import type { ChangeEmailInput, VerifyEmailInput } from './requests.js'
 import { EMAIL_TOKEN_PATTERN, emailLink, hashEmailToken, newEmailToken } from './tokens.js'
 
 export interface EmailAddressDependencies {
+  /** For ending a session that guesses the current password (lib/auth/current-password.ts). */
+  sessions: Pick<SessionRepository, 'revoke'>
   config: Pick<Config, 'email' | 'throttle'>
   emailAddresses: EmailAddressRepository
   identities: IdentityRepository
@@ -95,9 +99,9 @@ export function createEmailAddressRules(deps: EmailAddressDependencies) {
   }
 }
 
-/** Changing the address: the current password first (counted per identity like change-password's), then as registration. */
+/** Changing the address: the current password first (lib/auth/current-password.ts, as change-password), then as registration. */
 export function createEmailChange(deps: EmailAddressDependencies, passwords: PasswordHashing) {
-  const { config, identities, emailAddresses, throttle, throttleKeys, mailKick, logger } = deps
+  const { config, identities, emailAddresses, mailKick, logger } = deps
   const rules = createEmailAddressRules(deps)
   return {
     async change({ identityId, sessionId }: Caller, { email, current_password }: ChangeEmailInput, client: ClientInfo): Promise<Accepted> {
@@ -105,17 +109,7 @@ export function createEmailChange(deps: EmailAddressDependencies, passwords: Pas
       await rules.countAddress(client, log.event)
       const identity = await identities.findById(identityId)
       if (!identity) throw bearerRefused('token_invalid')
-      const key = throttleKeys.identity(identityId)
-      const counted = await throttle.count(key, config.throttle.account)
-      if (!counted.allowed) {
-        logger.info('email change throttled', { ...log, outcome: 'failure', reason: 'throttled' })
-        throw tooManyAttempts(counted.retryAfter)
-      }
-      if (!(await passwords.verifyPassword(current_password, identity.passwordHash))) {
-        logger.info('email change refused', { ...log, outcome: 'failure', reason: 'invalid_current_password' })
-        throw new ApiError('invalid_current_password')
-      }
-      await throttle.reset(key)
+      await proveCurrentPassword(deps, passwords, { identity, sessionId, password: current_password, client, event: log.event })
       const token = newEmailToken()
       const queued = await emailAddresses.requestChange(
         identityId,

@@ -127,6 +127,22 @@ describe('POST /auth/email', () => {
     expect(await emailOf(asker.identityId)).toBe(asker.email)
   })
 
+  it('ends the session that keeps guessing the current password, as change-password does', async () => {
+    const user = await verifiedUser()
+    const free = getApp().config.throttle.account.free
+    const reasons: string[] = []
+    for (let i = 0; i < free; i++) {
+      const res = await api.changeEmail(user.tokens.access_token, { email: uniqueEmail('next'), current_password: `guess-${i}-wrong` })
+      reasons.push(res.body.reason)
+    }
+    expect(reasons).toEqual([...Array(free - 1).fill('invalid_current_password'), 'session_ended'])
+    // The session is gone: its token is refused, and the ending is audited.
+    expect((await api.me(user.tokens.access_token)).body.reason).toBe('session_ended')
+    const [ended] = await getApp().sql`
+      select data->>'reason' as reason from attune.audit_event where identity_id = ${user.identityId} and type = 'session.ended'`
+    expect(ended).toEqual({ reason: 'password_guessing' })
+  })
+
   it('refuses malformed addresses with 400, queueing nothing', async () => {
     const user = await verifiedUser()
     const res = await api.changeEmail(user.tokens.access_token, {
