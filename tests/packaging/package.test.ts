@@ -380,6 +380,17 @@ describe('Gateway Responses (what API Gateway answers when it refuses a request 
     expect(body('UNAUTHORIZED')).toMatchObject({ error: REASONS.token_missing.message, code: 'UNAUTHORIZED' })
   })
 
+  it("answers a failing authorizer or function as AWS names them (AUTHORIZER_CONFIGURATION_ERROR, INTEGRATION_FAILURE, INTEGRATION_TIMEOUT) with a 503 in the API's shape", () => {
+    for (const type of ['AUTHORIZER_FAILURE', 'AUTHORIZER_CONFIGURATION_ERROR', 'INTEGRATION_FAILURE', 'INTEGRATION_TIMEOUT']) {
+      expect(responses().get(type)?.['StatusCode'], type).toBe('503')
+      expect(body(type), type).toEqual({
+        error: REASONS.service_unavailable.message,
+        code: 'SERVICE_UNAVAILABLE',
+        reason: 'service_unavailable',
+      })
+    }
+  })
+
   it('answers an unknown route with 404, throttling with 429 and its own failures with an opaque 500', () => {
     expect(responses().get('MISSING_AUTHENTICATION_TOKEN')?.['StatusCode']).toBe('404')
     expect(body('MISSING_AUTHENTICATION_TOKEN')).toMatchObject({ error: 'Not found', code: 'NOT_FOUND' })
