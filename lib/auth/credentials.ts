@@ -80,7 +80,7 @@ export function createCredentialRules(deps: CredentialRuleDependencies, password
       const log = { event: 'auth.login', loginHash }
       // An address is resolved to its account's login first (one more statement for every text that is an
       // address, whether or not it names one), so that login and email share one counter per account.
-      const loginKey = login.email === null ? login.key : ((await identities.loginKeyFor(login.key, login.email)) ?? login.key)
+      const loginKey = await identities.accountKeyFor(login)
       const keys = {
         loginKey: loginKey ?? '',
         account: throttleKeys.login(loginKey ?? `email:${login.email?.toLowerCase()}`),

@@ -121,7 +121,7 @@ export function createAdminRules({ roles, identities, logger }: AdminDependencie
 
     async findIdentities(user: AuthenticatedUser, { login }: IdentitySearchInput, client: ClientInfo): Promise<IdentityView[]> {
       admin(user, client)
-      const key = login.email === null ? login.key : ((await identities.loginKeyFor(login.key, login.email)) ?? null)
+      const key = await identities.accountKeyFor(login)
       const identity = key === null ? undefined : await identities.findByLogin(key)
       return identity ? [{ id: identity.id, login: identity.login, display_name: identity.displayName, email: identity.email }] : []
     },

@@ -14,6 +14,19 @@ export interface Grants {
 }
 
 /**
+ * SQL: the identity's grants in force (not expired), a row per role and permission: `role`, `permission` (null
+ * for a role without any) and `expires_at`. The one definition of "a grant in force", for every reader.
+ */
+export function liveGrants(sql: Queryable, identityId: Fragment | number): Fragment {
+  const id = typeof identityId === 'number' ? sql`${identityId}::bigint` : identityId
+  return sql`
+    select r.role, rp.permission, r.expires_at
+    from attune.identity_role r
+    left join attune.role_permission rp on rp.role = r.role
+    where r.identity_id = ${id} and (r.expires_at is null or r.expires_at > now())`
+}
+
+/**
  * SQL: the columns `authz_version` and `permissions` (sorted, unexpired) of the identity `identityId`, for the
  * statements that issue tokens (their access token's `scope` and `authz_ver`), read in the same statement.
  */
@@ -21,11 +34,7 @@ export function grantsColumns(sql: Queryable, identityId: Fragment | number): Fr
   const id = typeof identityId === 'number' ? sql`${identityId}::bigint` : identityId
   return sql`
     (select authz_version from attune.identity where id = ${id}) as authz_version,
-    array(
-      select distinct rp.permission from attune.identity_role r join attune.role_permission rp on rp.role = r.role
-      where r.identity_id = ${id} and (r.expires_at is null or r.expires_at > now())
-      order by rp.permission
-    ) as permissions`
+    array(select distinct g.permission from (${liveGrants(sql, id)}) g where g.permission is not null order by g.permission) as permissions`
 }
 
 /** The row of `grantsColumns` as a token's grants. */
@@ -41,11 +50,7 @@ export interface GrantsReader {
 export function createGrantsReader(sql: Sql): GrantsReader {
   return {
     async grantsOf(identityId) {
-      const rows = await sql<{ role: string; permission: string | null; expires_at: Date | null }[]>`
-        select r.role, rp.permission, r.expires_at
-        from attune.identity_role r
-        left join attune.role_permission rp on rp.role = r.role
-        where r.identity_id = ${identityId} and (r.expires_at is null or r.expires_at > now())`
+      const rows = await sql<{ role: string; permission: string | null; expires_at: Date | null }[]>`${liveGrants(sql, identityId)}`
       const expiries = rows.map((row) => row.expires_at?.getTime()).filter((t): t is number => t !== undefined)
       return {
         roles: [...new Set(rows.map((row) => row.role))].sort(),

@@ -10,6 +10,7 @@ import type { EmailToken } from '../email/tokens.js'
 import { recordEvents } from './audit.js'
 import type { Fragment, Queryable, Sql } from './client.js'
 import { isUniqueViolation } from './client.js'
+import { liveGrants } from './grants.js'
 import { queueMail } from './outbox.js'
 import type { SessionOpening } from './sessions.js'
 import { insertSession, recordOpened } from './sessions.js'
@@ -60,10 +61,11 @@ export interface IdentityRepository {
    */
   create(identity: NewIdentity, session: SessionOpening, pendingEmail?: PendingEmail): Promise<Identity>
   /**
-   * The login key of the identity that `key` (a login's canonical key) or `email` (a verified address) names: the
-   * login first. Undefined when neither names one.
+   * The login key that what was typed in a login field names (POST /auth/login, the admin search): `key` (a
+   * login's canonical key) when it is not an address; otherwise, in one query, the login with that key, else
+   * the login whose verified email is `email`, else `key` itself (null when the text was no valid login).
    */
-  loginKeyFor(key: string | null, email: string): Promise<string | undefined>
+  accountKeyFor(typed: { key: string | null; email: string | null }): Promise<string | null>
   /** The identity whose login has this canonical key. */
   findByLogin(loginKey: string): Promise<Identity | undefined>
   findById(id: number): Promise<Identity | undefined>
@@ -161,13 +163,14 @@ export function createIdentityRepository(sql: Sql, policy: SessionPolicy): Ident
       }
     },
 
-    async loginKeyFor(key, email) {
+    async accountKeyFor({ key, email }) {
+      if (email === null) return key
       const [row] = await sql<{ login_key: string | null }[]>`
         select coalesce(
           (select login_key from attune.identity where login_key = ${key}::text),
           (select login_key from attune.identity where lower(email) = lower(${email}::text))
         ) as login_key`
-      return row?.login_key ?? undefined
+      return row?.login_key ?? key
     },
 
     async findByLogin(loginKey) {
@@ -182,11 +185,7 @@ export function createIdentityRepository(sql: Sql, policy: SessionPolicy): Ident
 
     async findProfile(id) {
       const [row] = await sql<(IdentityRow & { pending_email: string | null; roles: string[]; permissions: string[] })[]>`
-        with grants as (
-          select r.role, rp.permission from attune.identity_role r
-          left join attune.role_permission rp on rp.role = r.role
-          where r.identity_id = ${id} and (r.expires_at is null or r.expires_at > now())
-        )
+        with grants as (${liveGrants(sql, id)})
         select ${sql(IDENTITY_COLUMNS.map((column) => `i.${column}`))}, t.email as pending_email,
                array(select distinct role from grants order by role) as roles,
                array(select distinct permission from grants where permission is not null order by permission) as permissions

@@ -16,8 +16,8 @@ import type { ClientInfo } from '../http/client.js'
 import type { Logger } from '../log.js'
 import type { PasswordHashing } from '../passwords/hashing.js'
 import type { ThrottleKeys } from '../throttle/keys.js'
-import { tooManyAttempts } from '../throttle/refusals.js'
 import type { MailKick } from './kick.js'
+import { countEmailRequest } from './limits.js'
 import type { ChangeEmailInput, VerifyEmailInput } from './requests.js'
 import { EMAIL_TOKEN_PATTERN, emailLink, hashEmailToken, newEmailToken } from './tokens.js'
 
@@ -43,16 +43,7 @@ export interface Accepted {
 }
 
 export function createEmailAddressRules(deps: EmailAddressDependencies) {
-  const { config, emailAddresses, throttle, throttleKeys, mailKick, logger } = deps
-
-  /** Counts the request against its source address; a 429 past EMAIL_REQUESTS_PER_ADDRESS. */
-  async function countAddress(client: ClientInfo, event: string): Promise<void> {
-    const counted = await throttle.count(throttleKeys.emailRequests(client.sourceIp), config.throttle.emailRequests)
-    if (!counted.allowed) {
-      logger.info('email request throttled', { event, outcome: 'failure', reason: 'throttled' })
-      throw tooManyAttempts(counted.retryAfter)
-    }
-  }
+  const { config, emailAddresses, throttleKeys, mailKick, logger } = deps
 
   const limitsFor = (identityId: number): MailLimits => ({
     minute: { key: throttleKeys.accountMail(identityId, 'verify_email', 'minute'), policy: config.throttle.accountMail.minute },
@@ -61,11 +52,10 @@ export function createEmailAddressRules(deps: EmailAddressDependencies) {
 
   return {
     limitsFor,
-    countAddress,
 
     async verify({ token }: VerifyEmailInput, client: ClientInfo): Promise<EmailVerified> {
       const log = { event: 'auth.email_verify' }
-      await countAddress(client, log.event)
+      await countEmailRequest(deps, client, log.event)
       const result = EMAIL_TOKEN_PATTERN.test(token)
         ? await emailAddresses.verify(hashEmailToken(token), client)
         : { outcome: 'invalid' as const }
@@ -83,7 +73,7 @@ export function createEmailAddressRules(deps: EmailAddressDependencies) {
     },
 
     async resend({ identityId }: Caller, client: ClientInfo): Promise<Accepted> {
-      await countAddress(client, 'auth.email_resend')
+      await countEmailRequest(deps, client, 'auth.email_resend')
       const queued = await emailAddresses.resend(
         identityId,
         newEmailToken(),
@@ -106,7 +96,7 @@ export function createEmailChange(deps: EmailAddressDependencies, passwords: Pas
   return {
     async change({ identityId, sessionId }: Caller, { email, current_password }: ChangeEmailInput, client: ClientInfo): Promise<Accepted> {
       const log = { event: 'auth.email_change', identityId, sessionId }
-      await rules.countAddress(client, log.event)
+      await countEmailRequest(deps, client, log.event)
       const identity = await identities.findById(identityId)
       if (!identity) throw bearerRefused('token_invalid')
       await proveCurrentPassword(deps, passwords, { identity, sessionId, password: current_password, client, event: log.event })

@@ -23,6 +23,7 @@ import type { PasswordHashing } from '../passwords/hashing.js'
 import type { ThrottleKeys } from '../throttle/keys.js'
 import { tooManyAttempts, weakPassword } from '../throttle/refusals.js'
 import type { MailKick } from './kick.js'
+import { countEmailRequest } from './limits.js'
 import type { ForgotPasswordInput, ResetPasswordInput } from './requests.js'
 import { EMAIL_TOKEN_PATTERN, emailLink, hashEmailToken, newEmailToken } from './tokens.js'
 
@@ -96,15 +97,11 @@ export function createPasswordRecovery({ config, recovery, throttleKeys, mailKic
 }
 
 export function createPasswordReset(deps: ResetDependencies, passwords: PasswordHashing) {
-  const { config, recovery, throttle, throttleKeys, mailKick, logger, commonPasswords } = deps
+  const { recovery, throttleKeys, mailKick, logger, commonPasswords } = deps
   return {
     async reset({ token, new_password }: ResetPasswordInput, client: ClientInfo): Promise<{ success: true }> {
-      const counted = await throttle.count(throttleKeys.emailRequests(client.sourceIp), config.throttle.emailRequests)
       const log = { event: 'auth.password_reset' }
-      if (!counted.allowed) {
-        logger.info('password reset throttled', { ...log, outcome: 'failure', reason: 'throttled' })
-        throw tooManyAttempts(counted.retryAfter)
-      }
+      await countEmailRequest(deps, client, log.event)
       const tokenHash = EMAIL_TOKEN_PATTERN.test(token) ? hashEmailToken(token) : undefined
       const account = tokenHash && (await recovery.peekReset(tokenHash))
       if (!tokenHash || !account) {

@@ -7,42 +7,34 @@
 
 import * as v from 'valibot'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { App } from '../../../lib/app.js'
-import { createApp } from '../../../lib/app.js'
-import { loadConfig } from '../../../lib/config.js'
 import { recoveryParts } from '../../../lib/email/parts.js'
 import { createPasswordRecovery } from '../../../lib/email/recovery.js'
 import { ForgotPasswordBody } from '../../../lib/email/requests.js'
 import { registerUser, uniqueEmail, verifiedUser } from '../../support/api.js'
+import type { CountedApp } from '../../support/counted-app.js'
+import { startCountedApp } from '../../support/counted-app.js'
 import { uniqueLogin } from '../../support/events.js'
-import type { CountingProxy } from '../../support/pg-counting-proxy.js'
-import { startCountingProxy } from '../../support/pg-counting-proxy.js'
 
-let proxy: CountingProxy
-let app: App
+let counted: CountedApp
 
 beforeAll(async () => {
-  proxy = await startCountingProxy(process.env['DATABASE_URL'] as string)
-  app = createApp(loadConfig({ ...process.env, DATABASE_URL: proxy.url, DATABASE_POOL_MAX: '1' }))
+  counted = await startCountedApp()
 })
-afterAll(async () => {
-  await app?.sql.end()
-  await proxy?.close()
-})
+afterAll(() => counted?.close())
 
 describe('the cost of POST /auth/password/forgot', () => {
   it('is the same statements and one start of the mailer, for an unknown login or address, an unverified account and a verified one', async () => {
     let kicks = 0
-    const recovery = createPasswordRecovery({ ...recoveryParts(app), mailKick: async () => void kicks++ })
+    const recovery = createPasswordRecovery({ ...recoveryParts(counted.app), mailKick: async () => void kicks++ })
     const verified = await verifiedUser()
     const unverified = await registerUser()
     const client = { requestId: null, userAgent: 'enumeration', sourceIp: '198.51.100.9' }
     const costOf = async (login: string) => {
-      await app.sql`select 1` // the connection is open and warm before counting
-      proxy.reset()
+      await counted.app.sql`select 1` // the connection is open and warm before counting
+      counted.proxy.reset()
       const before = kicks
       expect(await recovery.forgot(v.parse(ForgotPasswordBody, { login }), client)).toEqual({ accepted: true })
-      const { roundTrips, statements } = proxy.counts()
+      const { roundTrips, statements } = counted.proxy.counts()
       return { roundTrips, statements, kicks: kicks - before }
     }
     // A warm container: its statements are prepared once (two more round trips on the first request), whoever asked.

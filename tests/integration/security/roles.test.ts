@@ -10,18 +10,16 @@ import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runAdmin } from '../../../infra/admin.js'
 import { authorize } from '../../../infra/local/offline-authorizer.js'
-import type { App } from '../../../lib/app.js'
-import { createApp, getApp } from '../../../lib/app.js'
+import { getApp } from '../../../lib/app.js'
 import { decide } from '../../../lib/authorizer/decision.js'
 import { createGrantsCache } from '../../../lib/authz/grants.js'
-import { loadConfig } from '../../../lib/config.js'
 import { createGrantsReader } from '../../../lib/db/grants.js'
 import { bootstrapAdminKey, migrate } from '../../../lib/db/migrate.js'
 import type { RegisteredUser } from '../../support/api.js'
 import { api, registerUser } from '../../support/api.js'
+import type { CountedApp } from '../../support/counted-app.js'
+import { startCountedApp } from '../../support/counted-app.js'
 import { requestAuthorizerEvent, uniqueLogin } from '../../support/events.js'
-import type { CountingProxy } from '../../support/pg-counting-proxy.js'
-import { startCountingProxy } from '../../support/pg-counting-proxy.js'
 
 const admin = (...argv: string[]) => runAdmin(argv, getApp().sql)
 
@@ -151,21 +149,17 @@ describe("an access token's scope", () => {
 })
 
 describe('the cost of permissions in the authorizer', () => {
-  let proxy: CountingProxy
-  let app: App
+  let counted: CountedApp
 
   beforeAll(async () => {
-    proxy = await startCountingProxy(process.env['DATABASE_URL'] as string)
-    app = createApp(loadConfig({ ...process.env, DATABASE_URL: proxy.url, DATABASE_POOL_MAX: '1' }))
+    counted = await startCountedApp()
   })
-  afterAll(async () => {
-    await app?.sql.end()
-    await proxy?.close()
-  })
+  afterAll(() => counted?.close())
 
   it('is no query while the grants are unchanged, and one after a change', async () => {
     const user = await registerUser()
     const { role } = await freshRole()
+    const { app, proxy } = counted
     const deps = { tokens: app.tokens, sessions: app.sessions, grants: createGrantsCache(createGrantsReader(app.sql)) }
     const event = requestAuthorizerEvent({ Authorization: `Bearer ${user.tokens.access_token}` })
     const statementsOf = async () => {
