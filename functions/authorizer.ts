@@ -3,12 +3,12 @@
  * APIs — REST (TOKEN or REQUEST) and HTTP API (payload 1.0 or 2.0).
  */
 import type { APIGatewayAuthorizerResult, Context } from 'aws-lambda'
+import { createDecisionCaches } from '../lib/authorizer/caches.js'
 import type { AuthorizerDependencies, AuthorizerEvent, RestAuthorizerEvent, SimpleAuthorizerResult } from '../lib/authorizer/decision.js'
-import { decide, requestOf, toAuthorizerResult } from '../lib/authorizer/decision.js'
-import { createGrantsCache } from '../lib/authz/grants.js'
+import { decide, permitsRoute, requestOf, routeArnOf, toAuthorizerResult } from '../lib/authorizer/decision.js'
+import { parseExecuteApiArn } from '../lib/authz/route-requirements.js'
 import { getConfig } from '../lib/config.js'
 import { createSql } from '../lib/db/client.js'
-import { createGrantsReader } from '../lib/db/grants.js'
 import { createSessionLookup } from '../lib/db/session-lookup.js'
 import { configureLogging, logger } from '../lib/log.js'
 import { createTokenService } from '../lib/tokens/service.js'
@@ -24,7 +24,7 @@ function dependencies(): AuthorizerDependencies & { simpleResponses: boolean } {
     deps = {
       tokens: createTokenService(config.jwt),
       sessions: createSessionLookup(sql, config.sessions),
-      grants: createGrantsCache(createGrantsReader(sql)),
+      ...createDecisionCaches(sql),
       simpleResponses: config.authorizerSimpleResponses,
     }
   }
@@ -39,9 +39,34 @@ export async function handler(event: AuthorizerEvent, context?: Context): Promis
   logger.appendKeys(requestOf(event))
   try {
     const decision = await decide(event, decisionDeps)
-    if (decision.effect === 'Allow')
-      logger.info('access allowed', { event: 'auth.authorize', outcome: 'success', identityId: decision.identityId })
-    else logger.info('access denied', { event: 'auth.authorize', outcome: 'failure', reason: decision.reason })
+    if (decision.effect === 'Deny') logger.info('access denied', { event: 'auth.authorize', outcome: 'failure', reason: decision.reason })
+    else {
+      const { identityId, routes } = decision
+      const { apiId, route } = parseExecuteApiArn(routeArnOf(event)) ?? {}
+      if (permitsRoute(decision)) logger.info('access allowed', { event: 'auth.authorize', outcome: 'success', identityId })
+      else {
+        const missing = routes.missing.enforce
+        logger.info('access denied', {
+          event: 'auth.authorize',
+          outcome: 'failure',
+          reason: 'permission_missing',
+          identityId,
+          apiId,
+          route,
+          missing,
+        })
+      }
+      // Report mode: what enforcing would refuse, for the team to read before it switches.
+      if (routes.missing.report.length > 0)
+        logger.info('would_deny', {
+          event: 'auth.would_deny',
+          outcome: 'success',
+          identityId,
+          apiId,
+          route,
+          missing: routes.missing.report,
+        })
+    }
     return toAuthorizerResult(decision, event, { simpleResponses })
   } finally {
     logger.resetKeys()

@@ -8,16 +8,22 @@
  *   create-role <name> [permission...]     a role with those (existing) permissions
  *   grant-role <login> <role> [--until <date>]
  *   revoke-role <login> <role>
+ *   route-requirements <api-id>            what the routes of an API behind the authorizer need
+ *   set-route-requirements <api-id> <file> makes them exactly the file's (lib/authz/route-requirement-declarations.ts)
  */
+import { readFile } from 'node:fs/promises'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import postgres from 'postgres'
+import { API_ID, parseRouteRequirements } from '../lib/authz/route-requirement-declarations.js'
 import type { ChangeAuthor, RoleRepository } from '../lib/db/roles.js'
 import { createRoleRepository } from '../lib/db/roles.js'
+import { createRouteRequirementChanges } from '../lib/db/route-requirement-changes.js'
 import { canonicalLogin } from '../lib/logins/canonical.js'
 
 export const ADMIN_USAGE = `usage: npm run admin -- list | roles-of <login> | create-permission <name> [description]
-       | create-role <name> [permission...] | grant-role <login> <role> [--until <date>] | revoke-role <login> <role>`
+       | create-role <name> [permission...] | grant-role <login> <role> [--until <date>] | revoke-role <login> <role>
+       | route-requirements <api-id> | set-route-requirements <api-id> <file.json>`
 
 const CLI: ChangeAuthor = {
   actor: { type: 'admin', id: 'cli' },
@@ -74,6 +80,24 @@ export async function runAdmin(argv: string[], sql: postgres.Sql): Promise<strin
       if (until !== null && Number.isNaN(until.getTime())) throw new Error('--until must be a date, e.g. 2027-01-01')
       if (!(await roles.grantRole(identity.id, role, until, CLI))) throw new Error(`no role "${role}" (npm run admin -- list)`)
       return [`granted ${role} to ${identity.login}${until ? ` until ${until.toISOString()}` : ''}`]
+    }
+    case 'route-requirements':
+    case 'set-route-requirements': {
+      const [apiId, file] = args
+      if (!apiId || !API_ID.test(apiId)) throw new Error(`${command} needs an API id (API Gateway's, e.g. a1b2c3d4e5)`)
+      const requirements = createRouteRequirementChanges(sql)
+      if (command === 'set-route-requirements') {
+        if (!file) throw new Error('set-route-requirements needs the API id and a file')
+        const declared = parseRouteRequirements(JSON.parse(await readFile(file, 'utf8')))
+        const { added, changed, removed, permissionsCreated } = await requirements.replace(apiId, declared, CLI)
+        return [
+          ...permissionsCreated.map((name) => `created permission ${name}`),
+          `${apiId}: ${declared.length} requirements (${added} added, ${changed} changed, ${removed} removed)`,
+        ]
+      }
+      const rows = await requirements.list(apiId)
+      if (rows.length === 0) return [`${apiId}: no route requirements (every route open to any signed-in caller)`]
+      return rows.map((row) => `${row.method === '*' ? 'ANY' : row.method} ${row.resource}: ${row.permission} (${row.mode})`)
     }
     default:
       throw new Error(ADMIN_USAGE)

@@ -31,9 +31,10 @@ export const BUNDLE_GOALS_KB = { authorizer: 60, other: 100 } as const
  * mail settings, the address schema, the pending-email statement of registration, login by email).
  */
 export const BUNDLE_BUDGETS_KB: Readonly<Record<string, number>> = {
-  // goal: 60 KB (84.0 KiB: postgres.js alone is 37, jose 21). It builds only the session lookup
+  // goal: 60 KB (87.3 KiB: postgres.js alone is 37, jose 21). It builds only the session lookup
   // (lib/db/session-lookup.ts) and the grants reader, not the session repository that changes sessions.
-  authorizer: 85,
+  // Route requirements (their reader, cache, ARN matching and Deny statements) added 3.3 KiB to the 84.0.
+  authorizer: 88,
   // goal: 100 KB (209.5 KiB: unhomoglyph's confusables data is 71 of it, the skeleton that refuses look-alike logins).
   register: 225, // 222.1 KiB (the mail settings in the configuration; the pending email's statement)
   login: 155, // goal: 100 KB (151.5 KiB: hash-wasm's Argon2 is 15 of it; login by email)

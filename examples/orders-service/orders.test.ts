@@ -4,10 +4,12 @@
  * way API Gateway runs them: first the authorizer, on the event API Gateway sends for the example's route
  * (an API of its own, not ours); on Allow, the example's handler with the authorizer's context in its event;
  * on a refusal, what the example's API answers. Users are real: registered through our own handlers.
+ * The REST API declares route requirements (route-requirements.json, loaded with `npm run admin`): `GET /orders`
+ * needs `orders:read`, enforced, then in report mode.
  */
-import { readFileSync } from 'node:fs'
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import type { AuthenticatedUser } from '@attune-auth/client'
-import { BEARER_CHALLENGE } from '@attune-auth/client'
+import { BEARER_CHALLENGE, REASONS } from '@attune-auth/client'
 import type {
   APIGatewayProxyEventV2WithLambdaAuthorizer,
   APIGatewayProxyStructuredResultV2,
@@ -17,9 +19,13 @@ import type {
 import { beforeAll, describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { handler as attuneAuthorizer } from '../../functions/authorizer.js'
+import { runAdmin } from '../../infra/admin.js'
 import { policyAllows } from '../../infra/local/offline-authorizer.js'
+import { getApp } from '../../lib/app.js'
+import { setLogLevel } from '../../lib/log.js'
 import type { RegisteredUser } from '../../tests/support/api.js'
 import { api, registerUser } from '../../tests/support/api.js'
+import { captureLogs } from '../../tests/support/capture-logs.js'
 import type { Parsed } from '../../tests/support/events.js'
 import { invoke, requestAuthorizerEvent, restEvent } from '../../tests/support/events.js'
 import * as orders from './functions/orders.js'
@@ -35,16 +41,26 @@ const attune = readYaml('../../serverless.yml')
 const MISSING = { error: 'Missing authentication token', code: 'UNAUTHORIZED', reason: 'token_missing' }
 const INVALID = { error: 'Invalid authentication token', code: 'UNAUTHORIZED', reason: 'token_invalid' }
 const ENDED = { error: 'Session has ended', code: 'UNAUTHORIZED', reason: 'session_ended' }
+const UNAUTHENTICATED = { error: REASONS.unauthenticated.message, code: 'UNAUTHORIZED', reason: 'unauthenticated' }
+const FORBIDDEN = { error: REASONS.permission_missing.message, code: 'FORBIDDEN', reason: 'permission_missing' }
 
-/** A user with a live session, and one whose session ended with a logout. */
+const admin = (...argv: string[]) => runAdmin(argv, getApp().sql)
+const REQUIREMENTS = new URL('./route-requirements.json', import.meta.url).pathname
+
+/** A user with a live session who may read orders, one who may not, and one whose session ended with a logout. */
 let user: RegisteredUser
+let visitor: RegisteredUser
 let loggedOut: RegisteredUser
 let sessionId: string
 
 beforeAll(async () => {
-  ;[user, loggedOut] = await Promise.all([registerUser(), registerUser()])
+  ;[user, visitor, loggedOut] = await Promise.all([registerUser(), registerUser(), registerUser()])
   expect((await api.logout(loggedOut.tokens.access_token)).status).toBe(200)
   sessionId = JSON.parse(Buffer.from(user.tokens.access_token.split('.')[1] ?? '', 'base64url').toString())['sid']
+  // The orders team's deploy step: its REST API's requirements, then a role that meets them.
+  await admin('set-route-requirements', 'ordersapi', REQUIREMENTS)
+  await admin('create-role', 'orders-clerk', 'orders:read')
+  await admin('grant-role', user.login, 'orders-clerk')
 })
 
 const ownerOf = (u: RegisteredUser) => ({ identityId: u.identityId, login: u.login })
@@ -86,7 +102,14 @@ async function restGetOrders(headers: Record<string, string>): Promise<Parsed<an
   if (!Object.entries(headers).some(([name, value]) => name.toLowerCase() === 'authorization' && value.trim() !== '')) {
     return gatewayResponse('UNAUTHORIZED')
   }
-  const result = await attuneAuthorizer(restAuthorizerEvent(headers))
+  let result: Awaited<ReturnType<typeof attuneAuthorizer>>
+  try {
+    result = await attuneAuthorizer(restAuthorizerEvent(headers))
+  } catch (error) {
+    // The authorizer's `Unauthorized`: API Gateway's own 401.
+    if (error instanceof Error && error.message === 'Unauthorized') return gatewayResponse('UNAUTHORIZED')
+    throw error
+  }
   if (!policyAllows(result, REST_METHOD_ARN)) return gatewayResponse('ACCESS_DENIED', result.context ?? {})
   // API Gateway passes the principal and the context on, every value as a string.
   const context = Object.fromEntries(Object.entries(result.context ?? {}).map(([key, value]) => [key, String(value)]))
@@ -108,34 +131,66 @@ describe('the orders service on a REST API, behind our authorizer', () => {
   it("gets an Allow for every route of the orders API's stage, and for no other API", async () => {
     const result = await attuneAuthorizer(restAuthorizerEvent({ Authorization: `Bearer ${user.tokens.access_token}` }))
     expect(result.principalId).toBe(String(user.identityId))
-    expect(result.context).toEqual({ ...ownerOf(user), sessionId, roles: '', permissions: '' })
+    expect(result.context).toEqual({ ...ownerOf(user), sessionId, roles: 'orders-clerk', permissions: 'orders:read' })
     expect(policyAllows(result, REST_METHOD_ARN)).toBe(true)
     expect(policyAllows(result, 'arn:aws:execute-api:us-east-1:123456789012:ordersapi/dev/POST/orders/42')).toBe(true)
     expect(policyAllows(result, 'arn:aws:execute-api:us-east-1:123456789012:ordersapi/prod/GET/orders')).toBe(false)
     expect(policyAllows(result, 'arn:aws:execute-api:us-east-1:123456789012:otherapi/dev/GET/orders')).toBe(false)
   })
 
-  it('answers 401 "Missing authentication token" with a Bearer challenge when the request has no Authorization header', async () => {
-    const res = await restGetOrders({})
-    expect(res).toEqual({
-      status: 401,
-      headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', 'WWW-Authenticate': BEARER_CHALLENGE },
-      body: MISSING,
+  it('answers 401 with a Bearer challenge without an Authorization header, with a garbage token, a non-Bearer credential or a logged-out session', async () => {
+    for (const headers of [
+      {},
+      { Authorization: 'Bearer not.a.jwt' },
+      { Authorization: `Basic ${Buffer.from('alice:secret').toString('base64')}` },
+      { Authorization: `Bearer ${loggedOut.tokens.access_token}` },
+    ]) {
+      expect(await restGetOrders(headers), JSON.stringify(headers)).toEqual({
+        status: 401,
+        headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', 'WWW-Authenticate': BEARER_CHALLENGE },
+        body: UNAUTHENTICATED,
+      })
+    }
+  })
+
+  it('answers 403 FORBIDDEN, enforced by the authorizer, to a signed-in user without orders:read; the handler never runs', async () => {
+    const result = await attuneAuthorizer(restAuthorizerEvent({ Authorization: `Bearer ${visitor.tokens.access_token}` }))
+    expect(policyAllows(result, REST_METHOD_ARN)).toBe(false)
+    // The rest of the API stays open to them: the policy denies only the routes with unmet requirements.
+    expect(policyAllows(result, 'arn:aws:execute-api:us-east-1:123456789012:ordersapi/dev/GET/health')).toBe(true)
+    expect(await restGetOrders({ Authorization: `Bearer ${visitor.tokens.access_token}` })).toEqual({
+      status: 403,
+      headers: {
+        'Content-Type': 'application/json',
+        'Cache-Control': 'no-store',
+        'WWW-Authenticate': `${BEARER_CHALLENGE}, error="insufficient_scope"`,
+      },
+      body: FORBIDDEN,
     })
   })
 
-  it("answers a Deny with the authorizer's own message: garbage token, non-Bearer credential, logged-out session", async () => {
-    for (const [authorization, expected] of [
-      ['Bearer not.a.jwt', INVALID],
-      [`Basic ${Buffer.from('alice:secret').toString('base64')}`, MISSING],
-      [`Bearer ${loggedOut.tokens.access_token}`, ENDED],
-    ] as const) {
-      const denied = await attuneAuthorizer(restAuthorizerEvent({ Authorization: authorization }))
-      expect(denied.policyDocument.Statement[0], authorization).toMatchObject({ Effect: 'Deny' })
-      expect(denied.context, authorization).toEqual(expected)
-      const res = await restGetOrders({ Authorization: authorization })
-      expect(res, authorization).toMatchObject({ status: 401, headers: { 'WWW-Authenticate': BEARER_CHALLENGE }, body: expected })
+  it('lets the same user through in report mode, and logs what enforcing would refuse', async () => {
+    const report = JSON.parse(readFileSync(REQUIREMENTS, 'utf8'))
+    for (const requirement of report.requirements) requirement.mode = 'report'
+    const file = `${REQUIREMENTS}.report-${process.pid}.json`
+    writeFileSync(file, JSON.stringify(report))
+    const logs = captureLogs()
+    setLogLevel('info')
+    try {
+      await admin('set-route-requirements', 'ordersapi', file)
+      const res = await restGetOrders({ Authorization: `Bearer ${visitor.tokens.access_token}` })
+      expect(res.status).toBe(200)
+      expect(res.body.data.owner).toEqual(ownerOf(visitor))
+    } finally {
+      setLogLevel('silent')
+      logs.stop()
+      rmSync(file)
+      await admin('set-route-requirements', 'ordersapi', REQUIREMENTS)
     }
+    expect(logs.entries().filter((entry) => entry['message'] === 'would_deny')).toEqual([
+      expect.objectContaining({ apiId: 'ordersapi', route: 'GET/orders', missing: ['orders:read'], identityId: visitor.identityId }),
+    ])
+    expect((await restGetOrders({ Authorization: `Bearer ${visitor.tokens.access_token}` })).status).toBe(403)
   })
 })
 
@@ -190,7 +245,10 @@ async function httpGetOrders(lambda: Record<string, unknown> | undefined): Promi
 describe('the orders service on an HTTP API, behind our authorizer', () => {
   it("lists the orders of the user the authorizer's simple response authorized", async () => {
     const result = await attuneAuthorizer(httpAuthorizerEvent({ authorization: `Bearer ${user.tokens.access_token}` }))
-    expect(result).toEqual({ isAuthorized: true, context: { ...ownerOf(user), sessionId, roles: '', permissions: '' } })
+    expect(result).toEqual({
+      isAuthorized: true,
+      context: { ...ownerOf(user), sessionId, roles: 'orders-clerk', permissions: 'orders:read' },
+    })
     if (!('isAuthorized' in result)) throw new Error('expected a simple response')
     const res = await httpGetOrders(result.context)
     expect(res.status).toBe(200)
@@ -282,7 +340,7 @@ describe('examples/orders-service/serverless.yml', () => {
     }
   })
 
-  it("answers the authorizer's refusals with the Gateway Responses of our own REST API", () => {
+  it("answers the authorizer's refusals as an API with route requirements: our ACCESS_DENIED at 403, UNAUTHORIZED for any bad token", () => {
     const responses = (resources: Record<string, any>) =>
       Object.fromEntries(
         Object.values(resources)
@@ -295,7 +353,20 @@ describe('examples/orders-service/serverless.yml', () => {
           ]),
       )
     const ours = responses(attune.resources.Resources)
-    expect(Object.keys(ours).sort()).toEqual(['ACCESS_DENIED', 'UNAUTHORIZED'])
-    expect(responses(example.resources.Resources)).toEqual(ours)
+    const theirs = responses(example.resources.Resources)
+    expect(Object.keys(theirs).sort()).toEqual(['ACCESS_DENIED', 'UNAUTHORIZED'])
+    // The same body from the authorizer's context; the status and challenge of a missing permission (RFC 6750).
+    expect(theirs['ACCESS_DENIED']).toEqual({
+      ...ours['ACCESS_DENIED'],
+      StatusCode: '403',
+      ResponseParameters: {
+        ...ours['ACCESS_DENIED'].ResponseParameters,
+        'gatewayresponse.header.WWW-Authenticate': `'${BEARER_CHALLENGE}, error="insufficient_scope"'`,
+      },
+    })
+    expect(theirs['UNAUTHORIZED']).toEqual({
+      ...ours['UNAUTHORIZED'],
+      ResponseTemplates: { 'application/json': JSON.stringify(UNAUTHENTICATED) },
+    })
   })
 })

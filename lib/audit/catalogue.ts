@@ -32,6 +32,8 @@ export const AUDIT_EVENTS: Readonly<Record<AuditEventType, string>> = {
   'role.granted':
     'The identity was given a role (`data.role`, and `data.expires_at` when the grant ends); the actor is the administrator. Seen by the authorizer on the next request.',
   'role.revoked': 'A role was taken from the identity (`data.role`): refused on the next request, whatever its tokens say.',
+  'route_requirements.changed':
+    'The route requirements of the API `data.api_id` were replaced (`data.added`, `data.changed`, `data.removed` rows; `data.requirements` in force): every authorizer reads them on its next request.',
 }
 
 /** AUDIT_EVENTS as the README's table. */

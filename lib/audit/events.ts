@@ -27,6 +27,7 @@ export const AUDIT_EVENT_TYPES = [
   'role.permissions_changed',
   'role.granted',
   'role.revoked',
+  'route_requirements.changed',
 ] as const
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number]

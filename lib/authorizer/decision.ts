@@ -10,6 +10,11 @@
  *   `login` comes from the identity's row: it is display text chosen by the user, never an authority.
  * - Deny, with context `{error, code, reason}` holding the documented message, which the ACCESS_DENIED Gateway
  *   Response turns into `401 {"error", "code": "UNAUTHORIZED", "reason"}`.
+ * An API that declares route requirements (lib/authz/route-requirements.ts) gets them enforced in the same
+ * policy: Allow on the stage, Deny on the routes the caller lacks a permission for, and the context's
+ * `{error, code, reason}` of a 403 FORBIDDEN, which that API's ACCESS_DENIED Gateway Response answers (at 403).
+ * A Gateway Response has one status, so such an API refuses a bad token with API Gateway's own
+ * `Unauthorized` (its UNAUTHORIZED response, 401) rather than the Deny above (README "Protect your API").
  * The policy covers every method and path of the stage, so a decision cached by API Gateway for one
  * route is right for all of them.
  */
@@ -21,8 +26,11 @@ import type {
   APIGatewayRequestAuthorizerEvent,
   APIGatewayRequestAuthorizerEventV2,
   APIGatewayTokenAuthorizerEvent,
+  Statement,
 } from 'aws-lambda'
 import type { GrantsLookup } from '../authz/grants.js'
+import type { ExecuteApiArn, RouteRequirementsLookup, RouteVerdict } from '../authz/route-requirements.js'
+import { parseExecuteApiArn, routeVerdict } from '../authz/route-requirements.js'
 import type { SessionLookup } from '../db/session-lookup.js'
 import { headerValue } from '../http/headers.js'
 import type { TokenService, VerifiedToken } from '../tokens/service.js'
@@ -43,10 +51,17 @@ export interface SimpleAuthorizerResult {
   context: Record<string, string | number | boolean>
 }
 
-/** Allow carries the caller as the handlers' `requireAuth` reads it back from the context. */
-export type Decision = ({ effect: 'Allow' } & AuthenticatedUser) | { effect: 'Deny'; reason: BearerRefusal }
+/**
+ * Allow carries the caller as the handlers' `requireAuth` reads it back from the context, and what the API's
+ * route requirements refuse them. Deny says why; `unauthorized` when the API declares route requirements (its
+ * ACCESS_DENIED answers 403): the refusal is then API Gateway's own 401.
+ */
+export type Decision =
+  | ({ effect: 'Allow'; routes: RouteVerdict } & AuthenticatedUser)
+  | { effect: 'Deny'; reason: BearerRefusal; unauthorized: boolean }
 
-const deny = (reason: BearerRefusal): Decision => ({ effect: 'Deny', reason })
+/** An API without route requirements: every route open to every caller the token lets in. */
+export const NO_ROUTE_REQUIREMENTS: RouteVerdict = Object.freeze({ denied: [], missing: { enforce: [], report: [] } })
 
 const BEARER = /^Bearer +([^\s]+) *$/i
 
@@ -62,9 +77,21 @@ export interface AuthorizerDependencies {
   sessions: SessionLookup
   /** The identity's roles and permissions, cached by its authz_version (no query on a hit). */
   grants: GrantsLookup
+  /** The route requirements of the APIs behind the authorizer, cached by their version (no query on a hit). */
+  requirements: RouteRequirementsLookup
 }
 
-export async function decide(event: AuthorizerEvent, { tokens, sessions, grants }: AuthorizerDependencies): Promise<Decision> {
+/** The ARN of the route being called: the method ARN (REST, HTTP API 1.0) or the route ARN (HTTP API 2.0). */
+export const routeArnOf = (event: AuthorizerEvent): string => (isHttpApiV2(event) ? event.routeArn : event.methodArn)
+
+export async function decide(event: AuthorizerEvent, deps: AuthorizerDependencies): Promise<Decision> {
+  const { tokens, sessions, grants, requirements } = deps
+  const api = parseExecuteApiArn(routeArnOf(event))
+  const deny = async (reason: BearerRefusal): Promise<Decision> => ({
+    effect: 'Deny',
+    reason,
+    unauthorized: api !== undefined && (await requirements.forApi(api.apiId)).length > 0,
+  })
   const token = bearerToken(event)
   if (token === undefined) return deny('token_missing')
   let verified: VerifiedToken
@@ -74,12 +101,17 @@ export async function decide(event: AuthorizerEvent, { tokens, sessions, grants 
     if (!(error instanceof TokenError)) throw error
     return deny(error.reason === 'expired' ? 'token_expired' : 'token_invalid')
   }
-  const session = await sessions.find(verified.identityId, verified.sessionId)
+  const session = await sessions.find(verified.identityId, verified.sessionId, api?.apiId)
   // No session of this identity by that id: the token pairs an identity with someone else's (or no) session.
   if (!session) return deny('token_invalid')
   if (!session.active) return deny('session_ended')
-  const { roles, permissions } = await grants.grantsOf(verified.identityId, session.authzVersion)
-  return { effect: 'Allow', identityId: verified.identityId, login: session.login, sessionId: verified.sessionId, roles, permissions }
+  const [{ roles, permissions }, required] = await Promise.all([
+    grants.grantsOf(verified.identityId, session.authzVersion),
+    api ? requirements.forApi(api.apiId, session.requirementsVersion) : [],
+  ])
+  const routes = api && required.length > 0 ? routeVerdict(required, permissions, api.route) : NO_ROUTE_REQUIREMENTS
+  const { identityId, sessionId } = verified
+  return { effect: 'Allow', identityId, login: session.login, sessionId, roles, permissions, routes }
 }
 
 /**
@@ -110,12 +142,14 @@ export function toAuthorizerResult(
   event: AuthorizerEvent,
   options: { simpleResponses: boolean },
 ): APIGatewayAuthorizerResult | SimpleAuthorizerResult {
-  if (isHttpApiV2(event)) {
-    if (options.simpleResponses) return { isAuthorized: decision.effect === 'Allow', context: contextOf(decision) }
-    return toPolicy(decision, event.routeArn)
-  }
-  return toPolicy(decision, event.methodArn)
+  if (isHttpApiV2(event) && options.simpleResponses) return { isAuthorized: permitsRoute(decision), context: contextOf(decision) }
+  // API Gateway's own 401 (its UNAUTHORIZED response): the only refusal besides ACCESS_DENIED an authorizer can give.
+  if (decision.effect === 'Deny' && decision.unauthorized) throw new Error('Unauthorized')
+  return toPolicy(decision, routeArnOf(event))
 }
+
+/** Whether the decision lets the caller use the route being called. */
+export const permitsRoute = (decision: Decision): boolean => decision.effect === 'Allow' && decision.routes.missing.enforce.length === 0
 
 function contextOf(decision: Decision): Record<string, string | number | boolean> {
   return decision.effect === 'Allow'
@@ -126,18 +160,26 @@ function contextOf(decision: Decision): Record<string, string | number | boolean
         // Context values are flat strings: space-separated, as OAuth's `scope`.
         roles: decision.roles.join(' '),
         permissions: decision.permissions.join(' '),
+        // What the ACCESS_DENIED Gateway Response answers on a route the policy denies.
+        ...(decision.routes.denied.length > 0 ? refusal('permission_missing') : {}),
       }
-    : { error: REASONS[decision.reason].message, code: REASONS[decision.reason].code, reason: decision.reason }
+    : refusal(decision.reason)
 }
+
+const refusal = (reason: BearerRefusal | 'permission_missing') => ({ error: REASONS[reason].message, code: REASONS[reason].code, reason })
 
 export function toPolicy(decision: Decision, methodArn: string): APIGatewayAuthorizerResult {
   const allow = decision.effect === 'Allow'
+  const statements: Statement[] = [{ Action: 'execute-api:Invoke', Effect: decision.effect, Resource: stageWildcardArn(methodArn) }]
+  const api: ExecuteApiArn | undefined = parseExecuteApiArn(methodArn)
+  if (allow && api && decision.routes.denied.length > 0) {
+    // An explicit Deny wins over the Allow, on these routes only.
+    const Resource = decision.routes.denied.map((route) => `${api.api}/${api.stage}/${route}`)
+    statements.push({ Action: 'execute-api:Invoke', Effect: 'Deny', Resource })
+  }
   return {
     principalId: allow ? String(decision.identityId) : 'anonymous',
-    policyDocument: {
-      Version: '2012-10-17',
-      Statement: [{ Action: 'execute-api:Invoke', Effect: decision.effect, Resource: stageWildcardArn(methodArn) }],
-    },
+    policyDocument: { Version: '2012-10-17', Statement: statements },
     context: contextOf(decision),
   }
 }

@@ -14,14 +14,16 @@ export interface SessionState {
   active: boolean
   login: string
   authzVersion: number
+  /** The version of the called API's route requirements (attune.route_requirement_api; 0: never had any). */
+  requirementsVersion: number
 }
 
 export interface SessionLookup {
   /**
    * The session `sessionId` if it belongs to `identityId` (undefined otherwise, even when it exists): the
-   * authorizer's one indexed lookup.
+   * authorizer's one indexed lookup, which also reads the route requirements' version of the API `apiId` if given.
    */
-  find(identityId: number, sessionId: string): Promise<SessionState | undefined>
+  find(identityId: number, sessionId: string, apiId?: string): Promise<SessionState | undefined>
 }
 
 /** SQL: the session row aliased `alias` is active under `policy`. The one definition of "active". */
@@ -32,12 +34,20 @@ export function activeSession(sql: Queryable, policy: SessionPolicy, alias: stri
 
 export function createSessionLookup(sql: Sql, policy: SessionPolicy): SessionLookup {
   return {
-    async find(identityId, sessionId) {
-      const [row] = await sql<{ login: string; active: boolean; authz_version: string }[]>`
-        select i.login, i.authz_version, (${activeSession(sql, policy, 's')}) as active
+    async find(identityId, sessionId, apiId) {
+      const [row] = await sql<{ login: string; active: boolean; authz_version: string; requirements_version: string }[]>`
+        select i.login, i.authz_version, (${activeSession(sql, policy, 's')}) as active,
+               coalesce((select version from attune.route_requirement_api where api_id = ${apiId ?? null}::text), 0) as requirements_version
         from attune.session s join attune.identity i on i.id = s.identity_id
         where s.id = ${sessionId} and s.identity_id = ${identityId}`
-      return row && { login: row.login, active: row.active, authzVersion: Number(row.authz_version) }
+      return (
+        row && {
+          login: row.login,
+          active: row.active,
+          authzVersion: Number(row.authz_version),
+          requirementsVersion: Number(row.requirements_version),
+        }
+      )
     },
   }
 }

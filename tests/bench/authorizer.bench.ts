@@ -15,10 +15,9 @@ import { jwtVerify } from 'jose'
 import { describe } from 'vitest'
 import { handler } from '../../functions/authorizer.js'
 import { getApp } from '../../lib/app.js'
+import { createDecisionCaches } from '../../lib/authorizer/caches.js'
 import type { AuthorizerEvent } from '../../lib/authorizer/decision.js'
 import { decide, toAuthorizerResult } from '../../lib/authorizer/decision.js'
-import { createGrantsCache } from '../../lib/authz/grants.js'
-import { createGrantsReader } from '../../lib/db/grants.js'
 import { createTokenService, NO_GRANTS } from '../../lib/tokens/service.js'
 import { createVerifiedTokenCache } from '../../lib/tokens/verified-tokens.js'
 import { registerUser } from '../support/api.js'
@@ -31,15 +30,15 @@ const user = await registerUser()
 const token = user.tokens.access_token
 const event = requestAuthorizerEvent({ Authorization: `Bearer ${token}` })
 const key = await webcrypto.subtle.importKey('raw', app.config.jwt.secret, { name: 'HMAC', hash: 'SHA-256' }, false, ['verify'])
-const alwaysActive = { find: async () => ({ login: user.login, active: true, authzVersion: 0 }) }
-const grants = createGrantsCache(createGrantsReader(app.sql))
+const alwaysActive = { find: async () => ({ login: user.login, active: true, authzVersion: 0, requirementsVersion: 0 }) }
+const caches = createDecisionCaches(app.sql)
 const { sessionId } = await app.tokens.verifyAccessToken(token)
 const simpleResponses = app.config.authorizerSimpleResponses
 
 // The same token service with its cache off: every call verifies in full.
 const uncached = createTokenService({ ...app.config.jwt, accessTokenCache: createVerifiedTokenCache({ maxEntries: 0, now: Date.now }) })
 const uncachedHandler = async (e: AuthorizerEvent) =>
-  toAuthorizerResult(await decide(e, { tokens: uncached, sessions: app.sessions, grants }), e, { simpleResponses })
+  toAuthorizerResult(await decide(e, { tokens: uncached, sessions: app.sessions, ...caches }), e, { simpleResponses })
 
 // Misses: more distinct valid tokens (same session) than the cache holds, used in turn.
 const small = createTokenService({ ...app.config.jwt, accessTokenCache: createVerifiedTokenCache({ maxEntries: 100, now: Date.now }) })
@@ -51,13 +50,13 @@ for (let i = 0; i < 400; i++) {
 let next = 0
 const missHandler = async () => {
   const e = missEvents[next++ % missEvents.length] as AuthorizerEvent
-  return toAuthorizerResult(await decide(e, { tokens: small, sessions: app.sessions, grants }), e, { simpleResponses })
+  return toAuthorizerResult(await decide(e, { tokens: small, sessions: app.sessions, ...caches }), e, { simpleResponses })
 }
 
 // The prototype that also caches the session's state (not adopted).
 const decisions = createDecisionCache({ maxEntries: 1000, maxAgeSeconds: 60 })
 const decisionCachedHandler = async (e: AuthorizerEvent) =>
-  toAuthorizerResult(await cachedDecide(decisions, e, { tokens: uncached, sessions: app.sessions, grants }), e, { simpleResponses })
+  toAuthorizerResult(await cachedDecide(decisions, e, { tokens: uncached, sessions: app.sessions, ...caches }), e, { simpleResponses })
 
 const NAMES = {
   bare: 'jose jwtVerify alone (key imported once)',
@@ -76,7 +75,7 @@ describe('authorizer, warm, per call', () => {
   recorder.bench(NAMES.bare, () => jwtVerify(token, key, { algorithms: ['HS256'] }))
   recorder.bench(NAMES.verify, () => uncached.verifyAccessToken(token))
   recorder.bench(NAMES.remembered, () => app.tokens.verifyAccessToken(token))
-  recorder.bench(NAMES.noLookup, () => decide(event, { tokens: app.tokens, sessions: alwaysActive, grants }))
+  recorder.bench(NAMES.noLookup, () => decide(event, { tokens: app.tokens, sessions: alwaysActive, ...caches }))
   recorder.bench(NAMES.lookup, () => app.sessions.find(user.identityId, sessionId))
   recorder.bench(NAMES.handler, () => handler(event))
   recorder.bench(NAMES.miss, missHandler)

@@ -25,10 +25,9 @@ import { handler as registerHandler } from '../../functions/register.js'
 import { handler as sessionsHandler } from '../../functions/sessions.js'
 import { createApp, getApp } from '../../lib/app.js'
 import type { Caller } from '../../lib/auth/sessions.js'
+import { createDecisionCaches } from '../../lib/authorizer/caches.js'
 import { decide } from '../../lib/authorizer/decision.js'
-import { createGrantsCache } from '../../lib/authz/grants.js'
 import { loadConfig } from '../../lib/config.js'
-import { createGrantsReader } from '../../lib/db/grants.js'
 import type { TokenPair } from '../../lib/tokens/service.js'
 import { invoke, requestAuthorizerEvent, restEvent, uniqueLogin } from '../support/events.js'
 import { formerDefaultHash } from '../support/passwords.js'
@@ -125,7 +124,7 @@ function appOperations(env: Record<string, string>): Operations & { end(): Promi
   const rules = rulesOf(app)
   const client = { requestId: null, userAgent: 'bench', sourceIp: '127.0.0.1' }
   // One permissions cache for the container, as functions/authorizer.ts keeps it.
-  const authorizer = { ...app, grants: createGrantsCache(createGrantsReader(app.sql)) }
+  const authorizer = { ...app, ...createDecisionCaches(app.sql) }
   return {
     register: (login, password) => rules.register(registerInput(login, password), client),
     login: (login, password) => rules.login(loginInput(login, password), client).catch(() => undefined),

@@ -35,6 +35,8 @@ export const REASONS = {
   token_invalid: { code: 'UNAUTHORIZED', message: 'Invalid authentication token' },
   token_expired: { code: 'UNAUTHORIZED', message: 'Authentication token expired' },
   session_ended: { code: 'UNAUTHORIZED', message: 'Session has ended' },
+  // What an API that declares route requirements answers for any bad token (README "Protect your API").
+  unauthenticated: { code: 'UNAUTHORIZED', message: 'Missing, invalid or expired authentication token' },
   invalid_credentials: { code: 'UNAUTHORIZED', message: 'Invalid login or password' },
   invalid_current_password: { code: 'UNAUTHORIZED', message: 'Current password is incorrect' },
   refresh_token_invalid: { code: 'UNAUTHORIZED', message: 'Invalid refresh token' },

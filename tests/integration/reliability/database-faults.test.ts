@@ -9,6 +9,7 @@
  * folder; an app built with createApp(loadConfig(...)) against it with short timeouts; requests through
  * the HTTP layer (jsonRoute) with that app.
  */
+
 import { chmod, mkdtemp, rm } from 'node:fs/promises'
 import type { Server, Socket } from 'node:net'
 import { createServer } from 'node:net'
@@ -22,10 +23,9 @@ import { freePort, startLocalDatabase } from '../../../infra/local/database.js'
 import type { App } from '../../../lib/app.js'
 import { createApp } from '../../../lib/app.js'
 import { LoginBody, RegisterBody } from '../../../lib/auth/requests.js'
+import { createDecisionCaches } from '../../../lib/authorizer/caches.js'
 import { decide } from '../../../lib/authorizer/decision.js'
-import { createGrantsCache } from '../../../lib/authz/grants.js'
 import { loadConfig } from '../../../lib/config.js'
-import { createGrantsReader } from '../../../lib/db/grants.js'
 import { migrate } from '../../../lib/db/migrate.js'
 import { toApiError } from '../../../lib/http/failures.js'
 import { jsonRoute } from '../../../lib/http/route.js'
@@ -270,9 +270,7 @@ describe('database faults', () => {
 
       // The authorizer's session lookup fails the same way: an error that maps to 503, never an Allow or a Deny.
       const event = requestAuthorizerEvent({ Authorization: `Bearer ${registered.body.data.access_token}` })
-      const decision = await rejection(
-        decide(event, { tokens: app.tokens, sessions: app.sessions, grants: createGrantsCache(createGrantsReader(app.sql)) }),
-      )
+      const decision = await rejection(decide(event, { tokens: app.tokens, sessions: app.sessions, ...createDecisionCaches(app.sql) }))
       expect(toApiError(decision.error)).toMatchObject({ status: 503, code: 'SERVICE_UNAVAILABLE' })
     } finally {
       await start()
@@ -287,9 +285,7 @@ describe('database faults', () => {
     expect((await timed(http.login, loginEvent(login))).status).toBe(200)
     expect((await timed(http.me, meEvent(identityId, login, sessionId))).status).toBe(200)
     const event = requestAuthorizerEvent({ Authorization: `Bearer ${registered.body.data.access_token}` })
-    expect(
-      await decide(event, { tokens: app.tokens, sessions: app.sessions, grants: createGrantsCache(createGrantsReader(app.sql)) }),
-    ).toMatchObject({
+    expect(await decide(event, { tokens: app.tokens, sessions: app.sessions, ...createDecisionCaches(app.sql) })).toMatchObject({
       effect: 'Allow',
       identityId,
     })

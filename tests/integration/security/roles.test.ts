@@ -4,6 +4,7 @@
  * by the identity's authz_version, which the database moves with every change. Changes come from
  * `npm run admin` (runAdmin here, and once as a child process) and are audited.
  */
+
 import { execFile } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { promisify } from 'node:util'
@@ -11,9 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runAdmin } from '../../../infra/admin.js'
 import { authorize } from '../../../infra/local/offline-authorizer.js'
 import { getApp } from '../../../lib/app.js'
+import { createDecisionCaches } from '../../../lib/authorizer/caches.js'
 import { decide } from '../../../lib/authorizer/decision.js'
-import { createGrantsCache } from '../../../lib/authz/grants.js'
-import { createGrantsReader } from '../../../lib/db/grants.js'
 import { bootstrapAdminKey, migrate } from '../../../lib/db/migrate.js'
 import type { RegisteredUser } from '../../support/api.js'
 import { api, registerUser } from '../../support/api.js'
@@ -160,7 +160,7 @@ describe('the cost of permissions in the authorizer', () => {
     const user = await registerUser()
     const { role } = await freshRole()
     const { app, proxy } = counted
-    const deps = { tokens: app.tokens, sessions: app.sessions, grants: createGrantsCache(createGrantsReader(app.sql)) }
+    const deps = { tokens: app.tokens, sessions: app.sessions, ...createDecisionCaches(app.sql) }
     const event = requestAuthorizerEvent({ Authorization: `Bearer ${user.tokens.access_token}` })
     const statementsOf = async () => {
       proxy.reset()

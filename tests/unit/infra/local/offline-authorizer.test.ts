@@ -9,7 +9,7 @@ import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, Cont
 import { describe, expect, it, vi } from 'vitest'
 import type { HapiRequest, HapiToolkit, OfflineRequest, Outcome } from '../../../../infra/local/offline-authorizer.js'
 import { authenticate, authorize, methodArn, policyAllows } from '../../../../infra/local/offline-authorizer.js'
-import { stageWildcardArn, toPolicy } from '../../../../lib/authorizer/decision.js'
+import { NO_ROUTE_REQUIREMENTS, stageWildcardArn, toPolicy } from '../../../../lib/authorizer/decision.js'
 
 const request = (headers: Record<string, string> = {}): OfflineRequest => ({
   method: 'GET',
@@ -31,12 +31,13 @@ const allowAs = (identityId: number, login: string) =>
         sessionId: '0b5e6c1e-3f0a-4c47-9a53-5d1f2b7c9e10',
         roles: ['clerk'],
         permissions: ['orders:read'],
+        routes: NO_ROUTE_REQUIREMENTS,
       },
       event.methodArn,
     ),
   )
 const denyFor = (reason: BearerRefusal) =>
-  vi.fn(async (event: APIGatewayRequestAuthorizerEvent) => toPolicy({ effect: 'Deny', reason }, event.methodArn))
+  vi.fn(async (event: APIGatewayRequestAuthorizerEvent) => toPolicy({ effect: 'Deny', reason, unauthorized: false }, event.methodArn))
 
 /** The body of a refusal (rendered from serverless.yml's Gateway Responses), as far as these tests look. */
 const refusalBody = (outcome: Outcome): unknown => (outcome.allow ? undefined : JSON.parse(outcome.body))

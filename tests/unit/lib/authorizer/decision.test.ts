@@ -16,13 +16,16 @@ const sessions = {
   find: async (identityId: number, sessionId: string) => {
     const key = `${identityId}:${sessionId}`
     const login = activeSessions.get(key)
-    return login === undefined ? undefined : { login, active: !endedSessions.has(key), authzVersion: 0 }
+    return login === undefined ? undefined : { login, active: !endedSessions.has(key), authzVersion: 0, requirementsVersion: 0 }
   },
 }
 /** Every identity holds the role `clerk` with `orders:read` (the real grants are tested in integration). */
 const grants = { grantsOf: async () => ({ roles: ['clerk'], permissions: ['orders:read'], validUntil: null }) }
 /** The decision and policy of lib/authorizer with that session store. */
-const handler = async (event: RestAuthorizerEvent) => toPolicy(await decide(event, { tokens, sessions, grants }), event.methodArn)
+/** No API here declares route requirements (they are tested in integration). */
+const requirements = { forApi: async () => [] }
+const handler = async (event: RestAuthorizerEvent) =>
+  toPolicy(await decide(event, { tokens, sessions, grants, requirements }), event.methodArn)
 /** A token pair of an active session of `identityId`, whose login (in the store, not the token) is `login`. */
 const issue = (identityId: number, login: string, sessionId = SESSION_ID) => {
   activeSessions.set(`${identityId}:${sessionId}`, login)
