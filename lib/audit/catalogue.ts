@@ -34,6 +34,8 @@ export const AUDIT_EVENTS: Readonly<Record<AuditEventType, string>> = {
   'role.revoked': 'A role was taken from the identity (`data.role`): refused on the next request, whatever its tokens say.',
   'route_requirements.changed':
     'The route requirements of the API `data.api_id` were replaced (`data.added`, `data.changed`, `data.removed` rows; `data.requirements` in force): every authorizer reads them on its next request.',
+  'mfa.enabled': 'The identity activated a second factor (`data.factor_id`, `data.kind`: `totp`) and got new recovery codes.',
+  'mfa.recovery_code_used': 'One of the identity’s recovery codes (`data.code`, its number) was spent in place of a second-factor code.',
 }
 
 /** AUDIT_EVENTS as the README's table. */

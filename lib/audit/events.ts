@@ -28,6 +28,8 @@ export const AUDIT_EVENT_TYPES = [
   'role.granted',
   'role.revoked',
   'route_requirements.changed',
+  'mfa.enabled',
+  'mfa.recovery_code_used',
 ] as const
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number]
