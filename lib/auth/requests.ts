@@ -15,7 +15,7 @@ import { MAX_TOKEN_LENGTH } from '../tokens/service.js'
 export const LOGIN_MAX_LENGTH = 64
 export const DISPLAY_NAME_MAX_LENGTH = 128
 
-const CONTROL_CHARACTERS = /\p{Cc}/u
+export const CONTROL_CHARACTERS = /\p{Cc}/u
 /** Half of a UTF-16 pair alone: not a character; PostgreSQL would store it as U+FFFD, merging distinct logins. */
 const LONE_SURROGATE = /\p{Cs}/u
 const codePoints = (s: string): number => [...s].length

@@ -55,7 +55,7 @@ export function createAdminRules({ roles, identities, logger }: AdminDependencie
 
   async function knownPermissions(names: string[]): Promise<void> {
     const unknown = await roles.unknownPermissions(names)
-    if (unknown.length > 0) throw invalidField(`permissions: no permission ${unknown.join(', ')}`)
+    if (unknown.length > 0) throw invalidField(`permissions: no permission ${someOf(unknown)}`)
   }
 
   const roleView = async (name: string): Promise<RoleSummary> => {
@@ -113,7 +113,7 @@ export function createAdminRules({ roles, identities, logger }: AdminDependencie
     async setIdentityRoles(user: AuthenticatedUser, identityId: number, { roles: wanted }: IdentityRolesInput, client: ClientInfo) {
       const author = admin(user, client)
       const unknown = await roles.unknownRoles(wanted.map((grant) => grant.role))
-      if (unknown.length > 0) throw invalidField(`roles: no role ${unknown.join(', ')}`)
+      if (unknown.length > 0) throw invalidField(`roles: no role ${someOf(unknown)}`)
       const grants = wanted.map((grant) => ({ role: grant.role, expiresAt: grant.expires_at }))
       if (!(await roles.setIdentityRoles(identityId, grants, author))) throw new ApiError('identity_not_found')
       return grantsView(identityId)
@@ -132,3 +132,10 @@ export type AdminRules = ReturnType<typeof createAdminRules>
 
 /** The admin rules on the app, with the role repository only the admin functions carry. */
 export const adminRulesOf = (app: App): AdminRules => createAdminRules({ ...app, roles: createRoleRepository(app.sql) })
+
+/** The first names of a list for a message, sorted, and how many more: a message stays short whatever was sent. */
+export function someOf(names: readonly string[], shown = 3): string {
+  const sorted = [...names].sort()
+  const more = sorted.length - shown
+  return `${sorted.slice(0, shown).join(', ')}${more > 0 ? ` and ${more} more` : ''}`
+}

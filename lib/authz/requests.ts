@@ -2,15 +2,34 @@
 import { ApiError } from '@attune-auth/client/errors'
 import { IDENTITY_ID } from '@attune-auth/client/ids'
 import * as v from 'valibot'
-import { presentedLogin } from '../auth/requests.js'
+import { CONTROL_CHARACTERS, presentedLogin } from '../auth/requests.js'
 
 export const PERMISSION_NAME = /^[a-z][a-z0-9_-]{0,62}:[a-z*][a-z0-9_*-]{0,62}$/
 export const ROLE_NAME = /^[a-z][a-z0-9_-]{0,62}$/
 
 const description = v.optional(
-  v.pipe(v.string('description must be a string'), v.trim(), v.maxLength(256, 'description must be at most 256 characters')),
+  v.pipe(
+    v.string('description must be a string'),
+    v.trim(),
+    v.maxLength(256, 'description must be at most 256 characters'),
+    v.check((s) => !CONTROL_CHARACTERS.test(s), 'description must not contain control characters'),
+  ),
   '',
 )
+/** RFC 3339 with a zone, e.g. `2027-01-01T00:00:00Z`: one form, no other. */
+const INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/
+
+/** The instant `text` names, when it is RFC 3339 with a real calendar date in years 1970-9999 (else undefined). */
+export function parseInstant(text: string): Date | undefined {
+  const [, year, month, day] = (INSTANT.exec(text) ?? []).map(Number)
+  if (year === undefined || month === undefined || day === undefined || year < 1970) return undefined
+  const date = new Date(text)
+  // Date.UTC rolls 2027-02-31 over into March: a real date gives back its own day.
+  const calendar = new Date(Date.UTC(year, month - 1, day))
+  if (Number.isNaN(date.getTime()) || calendar.getUTCMonth() !== month - 1 || calendar.getUTCDate() !== day) return undefined
+  return date
+}
+
 const permissionName = (field: string) =>
   v.pipe(
     v.string(`${field} must be a string`),
@@ -36,8 +55,12 @@ export const IdentityRolesBody = v.object({
           v.nullable(
             v.pipe(
               v.string('roles[].expires_at must be a string'),
-              v.isoTimestamp('roles[].expires_at must be an ISO 8601 time with a zone, e.g. 2027-01-01T00:00:00Z'),
-              v.transform((s) => new Date(s)),
+              v.rawTransform(({ dataset, addIssue, NEVER }) => {
+                const date = parseInstant(dataset.value)
+                if (date) return date
+                addIssue({ message: 'roles[].expires_at must be an RFC 3339 time with a zone, e.g. 2027-01-01T00:00:00Z' })
+                return NEVER
+              }),
             ),
           ),
           null,

@@ -101,6 +101,37 @@ describe('the admin routes', () => {
     ])
   })
 
+  it('refuse with 400, never a 500, a control character in a description and an expiry that is no real instant', async () => {
+    // Found by the admin routes' fuzz tests: each reached the database and came back a 500.
+    for (const description of ['\u0000', 'Books\u0007']) {
+      const permissionRes = await api.admin.createPermission(admin.tokens.access_token, { name: `x${suffix}:a`, description })
+      expect({ status: permissionRes.status, body: permissionRes.body }).toEqual({
+        status: 400,
+        body: { error: 'description must not contain control characters', code: 'BAD_REQUEST', reason: 'invalid_field' },
+      })
+      expect((await api.admin.createRole(admin.tokens.access_token, { name: `x-${suffix}`, description })).status).toBe(400)
+    }
+    for (const expires_at of [
+      '2000-01-01T00:00:00 +00:00',
+      '2027-01-01T00:00:00+05',
+      '2027-01-01T00:00:00.5-03',
+      '0000-01-01T00:00:00Z',
+      '2027-02-31T00:00:00Z',
+    ]) {
+      const res = await api.admin.setIdentityRoles(admin.tokens.access_token, user.identityId, { roles: [{ role, expires_at }] })
+      expect({ status: res.status, reason: res.body.reason }, expires_at).toEqual({ status: 400, reason: 'invalid_field' })
+    }
+    const offset = await api.admin.setIdentityRoles(admin.tokens.access_token, user.identityId, {
+      roles: [{ role, expires_at: '2099-01-01T05:30:00.5+05:30' }],
+    })
+    expect(offset.body.data).toEqual([expect.objectContaining({ role, expires_at: '2099-01-01T00:00:00.500Z' })])
+    await api.admin.setIdentityRoles(admin.tokens.access_token, user.identityId, { roles: [] })
+    // Unknown names are named, three of them at most, whatever the request sent.
+    const many = Array.from({ length: 150 }, (_, i) => `nothing${suffix}:r${String(i).padStart(3, '0')}`)
+    const unknown = await api.admin.createRole(admin.tokens.access_token, { name: `x-${suffix}`, permissions: many })
+    expect(unknown.body.error).toBe(`permissions: no permission ${many.slice(0, 3).join(', ')} and 147 more`)
+  })
+
   it('find an identity by login or verified email, and answer 404 for an identity that does not exist', async () => {
     const found = await api.admin.findIdentities(admin.tokens.access_token, user.login.toUpperCase())
     expect(found.body.data).toEqual([{ id: user.identityId, login: user.login, display_name: 'Test User', email: null }])

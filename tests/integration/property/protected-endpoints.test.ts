@@ -159,6 +159,12 @@ describe('bad input on the routes behind the authorizer', () => {
       async () => {
         const tally = new StatusTally()
         tallies.set(name, tally)
+        if (name === 'emailChange') {
+          // The wrong current passwords of the change-password cases count against the account; a fresh one
+          // lets this route's valid cases through (with a new seed, 455 cases met only 429s).
+          const fresh = await registerUser()
+          user = { identityId: fresh.identityId, login: fresh.login, password: fresh.password }
+        }
         const request = fc.record({
           headers,
           body: endpoint.body,
@@ -192,7 +198,7 @@ describe('bad input on the routes behind the authorizer', () => {
         )
         expect(tally.total).toBeGreaterThanOrEqual(settings.numRuns)
         // Some valid requests get through, so the handlers' real paths run too (the email routes answer 202).
-        expect(tally.count(name.startsWith('email') ? 202 : 200)).toBeGreaterThan(0)
+        expect(tally.count(name.startsWith('email') ? 202 : 200), tally.toString()).toBeGreaterThan(0)
       },
       settings.timeout,
     )

@@ -4,7 +4,7 @@
  * never a 5xx, never a stack trace or an internal detail.
  *
  * `npm test` runs 100 cases per endpoint with a fixed seed; `FUZZ_RUNS=N` runs N cases in total over the
- * eight endpoints of tests/integration/property (see tests/support/fuzz/settings.ts).
+ * endpoints of tests/integration/property (FUZZED_ENDPOINTS in tests/support/fuzz/settings.ts).
  */
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'

@@ -2,8 +2,11 @@
  * How many cases the property tests of tests/integration/property generate, and from which seed.
  */
 
-/** The endpoints fuzzed, one property each: FUZZ_RUNS (the total) is split evenly between them. */
-export const FUZZED_ENDPOINTS = 14
+/**
+ * The endpoints fuzzed, one property each: FUZZ_RUNS (the total) is split evenly between them. 6 public
+ * (public-endpoints.test.ts), 8 behind the authorizer (protected-endpoints.test.ts), 8 admin (admin-endpoints.test.ts).
+ */
+export const FUZZED_ENDPOINTS = 22
 export const DEFAULT_SEED = 20261129
 const DEFAULT_RUNS_PER_ENDPOINT = 100
 

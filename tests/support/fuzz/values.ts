@@ -126,8 +126,8 @@ export function field(plausible: fc.Arbitrary<unknown>, weights: { plausible?: n
   )
 }
 
-/** A suffix unique to this test process, so generated logins meant to be new are new even on a reused database. */
-const RUN_TAG = `${Date.now().toString(36)}${process.pid.toString(36)}`
+/** A suffix unique to this test process, so generated logins, roles and permissions meant to be new are new even on a reused database. */
+export const RUN_TAG = `${Date.now().toString(36)}${process.pid.toString(36)}`
 
 export const plausibleLogin = fc.oneof(
   { weight: 4, arbitrary: fc.stringMatching(/^[a-z][a-z0-9._-]{0,30}$/).map((s) => `${s}-${RUN_TAG}`) },
