@@ -15,6 +15,7 @@ import { readFile } from 'node:fs/promises'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import postgres from 'postgres'
+import { PERMISSION_NAME, ROLE_NAME } from '../lib/authz/requests.js'
 import { API_ID, parseRouteRequirements } from '../lib/authz/route-requirement-declarations.js'
 import type { ChangeAuthor, RoleRepository } from '../lib/db/roles.js'
 import { createRoleRepository } from '../lib/db/roles.js'
@@ -55,13 +56,12 @@ export async function runAdmin(argv: string[], sql: postgres.Sql): Promise<strin
     }
     case 'create-permission': {
       const [name, ...description] = args
-      if (!name || !/^[a-z][a-z0-9_-]{0,62}:[a-z*][a-z0-9_*-]{0,62}$/.test(name))
-        throw new Error('a permission is resource:action, e.g. orders:read')
+      if (!name || !PERMISSION_NAME.test(name)) throw new Error('a permission is resource:action, e.g. orders:read')
       return [(await roles.createPermission(name, description.join(' '), CLI)) ? `created ${name}` : `${name} exists already`]
     }
     case 'create-role': {
       const [name, ...permissions] = args
-      if (!name || !/^[a-z][a-z0-9_-]{0,62}$/.test(name)) throw new Error('a role name is lowercase letters, digits, - and _')
+      if (!name || !ROLE_NAME.test(name)) throw new Error('a role name is lowercase letters, digits, - and _')
       return [(await roles.createRole(name, '', permissions, CLI)) ? `created ${name}` : `${name} exists already`]
     }
     case 'grant-role':

@@ -9,13 +9,13 @@
  */
 import type { RequirementMode, RouteRequirement } from '../db/route-requirements.js'
 import { REQUIREMENT_MODES } from '../db/route-requirements.js'
+import { PERMISSION_NAME } from './requests.js'
 
 export type DeclaredRequirement = Omit<RouteRequirement, 'apiId'>
 
 export const API_ID = /^[A-Za-z0-9_-]{1,64}$/
 const METHODS = new Set(['*', 'GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'])
 const RESOURCE = /^\/[A-Za-z0-9._~{}+*/-]{0,511}$/
-export const PERMISSION = /^[a-z][a-z0-9_-]{0,62}:[a-z*][a-z0-9_*-]{0,62}$/
 
 /** The declarations of a parsed JSON file; throws an Error naming the first entry that is wrong. */
 export function parseRouteRequirements(document: unknown): DeclaredRequirement[] {
@@ -28,7 +28,7 @@ export function parseRouteRequirements(document: unknown): DeclaredRequirement[]
     const upper = method.toUpperCase() === 'ANY' ? '*' : method.toUpperCase()
     if (rest.length > 0 || !METHODS.has(upper) || !RESOURCE.test(resource))
       throw new Error(`${at}.route must be "METHOD /resource", e.g. "GET /orders/{id}"`)
-    if (typeof permission !== 'string' || !PERMISSION.test(permission)) throw new Error(`${at}.permission must be resource:action`)
+    if (typeof permission !== 'string' || !PERMISSION_NAME.test(permission)) throw new Error(`${at}.permission must be resource:action`)
     if (!REQUIREMENT_MODES.includes(mode as RequirementMode)) throw new Error(`${at}.mode must be "enforce" or "report"`)
     return { method: upper, resource, permission, mode: mode as RequirementMode }
   })

@@ -41,7 +41,9 @@ export function createRouteRequirementChanges(sql: Sql): RouteRequirementChanges
             select distinct w.permission, 'Declared by a route requirement of API ' || ${apiId}
             from jsonb_to_recordset(${wanted}::jsonb) as w (permission text)
             on conflict (name) do nothing returning name`
-        ).map((row) => row.name)
+        )
+          .map((row) => row.name)
+          .sort()
         for (const permission of permissionsCreated)
           await tx`${recordEvent(tx, { type: 'permission.created', outcome: 'success', actor, origin, identityId: null, sessionId: null, data: { permission } })}`
         const [counts] = await tx<{ added: number; changed: number; removed: number }[]>`
