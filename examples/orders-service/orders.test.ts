@@ -131,7 +131,15 @@ describe('the orders service on a REST API, behind our authorizer', () => {
   it("gets an Allow for every route of the orders API's stage, and for no other API", async () => {
     const result = await attuneAuthorizer(restAuthorizerEvent({ Authorization: `Bearer ${user.tokens.access_token}` }))
     expect(result.principalId).toBe(String(user.identityId))
-    expect(result.context).toEqual({ ...ownerOf(user), sessionId, roles: 'orders-clerk', permissions: 'orders:read' })
+    expect(result.context).toEqual({
+      ...ownerOf(user),
+      sessionId,
+      roles: 'orders-clerk',
+      permissions: 'orders:read',
+      acr: 'aal1',
+      amr: 'pwd',
+      authTime: expect.any(Number),
+    })
     expect(policyAllows(result, REST_METHOD_ARN)).toBe(true)
     expect(policyAllows(result, 'arn:aws:execute-api:us-east-1:123456789012:ordersapi/dev/POST/orders/42')).toBe(true)
     expect(policyAllows(result, 'arn:aws:execute-api:us-east-1:123456789012:ordersapi/prod/GET/orders')).toBe(false)
@@ -247,7 +255,15 @@ describe('the orders service on an HTTP API, behind our authorizer', () => {
     const result = await attuneAuthorizer(httpAuthorizerEvent({ authorization: `Bearer ${user.tokens.access_token}` }))
     expect(result).toEqual({
       isAuthorized: true,
-      context: { ...ownerOf(user), sessionId, roles: 'orders-clerk', permissions: 'orders:read' },
+      context: {
+        ...ownerOf(user),
+        sessionId,
+        roles: 'orders-clerk',
+        permissions: 'orders:read',
+        acr: 'aal1',
+        amr: 'pwd',
+        authTime: expect.any(Number),
+      },
     })
     if (!('isAuthorized' in result)) throw new Error('expected a simple response')
     const res = await httpGetOrders(result.context)

@@ -27,6 +27,7 @@ import type { Pseudonymize } from '../pseudonyms.js'
 import type { ThrottleKeys } from '../throttle/keys.js'
 import { tooManyAttempts, weakPassword } from '../throttle/refusals.js'
 import type { TokenPair, TokenService } from '../tokens/service.js'
+import { PASSWORD_SIGN_IN } from '../tokens/service.js'
 import { proveCurrentPassword } from './current-password.js'
 import { weaknessOf } from './new-passwords.js'
 import type { ChangePasswordInput, LoginInput } from './requests.js'
@@ -104,15 +105,15 @@ export function createCredentialRules(deps: CredentialRuleDependencies, password
       }
       if (identity.passwordHash && passwords.needsRehash(identity.passwordHash)) await rehash(identity, password)
       const { session, refresh } = newSession(tokens, client)
-      const opening = { ...session, identityId: identity.id, credentialsVersion: identity.credentialsVersion }
-      const grants = await sessions.open(opening, loginAttempts.onSuccess(keys))
-      if (!grants) {
+      const opening = { ...session, identityId: identity.id, credentialsVersion: identity.credentialsVersion, assurance: PASSWORD_SIGN_IN }
+      const claims = await sessions.open(opening, loginAttempts.onSuccess(keys))
+      if (!claims) {
         // The password changed after this login verified it: the password it proved is no longer the password.
         logger.info('login refused', { ...log, outcome: 'failure', reason: 'credentials_changed', identityId: identity.id })
         throw new ApiError('invalid_credentials')
       }
       logger.info('login succeeded', { ...log, outcome: 'success', identityId: identity.id, sessionId: session.id })
-      return tokens.issuePair({ identityId: identity.id, sessionId: session.id }, refresh, grants)
+      return tokens.issuePair({ identityId: identity.id, sessionId: session.id }, refresh, claims)
     },
 
     async changePassword({ identityId, sessionId }, { current_password, new_password }, client) {
@@ -147,7 +148,7 @@ export function createCredentialRules(deps: CredentialRuleDependencies, password
           return {
             success: true,
             message: 'Password changed successfully',
-            ...(await tokens.issuePair({ identityId, sessionId }, next, result.grants)),
+            ...(await tokens.issuePair({ identityId, sessionId }, next, result.claims)),
           }
       }
     },

@@ -28,7 +28,7 @@ import type { Pseudonymize } from '../pseudonyms.js'
 import type { ThrottleKeys } from '../throttle/keys.js'
 import { tooManyAttempts, weakPassword } from '../throttle/refusals.js'
 import type { TokenPair, TokenService } from '../tokens/service.js'
-import { NO_GRANTS } from '../tokens/service.js'
+import { newIdentityClaims } from '../tokens/service.js'
 import type { RegisterInput } from './requests.js'
 import { newSession } from './sessions.js'
 
@@ -101,7 +101,7 @@ export function createRegistration(
         if (pendingEmail) await mailKick()
         logger.info('identity registered', { ...log, outcome: 'success', identityId: identity.id, sessionId: session.id })
         // A new identity holds no role yet.
-        return tokens.issuePair({ identityId: identity.id, sessionId: session.id }, refresh, NO_GRANTS)
+        return tokens.issuePair({ identityId: identity.id, sessionId: session.id }, refresh, newIdentityClaims(refresh.issuedAt))
       } catch (error) {
         if (!(error instanceof LoginTakenError)) throw error
         logger.info('registration refused', { ...log, outcome: 'failure', reason: 'login_taken' })

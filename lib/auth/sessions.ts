@@ -134,7 +134,7 @@ export function createSessionRules(deps: SessionRuleDependencies): SessionRules 
           return tokens.issuePair(
             { identityId: presented.identityId, sessionId: presented.sessionId },
             { tokenId: result.refreshTokenId, issuedAt: result.refreshIssuedAt },
-            result.grants,
+            result.claims,
           )
       }
     },

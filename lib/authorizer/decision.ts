@@ -111,7 +111,8 @@ export async function decide(event: AuthorizerEvent, deps: AuthorizerDependencie
   ])
   const routes = api && required.length > 0 ? routeVerdict(required, permissions, api.route) : NO_ROUTE_REQUIREMENTS
   const { identityId, sessionId } = verified
-  return { effect: 'Allow', identityId, login: session.login, sessionId, roles, permissions, routes }
+  const { acr, amr, authTime } = session.assurance
+  return { effect: 'Allow', identityId, login: session.login, sessionId, roles, permissions, acr, amr: [...amr], authTime, routes }
 }
 
 /**
@@ -160,6 +161,9 @@ function contextOf(decision: Decision): Record<string, string | number | boolean
         // Context values are flat strings: space-separated, as OAuth's `scope`.
         roles: decision.roles.join(' '),
         permissions: decision.permissions.join(' '),
+        acr: decision.acr,
+        amr: decision.amr.join(' '),
+        authTime: decision.authTime,
         // What the ACCESS_DENIED Gateway Response answers on a route the policy denies.
         ...(decision.routes.denied.length > 0 ? refusal('permission_missing') : {}),
       }

@@ -15,12 +15,12 @@
 import type { Origin } from '../audit/events.js'
 import { USER } from '../audit/events.js'
 import type { SessionPolicy } from '../config.js'
-import type { IssuedGrants } from '../tokens/claims.js'
+import type { IssuedClaims } from '../tokens/claims.js'
 import { recordEvent } from './audit.js'
 import type { Sql } from './client.js'
-import { grantsColumns, toIssuedGrants } from './grants.js'
+import { grantsColumns } from './grants.js'
 import { activeSession } from './session-lookup.js'
-import { recordEnded, refreshedExpiry } from './sessions.js'
+import { assuranceColumns, recordEnded, refreshedExpiry, toIssuedClaims } from './sessions.js'
 
 export interface PasswordChange {
   identityId: number
@@ -35,7 +35,7 @@ export interface PasswordChange {
 }
 
 export type PasswordChangeOutcome =
-  | { outcome: 'changed'; otherSessionsEnded: number; grants: IssuedGrants }
+  | { outcome: 'changed'; otherSessionsEnded: number; claims: IssuedClaims }
   /** The password changed after it was verified (another change won). Nothing was written. */
   | { outcome: 'stale' }
   /** The session that asked ended meanwhile. Nothing was written. */
@@ -85,11 +85,12 @@ export function createCredentialRepository(sql: Sql, policy: SessionPolicy): Cre
             sessionId: c.sessionId,
             data: { other_sessions_ended: otherSessionsEnded },
           })
-          const [grants] = await tx<{ authz_version: string; permissions: string[] }[]>`select ${grantsColumns(tx, c.identityId)}`
+          const [claims] = await tx<Parameters<typeof toIssuedClaims>[0][]>`
+            select ${assuranceColumns(tx, 's')}, ${grantsColumns(tx, c.identityId)} from attune.session s where s.id = ${c.sessionId}`
           return {
             outcome: 'changed' as const,
             otherSessionsEnded,
-            grants: toIssuedGrants(grants as { authz_version: string; permissions: string[] }),
+            claims: toIssuedClaims(claims as Parameters<typeof toIssuedClaims>[0]),
           }
         })
       } catch (error) {

@@ -7,6 +7,7 @@ import type { Origin } from '../audit/events.js'
 import { USER } from '../audit/events.js'
 import type { SessionPolicy } from '../config.js'
 import type { EmailToken } from '../email/tokens.js'
+import { PASSWORD_SIGN_IN } from '../tokens/claims.js'
 import { recordEvents } from './audit.js'
 import type { Fragment, Queryable, Sql } from './client.js'
 import { isUniqueViolation } from './client.js'
@@ -147,7 +148,7 @@ export function createIdentityRepository(sql: Sql, policy: SessionPolicy): Ident
             insert into attune.identity (login, login_key, login_skeleton, display_name, password_hash)
             values (${identity.login}, ${identity.loginKey}, ${identity.loginSkeleton}, ${identity.displayName}, ${identity.passwordHash})
             returning ${sql(IDENTITY_COLUMNS)}
-          ), opened as (${insertSession(sql, policy, session, 'created')}
+          ), opened as (${insertSession(sql, policy, { ...session, assurance: PASSWORD_SIGN_IN }, 'created')}
           ), registered as (${recordEvents(
             sql,
             { type: 'identity.registered', outcome: 'success', actor: USER, origin: session },

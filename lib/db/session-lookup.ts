@@ -4,6 +4,7 @@
  * no more than this.
  */
 import type { SessionPolicy } from '../config.js'
+import type { Acr, Assurance } from '../tokens/claims.js'
 import type { Queryable, Sql } from './client.js'
 
 /**
@@ -14,6 +15,8 @@ export interface SessionState {
   active: boolean
   login: string
   authzVersion: number
+  /** How the session's user authenticated (lib/tokens/claims.ts `Assurance`), from its row. */
+  assurance: Assurance
   /** The version of the called API's route requirements (attune.route_requirement_api; 0: never had any). */
   requirementsVersion: number
 }
@@ -35,8 +38,19 @@ export function activeSession(sql: Queryable, policy: SessionPolicy, alias: stri
 export function createSessionLookup(sql: Sql, policy: SessionPolicy): SessionLookup {
   return {
     async find(identityId, sessionId, apiId) {
-      const [row] = await sql<{ login: string; active: boolean; authz_version: string; requirements_version: string }[]>`
+      const [row] = await sql<
+        {
+          login: string
+          active: boolean
+          authz_version: string
+          requirements_version: string
+          acr: Acr
+          amr: string[]
+          auth_time: string
+        }[]
+      >`
         select i.login, i.authz_version, (${activeSession(sql, policy, 's')}) as active,
+               s.acr, s.amr, extract(epoch from s.auth_time)::bigint as auth_time,
                coalesce((select version from attune.route_requirement_api where api_id = ${apiId ?? null}::text), 0) as requirements_version
         from attune.session s join attune.identity i on i.id = s.identity_id
         where s.id = ${sessionId} and s.identity_id = ${identityId}`
@@ -46,6 +60,7 @@ export function createSessionLookup(sql: Sql, policy: SessionPolicy): SessionLoo
           active: row.active,
           authzVersion: Number(row.authz_version),
           requirementsVersion: Number(row.requirements_version),
+          assurance: { acr: row.acr, amr: row.amr, authTime: Number(row.auth_time) },
         }
       )
     },

@@ -10,7 +10,7 @@
 import type { Origin } from '../audit/events.js'
 import { SYSTEM, systemOrigin, USER } from '../audit/events.js'
 import type { SessionPolicy } from '../config.js'
-import type { IssuedGrants } from '../tokens/claims.js'
+import type { Acr, Assurance, IssuedClaims } from '../tokens/claims.js'
 import { endReason, recordEvents } from './audit.js'
 import type { Fragment, Queryable, Sql } from './client.js'
 import { grantsColumns, toIssuedGrants } from './grants.js'
@@ -32,6 +32,8 @@ export interface SessionOpening extends Origin {
 
 export interface NewSession extends SessionOpening {
   identityId: number
+  /** How the user authenticated: a password alone (aal1, ['pwd']) or with a second factor (aal2). */
+  assurance: Pick<Assurance, 'acr' | 'amr'>
   /** The identity's `credentials_version` that the login verified: the session opens only if it is still current. */
   credentialsVersion: number
 }
@@ -46,9 +48,9 @@ export interface SessionInfo {
 
 export type RotateOutcome =
   /** The presented token was current: it is retired and `refreshTokenId` is its successor. */
-  | { outcome: 'rotated'; refreshTokenId: string; refreshIssuedAt: number; grants: IssuedGrants }
+  | { outcome: 'rotated'; refreshTokenId: string; refreshIssuedAt: number; claims: IssuedClaims }
   /** The presented token was retired moments ago: the same successor is answered again. */
-  | { outcome: 'grace'; refreshTokenId: string; refreshIssuedAt: number; grants: IssuedGrants }
+  | { outcome: 'grace'; refreshTokenId: string; refreshIssuedAt: number; claims: IssuedClaims }
   /** An older token of the session was replayed: the whole session is now revoked. */
   | { outcome: 'reused' }
   /** No such active session of this identity. */
@@ -84,7 +86,7 @@ export interface SessionRepository extends SessionLookup {
    * `credentialsVersion` (undefined otherwise: the password changed after it was verified); ends the oldest
    * active sessions beyond the policy's `maxPerIdentity`. Answers the identity's grants for its tokens.
    */
-  open(session: NewSession, also?: AlsoWhenOpened[]): Promise<IssuedGrants | undefined>
+  open(session: NewSession, also?: AlsoWhenOpened[]): Promise<IssuedClaims | undefined>
   rotate(request: RotateRequest): Promise<RotateOutcome>
   listActive(identityId: number): Promise<SessionInfo[]>
   /** Revokes one active session of the identity, at its own request; false when there was no such active session. */
@@ -108,14 +110,39 @@ export function refreshedExpiry(sql: Queryable, policy: SessionPolicy, alias: st
  * SQL: the one session insert, for the identity in the CTE `owner` (a CTE with an `id` column): opened now,
  * expiring after the idle lifetime or the maximum age, whichever is shorter. Returns the session's `id`.
  */
-export function insertSession(sql: Queryable, policy: SessionPolicy, s: SessionOpening, owner: string) {
+export function insertSession(
+  sql: Queryable,
+  policy: SessionPolicy,
+  s: SessionOpening & { assurance: Pick<Assurance, 'acr' | 'amr'> },
+  owner: string,
+) {
   return sql`
-    insert into attune.session (id, identity_id, refresh_jti, refresh_iat, user_agent, source_ip, expires)
+    insert into attune.session (id, identity_id, refresh_jti, refresh_iat, user_agent, source_ip, expires, acr, amr)
     select ${s.id}, o.id, ${s.refreshTokenId}, ${s.refreshIssuedAt}, ${s.userAgent}, ${s.sourceIp},
-           now() + make_interval(secs => ${Math.min(policy.idleLifetime, policy.maxAge)})
+           now() + make_interval(secs => ${Math.min(policy.idleLifetime, policy.maxAge)}), ${s.assurance.acr}, ${s.assurance.amr as string[]}
     from ${sql(owner)} o
-    returning id, identity_id`
+    returning id, identity_id, ${assuranceColumns(sql, 'session')}`
 }
+
+/** SQL: the assurance columns of the session row aliased `alias`: `acr`, `amr`, `auth_time` (epoch seconds). */
+export function assuranceColumns(sql: Queryable, alias: string) {
+  const t = sql(alias)
+  return sql`${t}.acr, ${t}.amr, extract(epoch from ${t}.auth_time)::bigint as auth_time`
+}
+
+interface AssuranceRow {
+  acr: Acr
+  amr: string[]
+  auth_time: string | number
+}
+
+/** A statement's grants and assurance columns as an access token's claims. */
+export const toIssuedClaims = (row: AssuranceRow & { authz_version: string | number; permissions: string[] }): IssuedClaims => ({
+  ...toIssuedGrants(row),
+  acr: row.acr,
+  amr: row.amr,
+  authTime: Number(row.auth_time),
+})
 
 /** SQL: the `session.created` event of the sessions in the CTE `opened` (from `insertSession`). */
 export function recordOpened(sql: Queryable, s: SessionOpening, method: 'password' | 'registration', opened: string) {
@@ -135,7 +162,7 @@ export function recordEnded(sql: Queryable, reason: RevokeReason, origin: Origin
   )
 }
 
-interface RotateRow {
+interface RotateRow extends AssuranceRow {
   outcome: 'rotated' | 'grace' | 'reused' | 'ended'
   refresh_jti: string | null
   refresh_iat: string | null
@@ -163,7 +190,7 @@ export function createSessionRepository(sql: Sql, policy: SessionPolicy): Sessio
       const opened = sql`exists (select 1 from opened)`
       // The identity row is read FOR SHARE: a password change (which updates it) either committed before,
       // and the version no longer matches, or waits until this session exists, and then ends it.
-      const [row] = await sql<{ opened: boolean; authz_version: string; permissions: string[] }[]>`
+      const [row] = await sql<({ opened: boolean; authz_version: string; permissions: string[] } & AssuranceRow)[]>`
         with owner as (
           select id from attune.identity
           where id = ${s.identityId} and credentials_version = ${s.credentialsVersion}
@@ -181,8 +208,9 @@ export function createSessionRepository(sql: Sql, policy: SessionPolicy): Sessio
         ), opened_event as (${recordOpened(sql, s, 'password', 'opened')}
         ), capped_events as (${recordEnded(sql, 'session_limit', s, 'capped')}
         )${also.reduce((more, statement, i) => sql`${more}, ${sql(`also_${i}`)} as (${statement(opened)})`, sql``)}
-        select exists (select 1 from opened) as opened, ${grantsColumns(sql, s.identityId)}`
-      return row?.opened === true ? toIssuedGrants(row) : undefined
+        select exists (select 1 from opened) as opened, o.acr, o.amr, o.auth_time, ${grantsColumns(sql, s.identityId)}
+        from (select 1) one left join opened o on true`
+      return row?.opened === true ? toIssuedClaims(row) : undefined
     },
 
     async rotate(r) {
@@ -192,7 +220,7 @@ export function createSessionRepository(sql: Sql, policy: SessionPolicy): Sessio
       // The session must belong to the token's subject: a token naming another identity's session finds none.
       const [row] = await sql<RotateRow[]>`
         with s as (
-          select s.id, s.refresh_jti, s.refresh_iat, s.previous_jti, s.rotated, (${active('s')}) as active
+          select s.id, s.refresh_jti, s.refresh_iat, s.previous_jti, s.rotated, (${active('s')}) as active, ${assuranceColumns(sql, 's')}
           from attune.session s
           where s.id = ${r.sessionId} and s.identity_id = ${r.identityId}
           for update of s
@@ -229,6 +257,7 @@ export function createSessionRepository(sql: Sql, policy: SessionPolicy): Sessio
           end as outcome,
           coalesce((select refresh_jti from rotated), s.refresh_jti) as refresh_jti,
           coalesce((select refresh_iat from rotated), s.refresh_iat) as refresh_iat,
+          s.acr, s.amr, s.auth_time,
           ${grantsColumns(sql, r.identityId)}
         from (select 1) one left join s on true`
       if (!row || row.outcome === 'ended') return { outcome: 'ended' }
@@ -237,7 +266,7 @@ export function createSessionRepository(sql: Sql, policy: SessionPolicy): Sessio
         outcome: row.outcome,
         refreshTokenId: row.refresh_jti as string,
         refreshIssuedAt: Number(row.refresh_iat),
-        grants: toIssuedGrants(row),
+        claims: toIssuedClaims(row),
       }
     },
 

@@ -32,8 +32,31 @@ export interface IssuedGrants {
   authzVersion: number
 }
 
-/** A brand-new identity's grants: none, at version 0 (registration). */
-export const NO_GRANTS: IssuedGrants = Object.freeze({ permissions: [], authzVersion: 0 })
+/** Authentication assurance levels (NIST SP 800-63B), as RFC 9470's `acr`: a password alone, or with a second factor. */
+export const ACR_VALUES = ['aal1', 'aal2'] as const
+export type Acr = (typeof ACR_VALUES)[number]
+
+/**
+ * How the session's user authenticated: `acr`, `amr` (RFC 8176 methods: `pwd`, `otp`, and `rc` for a recovery
+ * code) and `auth_time` (seconds since the epoch), from the session row, copied into every access token.
+ */
+export interface Assurance {
+  acr: Acr
+  amr: readonly string[]
+  authTime: number
+}
+
+/** How a password sign-in (login, registration) authenticated. */
+export const PASSWORD_SIGN_IN: Pick<Assurance, 'acr' | 'amr'> = Object.freeze({ acr: 'aal1', amr: Object.freeze(['pwd']) })
+
+/** A password sign-in's assurance, at `authTime` (registration). */
+export const passwordAssurance = (authTime: number): Assurance => ({ ...PASSWORD_SIGN_IN, authTime })
+
+/** What an access token says beyond its ids: the grants and the assurance at issue time. */
+export interface IssuedClaims extends IssuedGrants, Assurance {}
+
+/** A brand-new identity's claims (registration): no grants, at version 0, signed in with its password at `authTime`. */
+export const newIdentityClaims = (authTime: number): IssuedClaims => ({ permissions: [], authzVersion: 0, ...passwordAssurance(authTime) })
 
 /** What makes a refresh token: the session stores both, so the token can be signed again identically. */
 export interface RefreshTokenId {

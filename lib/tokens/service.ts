@@ -27,7 +27,7 @@
 import { randomUUID } from 'node:crypto'
 import type { JWK, JWTPayload } from 'jose'
 import { decodeProtectedHeader, errors, jwtVerify, SignJWT } from 'jose'
-import type { IssuedGrants, RefreshTokenId, TokenSubject, VerifiedToken } from './claims.js'
+import type { IssuedClaims, RefreshTokenId, TokenSubject, VerifiedToken } from './claims.js'
 import { ACCESS_TOKEN_TYPE, accessTokenId, REFRESH_TOKEN_TYPE, REQUIRED_CLAIMS, readClaims, TokenError } from './claims.js'
 import { isCanonicalCompactJws, toLowS } from './compact-jws.js'
 import type { Candidate, KeyOptions } from './keyring.js'
@@ -35,8 +35,8 @@ import { createKeyring } from './keyring.js'
 import type { VerifiedTokenCache } from './verified-tokens.js'
 import { createVerifiedTokenCache, VERIFIED_TOKEN_CACHE_SIZE } from './verified-tokens.js'
 
-export type { IssuedGrants, RefreshTokenId, TokenSubject, VerifiedToken } from './claims.js'
-export { ACCESS_TOKEN_TYPE, NO_GRANTS, REFRESH_TOKEN_TYPE, TokenError } from './claims.js'
+export type { Acr, Assurance, IssuedClaims, IssuedGrants, RefreshTokenId, TokenSubject, VerifiedToken } from './claims.js'
+export { ACCESS_TOKEN_TYPE, newIdentityClaims, PASSWORD_SIGN_IN, passwordAssurance, REFRESH_TOKEN_TYPE, TokenError } from './claims.js'
 
 export const MAX_TOKEN_LENGTH = 4096
 
@@ -63,8 +63,11 @@ export interface TokenService {
   /** A new refresh token id, issued now. */
   newRefreshTokenId(): RefreshTokenId
   /** The pair of refresh token `refresh`: its access token shares its `iat` and derives its `jti`. */
-  /** The access token carries `grants` as `scope` and `authz_ver`; the refresh token carries ids only. */
-  issuePair(subject: TokenSubject, refresh: RefreshTokenId, grants: IssuedGrants): Promise<TokenPair>
+  /**
+   * The access token carries the grants as `scope` and `authz_ver`, and the session's `acr`, `amr` and
+   * `auth_time`; the refresh token carries ids only.
+   */
+  issuePair(subject: TokenSubject, refresh: RefreshTokenId, claims: IssuedClaims): Promise<TokenPair>
   verifyAccessToken(token: string): Promise<VerifiedToken>
   verifyRefreshToken(token: string): Promise<VerifiedToken>
   /** The public keys that verify our tokens (RFC 7517 JWK Set); empty with HS256, whose key is secret. */
@@ -135,8 +138,14 @@ export function createTokenService(options: TokenOptions): TokenService {
 
   return {
     newRefreshTokenId: () => ({ tokenId: randomUUID(), issuedAt: seconds() }),
-    async issuePair(subject, refresh, grants) {
-      const authorization = { scope: grants.permissions.join(' '), authz_ver: grants.authzVersion }
+    async issuePair(subject, refresh, claims) {
+      const authorization = {
+        scope: claims.permissions.join(' '),
+        authz_ver: claims.authzVersion,
+        acr: claims.acr,
+        amr: claims.amr,
+        auth_time: claims.authTime,
+      }
       const [access_token, refresh_token] = await Promise.all([
         sign(subject, ACCESS_TOKEN_TYPE, accessTokenId(refresh.tokenId), refresh.issuedAt, authorization),
         sign(subject, REFRESH_TOKEN_TYPE, refresh.tokenId, refresh.issuedAt),

@@ -18,7 +18,7 @@ import { getApp } from '../../lib/app.js'
 import { createDecisionCaches } from '../../lib/authorizer/caches.js'
 import type { AuthorizerEvent } from '../../lib/authorizer/decision.js'
 import { decide, toAuthorizerResult } from '../../lib/authorizer/decision.js'
-import { createTokenService, NO_GRANTS } from '../../lib/tokens/service.js'
+import { createTokenService, newIdentityClaims, passwordAssurance } from '../../lib/tokens/service.js'
 import { createVerifiedTokenCache } from '../../lib/tokens/verified-tokens.js'
 import { registerUser } from '../support/api.js'
 import { requestAuthorizerEvent } from '../support/events.js'
@@ -30,7 +30,9 @@ const user = await registerUser()
 const token = user.tokens.access_token
 const event = requestAuthorizerEvent({ Authorization: `Bearer ${token}` })
 const key = await webcrypto.subtle.importKey('raw', app.config.jwt.secret, { name: 'HMAC', hash: 'SHA-256' }, false, ['verify'])
-const alwaysActive = { find: async () => ({ login: user.login, active: true, authzVersion: 0, requirementsVersion: 0 }) }
+const alwaysActive = {
+  find: async () => ({ login: user.login, active: true, authzVersion: 0, requirementsVersion: 0, assurance: passwordAssurance(0) }),
+}
 const caches = createDecisionCaches(app.sql)
 const { sessionId } = await app.tokens.verifyAccessToken(token)
 const simpleResponses = app.config.authorizerSimpleResponses
@@ -44,7 +46,7 @@ const uncachedHandler = async (e: AuthorizerEvent) =>
 const small = createTokenService({ ...app.config.jwt, accessTokenCache: createVerifiedTokenCache({ maxEntries: 100, now: Date.now }) })
 const missEvents: AuthorizerEvent[] = []
 for (let i = 0; i < 400; i++) {
-  const pair = await app.tokens.issuePair({ identityId: user.identityId, sessionId }, app.tokens.newRefreshTokenId(), NO_GRANTS)
+  const pair = await app.tokens.issuePair({ identityId: user.identityId, sessionId }, app.tokens.newRefreshTokenId(), newIdentityClaims(0))
   missEvents.push(requestAuthorizerEvent({ Authorization: `Bearer ${pair.access_token}` }))
 }
 let next = 0

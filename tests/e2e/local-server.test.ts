@@ -9,7 +9,7 @@ import { BEARER_CHALLENGE, REASONS } from '@attune-auth/client'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { freePort } from '../../infra/local/ports.js'
 import { loadConfig } from '../../lib/config.js'
-import { createTokenService, NO_GRANTS } from '../../lib/tokens/service.js'
+import { createTokenService, newIdentityClaims } from '../../lib/tokens/service.js'
 import type { LocalServer } from '../support/local-server.js'
 import { startLocalServer, stopLocalServer } from '../support/local-server.js'
 import type { ReceivedMail } from '../support/local-ses.js'
@@ -228,7 +228,11 @@ describe("npm start: the README's cURL flow", () => {
       const config = loadConfig({ ...process.env, JWT_SECRET })
       const twoHoursAgo = Date.now() - 2 * 3600_000
       const tokens = createTokenService({ ...config.jwt, now: () => twoHoursAgo })
-      const { access_token } = await tokens.issuePair({ identityId, sessionId: randomUUID() }, tokens.newRefreshTokenId(), NO_GRANTS)
+      const { access_token } = await tokens.issuePair(
+        { identityId, sessionId: randomUUID() },
+        tokens.newRefreshTokenId(),
+        newIdentityClaims(0),
+      )
       expectBearerRefusal(await request('GET', '/auth/me', { token: access_token }), 'token_expired')
     })
   })

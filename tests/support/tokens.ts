@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto'
 import type { JWTHeaderParameters, JWTPayload } from 'jose'
 import { SignJWT } from 'jose'
 import type { TokenService, VerifiedToken } from '../../lib/tokens/service.js'
-import { createTokenService, NO_GRANTS } from '../../lib/tokens/service.js'
+import { createTokenService, newIdentityClaims } from '../../lib/tokens/service.js'
 import type { VerifiedTokenCache } from '../../lib/tokens/verified-tokens.js'
 
 export const TEST_SECRET = new TextEncoder().encode('unit-test-secret-with-at-least-32-bytes!!')
@@ -55,5 +55,5 @@ export function unsigned(payload: JWTPayload, alg = 'none'): string {
 
 /** A token pair for a session that exists only in this test (for token-level tests with no database). */
 export function pairFor(tokens: TokenService, subject: { identityId: number; sessionId?: string }) {
-  return tokens.issuePair({ sessionId: SESSION_ID, ...subject }, tokens.newRefreshTokenId(), NO_GRANTS)
+  return tokens.issuePair({ sessionId: SESSION_ID, ...subject }, tokens.newRefreshTokenId(), newIdentityClaims(0))
 }

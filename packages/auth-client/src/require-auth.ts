@@ -18,6 +18,13 @@ export interface AuthenticatedUser {
   /** The caller's roles and permissions now (the authorizer reads them live on every request). */
   roles: string[]
   permissions: string[]
+  /**
+   * How the session's user authenticated (RFC 9470): `aal1` a password, `aal2` with a second factor; `amr` the
+   * methods (RFC 8176: `pwd`, `otp`, `rc` for a recovery code); `authTime` when, in seconds since the epoch.
+   */
+  acr: 'aal1' | 'aal2'
+  amr: string[]
+  authTime: number
 }
 
 interface EventWithAuthorizer {
@@ -45,7 +52,18 @@ function readAuthorizerContext(event: EventWithAuthorizer): AuthenticatedUser | 
   if (typeof idText !== 'string' || !IDENTITY_ID.test(idText)) return undefined
   if (typeof login !== 'string' || login.length === 0) return undefined
   if (typeof sessionId !== 'string' || sessionId.length === 0) return undefined
-  return { identityId: Number(idText), login, sessionId, roles: words(context['roles']), permissions: words(context['permissions']) }
+  // An older authorizer says nothing of assurance: the lowest, the longest ago.
+  const authTime = Number(context['authTime'] ?? 0)
+  return {
+    identityId: Number(idText),
+    login,
+    sessionId,
+    roles: words(context['roles']),
+    permissions: words(context['permissions']),
+    acr: context['acr'] === 'aal2' ? 'aal2' : 'aal1',
+    amr: words(context['amr']),
+    authTime: Number.isSafeInteger(authTime) && authTime > 0 ? authTime : 0,
+  }
 }
 
 /**

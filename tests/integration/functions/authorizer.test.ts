@@ -29,6 +29,8 @@ function httpApiV1Event(headers: Record<string, string>): APIGatewayRequestAutho
 let user: Awaited<ReturnType<typeof registerUser>>
 let sessionId: string
 let bearer: string
+/** The assurance of a session opened with a password (registration), as the context says it. */
+const signedInWithPassword = { acr: 'aal1', amr: 'pwd', authTime: expect.any(Number) }
 
 beforeAll(async () => {
   user = await registerUser()
@@ -40,7 +42,14 @@ describe('authorizer handler', () => {
   it('allows a REST REQUEST event with the identity, login, session, roles and permissions in the context', async () => {
     const result = await handler(requestAuthorizerEvent({ Authorization: bearer }))
     expect(result.principalId).toBe(String(user.identityId))
-    expect(result.context).toEqual({ identityId: user.identityId, login: user.login, sessionId, roles: '', permissions: '' })
+    expect(result.context).toEqual({
+      identityId: user.identityId,
+      login: user.login,
+      sessionId,
+      roles: '',
+      permissions: '',
+      ...signedInWithPassword,
+    })
     expect(result.policyDocument.Statement[0]).toMatchObject({ Effect: 'Allow' })
   })
 
@@ -53,7 +62,7 @@ describe('authorizer handler', () => {
     const result = await handler(httpApiV2Event({ authorization: bearer }))
     expect(result).toEqual({
       isAuthorized: true,
-      context: { identityId: user.identityId, login: user.login, sessionId, roles: '', permissions: '' },
+      context: { identityId: user.identityId, login: user.login, sessionId, roles: '', permissions: '', ...signedInWithPassword },
     })
   })
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { getApp } from '../../../lib/app.js'
 import { createSessionRepository } from '../../../lib/db/sessions.js'
+import { PASSWORD_SIGN_IN } from '../../../lib/tokens/claims.js'
 import { api, registerUser, TOKEN_PAIR } from '../../support/api.js'
 
 const REUSED = {
@@ -222,13 +223,14 @@ describe('session lifetime and number', () => {
           id,
           identityId: user.identityId,
           credentialsVersion: Number(identity?.['credentials_version']),
+          assurance: PASSWORD_SIGN_IN,
           refreshTokenId: refresh.tokenId,
           refreshIssuedAt: refresh.issuedAt,
           requestId: null,
           userAgent: null,
           sourceIp: null,
         }),
-      ).toEqual({ permissions: [], authzVersion: 0 })
+      ).toEqual({ permissions: [], authzVersion: 0, acr: 'aal1', amr: ['pwd'], authTime: expect.any(Number) })
       opened.push(id)
     }
     const rows =

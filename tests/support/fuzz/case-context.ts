@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto'
 import { getApp } from '../../../lib/app.js'
 import { createSessionRules } from '../../../lib/auth/sessions.js'
+import { PASSWORD_SIGN_IN } from '../../../lib/tokens/claims.js'
 import type { TokenPair } from '../../../lib/tokens/service.js'
 import { forge } from '../tokens.js'
 import type { AuthChoice, TokenChoice } from './headers.js'
@@ -37,6 +38,7 @@ export async function openSession(user: FuzzUser): Promise<OpenedSession> {
     id: sessionId,
     identityId: user.identityId,
     credentialsVersion: identity.credentialsVersion,
+    assurance: PASSWORD_SIGN_IN,
     refreshTokenId: refresh.tokenId,
     refreshIssuedAt: refresh.issuedAt,
     requestId: null,

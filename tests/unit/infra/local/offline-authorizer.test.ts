@@ -31,6 +31,9 @@ const allowAs = (identityId: number, login: string) =>
         sessionId: '0b5e6c1e-3f0a-4c47-9a53-5d1f2b7c9e10',
         roles: ['clerk'],
         permissions: ['orders:read'],
+        acr: 'aal1',
+        amr: ['pwd'],
+        authTime: 1_764_000_000,
         routes: NO_ROUTE_REQUIREMENTS,
       },
       event.methodArn,
@@ -87,6 +90,9 @@ describe('offline authorizer', () => {
         sessionId: '0b5e6c1e-3f0a-4c47-9a53-5d1f2b7c9e10',
         roles: 'clerk',
         permissions: 'orders:read',
+        acr: 'aal1',
+        amr: 'pwd',
+        authTime: '1764000000',
       },
     })
     if (!outcome.allow) throw new Error('expected an Allow')

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import type { RestAuthorizerEvent } from '../../../../lib/authorizer/decision.js'
 import { decide, toPolicy } from '../../../../lib/authorizer/decision.js'
 import { getConfig } from '../../../../lib/config.js'
-import { createTokenService, NO_GRANTS } from '../../../../lib/tokens/service.js'
+import { createTokenService, newIdentityClaims, passwordAssurance } from '../../../../lib/tokens/service.js'
 import { requestAuthorizerEvent, tokenAuthorizerEvent } from '../../../support/events.js'
 import { forge, SESSION_ID } from '../../../support/tokens.js'
 
@@ -16,10 +16,14 @@ const sessions = {
   find: async (identityId: number, sessionId: string) => {
     const key = `${identityId}:${sessionId}`
     const login = activeSessions.get(key)
-    return login === undefined ? undefined : { login, active: !endedSessions.has(key), authzVersion: 0, requirementsVersion: 0 }
+    return login === undefined
+      ? undefined
+      : { login, active: !endedSessions.has(key), authzVersion: 0, requirementsVersion: 0, assurance: passwordAssurance(0) }
   },
 }
 /** Every identity holds the role `clerk` with `orders:read` (the real grants are tested in integration). */
+/** What the context says of a password sign-in at time 0 (the session store above). */
+const PASSWORD_CONTEXT = { acr: 'aal1', amr: 'pwd', authTime: 0 }
 const grants = { grantsOf: async () => ({ roles: ['clerk'], permissions: ['orders:read'], validUntil: null }) }
 /** The decision and policy of lib/authorizer with that session store. */
 /** No API here declares route requirements (they are tested in integration). */
@@ -29,7 +33,7 @@ const handler = async (event: RestAuthorizerEvent) =>
 /** A token pair of an active session of `identityId`, whose login (in the store, not the token) is `login`. */
 const issue = (identityId: number, login: string, sessionId = SESSION_ID) => {
   activeSessions.set(`${identityId}:${sessionId}`, login)
-  return tokens.issuePair({ identityId, sessionId }, tokens.newRefreshTokenId(), NO_GRANTS)
+  return tokens.issuePair({ identityId, sessionId }, tokens.newRefreshTokenId(), newIdentityClaims(0))
 }
 const STAGE_WILDCARD = 'arn:aws:execute-api:us-east-1:123456789012:s4x3opwd6i/test/*/*'
 
@@ -41,7 +45,14 @@ describe('authorizer decision (REST REQUEST event)', () => {
     const result = await handler(requestAuthorizerEvent({ Authorization: `Bearer ${access_token}` }))
     expect(result.principalId).toBe('7')
     expect(statement(result)).toMatchObject({ Effect: 'Allow' })
-    expect(result.context).toEqual({ identityId: 7, login: 'alice', sessionId: SESSION_ID, roles: 'clerk', permissions: 'orders:read' })
+    expect(result.context).toEqual({
+      identityId: 7,
+      login: 'alice',
+      sessionId: SESSION_ID,
+      roles: 'clerk',
+      permissions: 'orders:read',
+      ...PASSWORD_CONTEXT,
+    })
   })
 
   it('reads the Authorization header in any letter case', async () => {
@@ -133,7 +144,7 @@ describe('authorizer decision (sessions)', () => {
   it('asks for the session of the token’s own subject: a token naming another identity’s session is an invalid token', async () => {
     const attackers = crypto.randomUUID()
     await issue(8, 'mallory', attackers)
-    const forged = await tokens.issuePair({ identityId: 7, sessionId: attackers }, tokens.newRefreshTokenId(), NO_GRANTS)
+    const forged = await tokens.issuePair({ identityId: 7, sessionId: attackers }, tokens.newRefreshTokenId(), newIdentityClaims(0))
     const result = await handler(requestAuthorizerEvent({ Authorization: `Bearer ${forged.access_token}` }))
     expect(statement(result).Effect).toBe('Deny')
     expect(result.context).toEqual({ error: 'Invalid authentication token', code: 'UNAUTHORIZED', reason: 'token_invalid' })
@@ -146,7 +157,14 @@ describe('authorizer decision (sessions)', () => {
     const iat = Math.floor(Date.now() / 1000)
     const token = await forge({ ...claims, iat, exp: iat + 60, jti: crypto.randomUUID() }, {}, secret)
     const result = await handler(requestAuthorizerEvent({ Authorization: `Bearer ${token}` }))
-    expect(result.context).toEqual({ identityId: 7, login: 'alice', sessionId, roles: 'clerk', permissions: 'orders:read' })
+    expect(result.context).toEqual({
+      identityId: 7,
+      login: 'alice',
+      sessionId,
+      roles: 'clerk',
+      permissions: 'orders:read',
+      ...PASSWORD_CONTEXT,
+    })
   })
 })
 
@@ -159,7 +177,14 @@ describe('authorizer decision (REST TOKEN event)', () => {
       Effect: 'Allow',
       Resource: 'arn:aws:execute-api:us-west-2:123456789012:ymy8tbxw7b/*/*/*',
     })
-    expect(result.context).toEqual({ identityId: 9, login: 'bob', sessionId: SESSION_ID, roles: 'clerk', permissions: 'orders:read' })
+    expect(result.context).toEqual({
+      identityId: 9,
+      login: 'bob',
+      sessionId: SESSION_ID,
+      roles: 'clerk',
+      permissions: 'orders:read',
+      ...PASSWORD_CONTEXT,
+    })
   })
 
   it('denies the sample event’s literal "allow" token as missing a Bearer credential', async () => {

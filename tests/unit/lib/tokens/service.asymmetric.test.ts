@@ -4,7 +4,7 @@ import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose'
 import jsonwebtoken from 'jsonwebtoken'
 import { describe, expect, it } from 'vitest'
 import { loadConfig } from '../../../../lib/config.js'
-import { createTokenService, NO_GRANTS, TokenError } from '../../../../lib/tokens/service.js'
+import { createTokenService, newIdentityClaims, TokenError } from '../../../../lib/tokens/service.js'
 import { AUDIENCE, accessClaims, forge, ISSUER, NOW, SESSION_ID, TEST_SECRET } from '../../../support/tokens.js'
 
 const alice = { identityId: 42, sessionId: SESSION_ID }
@@ -40,7 +40,7 @@ describe.each([
 ] as const)('%s signing', (algorithm, keyPair) => {
   it('puts the key’s RFC 7638 thumbprint in kid and publishes the public key as a JWK', async () => {
     const tokens = service(algorithm, keyPair().privateKey)
-    const { access_token } = await tokens.issuePair(alice, tokens.newRefreshTokenId(), NO_GRANTS)
+    const { access_token } = await tokens.issuePair(alice, tokens.newRefreshTokenId(), newIdentityClaims(0))
     const { keys } = await tokens.jwks()
     expect(keys).toHaveLength(1)
     expect(decodeProtectedHeader(access_token)).toEqual({ alg: algorithm, typ: 'at+jwt', kid: keys[0]?.kid })
@@ -50,7 +50,7 @@ describe.each([
 
   it('issues access tokens that verify with nothing but the published JWKS (jose)', async () => {
     const tokens = service(algorithm, keyPair().privateKey)
-    const { access_token } = await tokens.issuePair(alice, tokens.newRefreshTokenId(), NO_GRANTS)
+    const { access_token } = await tokens.issuePair(alice, tokens.newRefreshTokenId(), newIdentityClaims(0))
     const { payload } = await jwtVerify(access_token, createLocalJWKSet(await tokens.jwks()), {
       issuer: ISSUER,
       audience: AUDIENCE,
@@ -61,7 +61,7 @@ describe.each([
 
   it('issues access tokens that an independent JWT library (jsonwebtoken) verifies from the JWKS alone', async () => {
     const tokens = service(algorithm, keyPair().privateKey)
-    const { access_token } = await tokens.issuePair(alice, tokens.newRefreshTokenId(), NO_GRANTS)
+    const { access_token } = await tokens.issuePair(alice, tokens.newRefreshTokenId(), newIdentityClaims(0))
     const { keys } = await tokens.jwks()
     const { kid } = decodeProtectedHeader(access_token)
     const jwk = keys.find((k) => k.kid === kid)
@@ -80,7 +80,7 @@ describe.each([
 
   it('issues access tokens whose signature Node’s own crypto verifies from the JWK alone (no JWT library)', async () => {
     const tokens = service(algorithm, keyPair().privateKey)
-    const { access_token } = await tokens.issuePair(alice, tokens.newRefreshTokenId(), NO_GRANTS)
+    const { access_token } = await tokens.issuePair(alice, tokens.newRefreshTokenId(), newIdentityClaims(0))
     const [jwk] = (await tokens.jwks()).keys
     const [header, payload, signature] = access_token.split('.') as [string, string, string]
     const key = createPublicKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' })
@@ -95,11 +95,11 @@ describe.each([
 
   it('verifies its own tokens and refuses another key pair’s, an unknown kid, and HS256 (algorithm confusion)', async () => {
     const tokens = service(algorithm, keyPair().privateKey)
-    const pair = await tokens.issuePair(alice, tokens.newRefreshTokenId(), NO_GRANTS)
+    const pair = await tokens.issuePair(alice, tokens.newRefreshTokenId(), newIdentityClaims(0))
     await expect(tokens.verifyAccessToken(pair.access_token)).resolves.toMatchObject({ identityId: 42 })
     await expect(tokens.verifyRefreshToken(pair.refresh_token)).resolves.toMatchObject({ identityId: 42 })
     const stranger = service(algorithm, keyPair().privateKey)
-    const foreign = await stranger.issuePair(alice, stranger.newRefreshTokenId(), NO_GRANTS)
+    const foreign = await stranger.issuePair(alice, stranger.newRefreshTokenId(), newIdentityClaims(0))
     expect(await reason(tokens.verifyAccessToken(foreign.access_token))).toBe('invalid')
     const kid = decodeProtectedHeader(pair.access_token).kid as string
     expect(await reason(tokens.verifyAccessToken(await forge(accessClaims(), { kid })))).toBe('invalid')
@@ -110,7 +110,7 @@ describe.each([
     const old = keyPair()
     const until = NOW + 3600_000
     const before = service(algorithm, old.privateKey)
-    const oldPair = await before.issuePair(alice, before.newRefreshTokenId(), NO_GRANTS)
+    const oldPair = await before.issuePair(alice, before.newRefreshTokenId(), newIdentityClaims(0))
     const during = service(algorithm, keyPair().privateKey, { previousPublicKey: old.publicKey, until })
     expect((await during.jwks()).keys).toHaveLength(2)
     await expect(during.verifyAccessToken(oldPair.access_token)).resolves.toMatchObject({ identityId: 42 })
@@ -123,7 +123,7 @@ describe.each([
     const old = keyPair()
     const until = NOW + 600_000
     const before = service(algorithm, old.privateKey)
-    const oldPair = await before.issuePair(alice, before.newRefreshTokenId(), NO_GRANTS)
+    const oldPair = await before.issuePair(alice, before.newRefreshTokenId(), newIdentityClaims(0))
     const clock = { now: NOW }
     const tokens = service(algorithm, keyPair().privateKey, { previousPublicKey: old.publicKey, until, clock: () => clock.now })
     await expect(tokens.verifyAccessToken(oldPair.access_token)).resolves.toMatchObject({ identityId: 42 })
@@ -154,7 +154,7 @@ describe('ES256 signature form', () => {
     const { privateKey, publicKey } = ec()
     const tokens = service('ES256', privateKey)
     for (let i = 0; i < 40; i++) {
-      const { access_token } = await tokens.issuePair(alice, tokens.newRefreshTokenId(), NO_GRANTS)
+      const { access_token } = await tokens.issuePair(alice, tokens.newRefreshTokenId(), newIdentityClaims(0))
       expect(sOf(access_token) <= P256_ORDER >> 1n).toBe(true)
       const twin = flipS(access_token)
       const [header, payload, signature] = twin.split('.') as [string, string, string]

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { VerifiedToken } from '../../../../lib/tokens/service.js'
-import { NO_GRANTS, TokenError } from '../../../../lib/tokens/service.js'
+import { newIdentityClaims, TokenError } from '../../../../lib/tokens/service.js'
 import { createVerifiedTokenCache } from '../../../../lib/tokens/verified-tokens.js'
 import {
   AUDIENCE,
@@ -42,7 +42,7 @@ describe('token pair', () => {
     expect(decode(pair.refresh_token, 0)).toEqual({ alg: 'HS256', typ: 'refresh+jwt' })
   })
 
-  it('carries ids and grants only: sub, sid, iat, exp, iss, aud, a jti of its own, scope and authz_ver (no login, no display data)', async () => {
+  it('carries ids, grants and assurance only: sub, sid, iat, exp, iss, aud, its own jti, scope, authz_ver, acr, amr, auth_time (no login, no display data)', async () => {
     const pair = await pairFor(testTokens(), alice)
     const iat = Math.floor(NOW / 1000)
     const access = decode(pair.access_token, 1)
@@ -56,9 +56,12 @@ describe('token pair', () => {
       jti: expect.any(String),
       scope: '',
       authz_ver: 0,
+      acr: 'aal1',
+      amr: ['pwd'],
+      auth_time: 0,
     })
     expect(decode(pair.refresh_token, 1)).toMatchObject({ sub: '42', exp: iat + 604800 })
-    expect(decode(pair.refresh_token, 1)).not.toHaveProperty('scope')
+    for (const claim of ['scope', 'acr', 'amr', 'auth_time']) expect(decode(pair.refresh_token, 1)).not.toHaveProperty(claim)
     expect(decode(pair.refresh_token, 1)['jti']).not.toBe(access['jti'])
   })
 
@@ -66,9 +69,9 @@ describe('token pair', () => {
     const tokens = testTokens()
     const refresh = tokens.newRefreshTokenId()
     const later = testTokens({ now: () => NOW + 4000 })
-    const first = await tokens.issuePair({ identityId: 42, sessionId: SESSION_ID }, refresh, NO_GRANTS)
-    expect(await later.issuePair({ identityId: 42, sessionId: SESSION_ID }, refresh, NO_GRANTS)).toEqual(first)
-    const other = await tokens.issuePair({ identityId: 42, sessionId: SESSION_ID }, tokens.newRefreshTokenId(), NO_GRANTS)
+    const first = await tokens.issuePair({ identityId: 42, sessionId: SESSION_ID }, refresh, newIdentityClaims(0))
+    expect(await later.issuePair({ identityId: 42, sessionId: SESSION_ID }, refresh, newIdentityClaims(0))).toEqual(first)
+    const other = await tokens.issuePair({ identityId: 42, sessionId: SESSION_ID }, tokens.newRefreshTokenId(), newIdentityClaims(0))
     expect(decode(other.access_token, 1)['jti']).not.toBe(decode(first.access_token, 1)['jti'])
   })
 

@@ -6,6 +6,9 @@ import { restEvent } from '../../../support/events.js'
 const SID = '0b5e6c1e-3f0a-4c47-9a53-5d1f2b7c9e10'
 const fixture = (name: string) => JSON.parse(readFileSync(new URL(`../../../fixtures/aws-events/${name}`, import.meta.url), 'utf8'))
 
+/** A caller with no roles or permissions, signed in by a means unknown long ago (what a context without them means). */
+const NOTHING_GRANTED = { roles: [], permissions: [], acr: 'aal1', amr: [], authTime: 0 }
+
 describe('requireAuth', () => {
   it('reads the user from a REST event, where API Gateway stringifies context values', () => {
     const event = restEvent({
@@ -18,6 +21,9 @@ describe('requireAuth', () => {
         sessionId: SID,
         roles: 'clerk',
         permissions: 'orders:read orders:write',
+        acr: 'aal2',
+        amr: 'pwd otp',
+        authTime: '1764000000',
       },
     })
     expect(requireAuth(event)).toEqual({
@@ -26,19 +32,38 @@ describe('requireAuth', () => {
       sessionId: SID,
       roles: ['clerk'],
       permissions: ['orders:read', 'orders:write'],
+      acr: 'aal2',
+      amr: ['pwd', 'otp'],
+      authTime: 1764000000,
     })
   })
 
   it('reads the user from a number-typed context too', () => {
     const event = restEvent({ method: 'GET', path: '/auth/me', authorizer: { identityId: 42, login: 'alice', sessionId: SID } })
-    // No roles or permissions in the context (an authorizer from before roles): none.
-    expect(requireAuth(event)).toEqual({ identityId: 42, login: 'alice', sessionId: SID, roles: [], permissions: [] })
+    // No roles, permissions or assurance in the context (an authorizer from before them): none, and the lowest.
+    expect(requireAuth(event)).toEqual({ identityId: 42, login: 'alice', sessionId: SID, ...NOTHING_GRANTED })
   })
 
   it('reads the user from an HTTP API event (context under authorizer.lambda)', () => {
     const event = fixture('apigw-v2-request-lambda-authorizer.json')
-    event.requestContext.authorizer.lambda = { identityId: 5, login: 'carol', sessionId: SID, roles: '', permissions: '' }
-    expect(requireAuth(event)).toEqual({ identityId: 5, login: 'carol', sessionId: SID, roles: [], permissions: [] })
+    event.requestContext.authorizer.lambda = {
+      identityId: 5,
+      login: 'carol',
+      sessionId: SID,
+      roles: '',
+      permissions: '',
+      acr: 'aal1',
+      amr: 'pwd',
+      authTime: 1764000000,
+    }
+    expect(requireAuth(event)).toEqual({
+      identityId: 5,
+      login: 'carol',
+      sessionId: SID,
+      ...NOTHING_GRANTED,
+      amr: ['pwd'],
+      authTime: 1764000000,
+    })
   })
 
   it('answers 401 with a Bearer challenge when no authorizer ran', () => {
