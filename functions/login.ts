@@ -3,8 +3,9 @@ import { perContainer } from '../lib/app.js'
 import { createCredentialRules } from '../lib/auth/credentials.js'
 import { LoginBody } from '../lib/auth/requests.js'
 import { jsonRoute } from '../lib/http/route.js'
+import { withChallenges } from '../lib/mfa/challenges.js'
 import { passwordHashing } from '../lib/passwords/hashing.js'
 
-const rules = perContainer((app) => createCredentialRules(app, passwordHashing))
+const rules = perContainer((app) => createCredentialRules(withChallenges(app), passwordHashing))
 
 export const handler = jsonRoute({ body: LoginBody }, ({ body, client }) => rules().login(body, client))

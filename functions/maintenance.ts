@@ -5,6 +5,7 @@
  *   THROTTLE_RETENTION_HOURS, so neither table grows for ever (a credential-stuffing run over millions of
  *   logins leaves a row per login for a day only);
  * - deletes expired email tokens, and outbox rows sent (or given up) more than OUTBOX_RETENTION_DAYS (30) ago;
+ * - deletes expired login challenges (mfa_token) and TOTP enrolments never activated in their 10 minutes;
  * - keeps the audit log's monthly partitions AUDIT_PARTITIONS_AHEAD months ahead, and drops those whose
  *   events are all older than AUDIT_RETENTION_DAYS (the only way an audit event ever leaves).
  */
@@ -13,6 +14,10 @@ import { getConfig } from '../lib/config.js'
 import type { AuditRepository } from '../lib/db/audit.js'
 import { AUDIT_PARTITIONS_AHEAD, createAuditRepository } from '../lib/db/audit.js'
 import { createSql } from '../lib/db/client.js'
+import type { MfaRepository } from '../lib/db/mfa.js'
+import { createMfaRepository, ENROLMENT_TTL_SECONDS } from '../lib/db/mfa.js'
+import type { ChallengeRepository } from '../lib/db/mfa-challenges.js'
+import { createChallengeRepository } from '../lib/db/mfa-challenges.js'
 import type { OutboxRepository } from '../lib/db/outbox.js'
 import { createOutboxRepository, OUTBOX_RETENTION_DAYS } from '../lib/db/outbox.js'
 import type { RecoveryRepository } from '../lib/db/recovery.js'
@@ -30,6 +35,8 @@ export interface MaintenanceResult {
   auditPartitionsDropped: string[]
   emailTokensDeleted: number
   outboxRowsDeleted: number
+  mfaChallengesDeleted: number
+  mfaEnrolmentsDeleted: number
 }
 
 interface Repositories {
@@ -38,6 +45,8 @@ interface Repositories {
   audit: AuditRepository
   recovery: RecoveryRepository
   outbox: OutboxRepository
+  challenges: ChallengeRepository
+  mfa: MfaRepository
 }
 
 let repositories: Repositories | undefined
@@ -53,6 +62,8 @@ export async function handler(_event: unknown, context: Pick<Context, 'awsReques
       audit: createAuditRepository(sql),
       recovery: createRecoveryRepository(sql, config.sessions),
       outbox: createOutboxRepository(sql),
+      challenges: createChallengeRepository(sql),
+      mfa: createMfaRepository(sql),
     }
   }
   // Partitions first: the session cleanup below writes audit events.
@@ -62,6 +73,8 @@ export async function handler(_event: unknown, context: Pick<Context, 'awsReques
   const auditPartitionsDropped = await repositories.audit.dropPartitions(config.audit.retentionDays)
   const emailTokensDeleted = await repositories.recovery.purgeExpiredTokens()
   const outboxRowsDeleted = await repositories.outbox.purge(OUTBOX_RETENTION_DAYS)
+  const mfaChallengesDeleted = await repositories.challenges.purgeExpired()
+  const mfaEnrolmentsDeleted = await repositories.mfa.purgeAbandoned(ENROLMENT_TTL_SECONDS)
   const result = {
     sessionsDeleted,
     throttleCountersDeleted,
@@ -69,6 +82,8 @@ export async function handler(_event: unknown, context: Pick<Context, 'awsReques
     auditPartitionsDropped,
     emailTokensDeleted,
     outboxRowsDeleted,
+    mfaChallengesDeleted,
+    mfaEnrolmentsDeleted,
   }
   logger.info('maintenance done', { event: 'db.maintenance', ...result })
   return result

@@ -29,6 +29,7 @@ const EXAMPLE = 'examples/orders-service'
 const secretsFor = (stage: string): Record<string, string> => ({
   [`/attune-auth/${stage}/jwt-secret`]: `${stage}-jwt-secret-of-at-least-32-bytes, random enough`,
   [`/attune-auth/${stage}/pseudonym-key`]: `${stage}-pseudonym-key-of-at-least-32-bytes, random too`,
+  [`/attune-auth/${stage}/mfa-encryption-keys`]: `k1:${Buffer.from(`${stage}-mfa-key-of-32-bytes-exactly!`.slice(0, 32)).toString('base64')}`,
   [`/attune-auth/${stage}/database-url`]: `postgres://app@${stage}.proxy.example:5432/attune?sslmode=verify-full`,
 })
 

@@ -5,6 +5,8 @@
 import type { KeyObject } from 'node:crypto'
 import { createPrivateKey, createPublicKey } from 'node:crypto'
 import * as v from 'valibot'
+import type { SecretBoxKeyring } from './mfa/secret-box.js'
+import { parseMfaKeys } from './mfa/secret-box.js'
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const
 export type LogLevel = (typeof LOG_LEVELS)[number]
@@ -17,6 +19,8 @@ export const DEVELOPMENT_STAGE = 'local'
 
 export const INSECURE_DEVELOPMENT_SECRET = 'attune-insecure-development-secret-do-not-use-in-production'
 export const INSECURE_DEVELOPMENT_PSEUDONYM_KEY = 'attune-insecure-development-pseudonym-key-do-not-use'
+/** The development key that seals TOTP secrets on stage `local` only (32 public bytes: sealed secrets there protect nothing). */
+export const INSECURE_DEVELOPMENT_MFA_KEYS = `dev:${Buffer.from('attune-insecure-dev-mfa-key-32by').toString('base64')}`
 export const MIN_SECRET_BYTES = 32
 /** A secret with fewer distinct bytes than this is refused outside development (e.g. `'a' * 32`, a short word repeated). */
 export const MIN_SECRET_DISTINCT_BYTES = 16
@@ -56,6 +60,8 @@ export interface Config {
   email: EmailConfig
   /** How many attempts the credential endpoints let through, counted in PostgreSQL (lib/db/throttle.ts). */
   throttle: ThrottleConfig
+  /** Two-factor authentication (README "Two-factor authentication"). */
+  mfa: MfaConfig
   /** HMAC key for the keyed hashes of logins in logs, and of the logins and addresses the throttle counters count. */
   pseudonymKey: Uint8Array
   database: {
@@ -145,10 +151,21 @@ export interface ThrottleConfig {
   registration: WindowPolicy
   /** Email requests (forgot, reset, verify, resend, email change) per source address. */
   emailRequests: WindowPolicy
+  /** Failed second-factor codes per identity (MFA_MAX_FAILURES, then MFA_BLOCK_SECONDS of 429), apart from passwords. */
+  mfa: WindowPolicy
   /** Mails of one kind (a reset, a verification) per account: at most one a minute and `hourly.limit` an hour. */
   accountMail: { minute: WindowPolicy; hourly: WindowPolicy }
   /** Hours a counter may stay untouched before the maintenance function deletes it. */
   retentionHours: number
+}
+
+export interface MfaConfig {
+  /** MFA_ENCRYPTION_KEYS: the keys that seal TOTP secrets at rest, the first one current. */
+  keyring: SecretBoxKeyring
+  /** The issuer an authenticator app shows beside the account: PRODUCT_NAME. */
+  issuer: string
+  /** STEP_UP_MAX_AGE: seconds a sign-in counts as recent (enrolling a factor without the password again). */
+  stepUpMaxAge: number
 }
 
 export class ConfigError extends Error {
@@ -225,6 +242,10 @@ const EnvSchema = v.object({
   AUDIT_RETENTION_DAYS: positiveInt(400),
   AUDIT_USER_VISIBLE_DAYS: positiveInt(90),
   PSEUDONYM_KEY: v.optional(v.string()),
+  MFA_ENCRYPTION_KEYS: v.optional(v.string()),
+  STEP_UP_MAX_AGE: positiveInt(300),
+  MFA_MAX_FAILURES: positiveInt(10),
+  MFA_BLOCK_SECONDS: positiveInt(900),
   DATABASE_URL: v.pipe(v.string('is required'), v.trim(), v.nonEmpty('is required')),
   DATABASE_POOL_MAX: positiveInt(1),
   DATABASE_CONNECT_TIMEOUT: positiveInt(3),
@@ -265,6 +286,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     warnings.push('SESSION_MAX_AGE is shorter than JWT_REFRESH_EXPIRATION: sessions end at SESSION_MAX_AGE whatever the refresh token says')
   }
   const email = readEmailConfig(e, production, problems)
+  const mfaKeyring = readMfaKeys(e.MFA_ENCRYPTION_KEYS, stage, production, problems, warnings)
   if (e.AUDIT_USER_VISIBLE_DAYS > e.AUDIT_RETENTION_DAYS) {
     problems.push('AUDIT_USER_VISIBLE_DAYS must not exceed AUDIT_RETENTION_DAYS (users cannot see events that are no longer kept)')
   }
@@ -318,12 +340,14 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
         windowSeconds: e.EMAIL_REQUEST_WINDOW_SECONDS,
         blockSeconds: e.EMAIL_REQUEST_WINDOW_SECONDS,
       },
+      mfa: { kind: 'window', limit: e.MFA_MAX_FAILURES, windowSeconds: e.MFA_BLOCK_SECONDS, blockSeconds: e.MFA_BLOCK_SECONDS },
       accountMail: {
         minute: { kind: 'window', limit: 1, windowSeconds: 60, blockSeconds: 60 },
         hourly: { kind: 'window', limit: e.ACCOUNT_MAILS_PER_HOUR, windowSeconds: 3600, blockSeconds: 3600 },
       },
       retentionHours: e.THROTTLE_RETENTION_HOURS,
     },
+    mfa: { keyring: mfaKeyring, issuer: e.PRODUCT_NAME, stepUpMaxAge: e.STEP_UP_MAX_AGE },
     pseudonymKey: pseudonymKey ?? new Uint8Array(),
     database: {
       url: e.DATABASE_URL,
@@ -420,6 +444,35 @@ function readSecret({ name, text, developmentValue, stage, production, problems,
   if (weakness && production) problems.push(`${name} ${weakness}; generate one with \`openssl rand -base64 48\``)
   else if (weakness) warnings.push(`${name} ${weakness}; accepted only because stage "${DEVELOPMENT_STAGE}" is for development`)
   return bytes
+}
+
+/**
+ * MFA_ENCRYPTION_KEYS (`id:base64 32 bytes[,id:base64...]`, the first seals). Fails closed outside stage
+ * `local`: required, and never the public development key; on `local` a missing one is the development key.
+ */
+function readMfaKeys(
+  text: string | undefined,
+  stage: string,
+  production: boolean,
+  problems: string[],
+  warnings: string[],
+): SecretBoxKeyring {
+  const development = parseMfaKeys(INSECURE_DEVELOPMENT_MFA_KEYS)
+  if (text === undefined) {
+    if (production) problems.push(`MFA_ENCRYPTION_KEYS is required in stage "${stage}"`)
+    else warnings.push(`MFA_ENCRYPTION_KEYS not set: using an insecure development key (stage "${DEVELOPMENT_STAGE}" only)`)
+    return development
+  }
+  try {
+    const keyring = parseMfaKeys(text)
+    if (production && [...keyring.keys.values(), keyring.current.key].some((key) => key.equals(development.current.key)))
+      problems.push('MFA_ENCRYPTION_KEYS must not hold the public development key; generate one with `openssl rand -base64 32`')
+    return keyring
+  } catch (error) {
+    // parseMfaKeys's messages name entries by position, never key material.
+    problems.push(`MFA_ENCRYPTION_KEYS: ${error instanceof Error ? error.message : 'unreadable'}`)
+    return development
+  }
 }
 
 /** PEM from the environment; `\n` escapes are accepted, as single-line secrets often carry them. */

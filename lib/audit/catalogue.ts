@@ -8,9 +8,9 @@ import type { AuditEventType } from './events.js'
 export const AUDIT_EVENTS: Readonly<Record<AuditEventType, string>> = {
   'identity.registered': 'An account was created (`POST /auth/register`).',
   'session.created':
-    'A session opened: `data.method` is `password` (a login) or `registration`. Its `session_id`, source address and user agent are those of the new session.',
+    'A session opened: `data.method` is `password` (a login), `mfa` (a login completed with a second factor, `POST /auth/mfa/verify`) or `registration`. Its `session_id`, source address and user agent are those of the new session.',
   'session.ended':
-    'A session ended; `data.reason` says why: `logout`, `logout_all`, `logout_others`, `ended_by_user` (`DELETE /auth/sessions/{id}`), `password_changed`, `refresh_token_reused`, `session_limit` (the oldest beyond `MAX_SESSIONS_PER_IDENTITY`), `password_guessing` (repeated wrong current passwords on change-password), `password_reset`, or `expired` (written by the maintenance function when it deletes a session that expired without being ended).',
+    'A session ended; `data.reason` says why: `logout`, `logout_all`, `logout_others`, `ended_by_user` (`DELETE /auth/sessions/{id}`), `password_changed`, `refresh_token_reused`, `session_limit` (the oldest beyond `MAX_SESSIONS_PER_IDENTITY`), `password_guessing` (repeated wrong current passwords on change-password), `password_reset`, `mfa_enabled` (the identity turned two-factor authentication on from another session), or `expired` (written by the maintenance function when it deletes a session that expired without being ended).',
   'password.changed': 'The password was changed (`POST /auth/change-password`); `data.other_sessions_ended` counts the sessions it ended.',
   'refresh.reuse_detected':
     'A refresh token that had already been used was presented again: the session is revoked (with its own `session.ended`).',
@@ -36,6 +36,10 @@ export const AUDIT_EVENTS: Readonly<Record<AuditEventType, string>> = {
     'The route requirements of the API `data.api_id` were replaced (`data.added`, `data.changed`, `data.removed` rows; `data.requirements` in force): every authorizer reads them on its next request.',
   'mfa.enabled': 'The identity activated a second factor (`data.factor_id`, `data.kind`: `totp`) and got new recovery codes.',
   'mfa.recovery_code_used': 'One of the identity’s recovery codes (`data.code`, its number) was spent in place of a second-factor code.',
+  'mfa.disabled': 'The identity removed its second factor (`data.factor_id`), proving a fresh code; its recovery codes went with it.',
+  'mfa.recovery_codes_regenerated': 'The identity replaced its recovery codes (proving a fresh code): the old ones no longer work.',
+  'session.reauthenticated':
+    'The session’s user proved a credential again (`data.method`: `pwd`, `otp` or `rc`): its `auth_time` is now, its `acr` (`data.acr`) aal2 after a second factor, and its refresh token rotated.',
 }
 
 /** AUDIT_EVENTS as the README's table. */

@@ -30,6 +30,9 @@ export const AUDIT_EVENT_TYPES = [
   'route_requirements.changed',
   'mfa.enabled',
   'mfa.recovery_code_used',
+  'mfa.disabled',
+  'mfa.recovery_codes_regenerated',
+  'session.reauthenticated',
 ] as const
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number]

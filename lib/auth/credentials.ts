@@ -22,6 +22,7 @@ import type { SessionRepository } from '../db/sessions.js'
 import type { ThrottleRepository } from '../db/throttle.js'
 import type { ClientInfo } from '../http/client.js'
 import type { Logger } from '../log.js'
+import type { Challenges, MfaRequired } from '../mfa/challenges.js'
 import type { PasswordHashing } from '../passwords/hashing.js'
 import type { Pseudonymize } from '../pseudonyms.js'
 import type { ThrottleKeys } from '../throttle/keys.js'
@@ -44,7 +45,8 @@ export interface PasswordChanged extends TokenPair {
 }
 
 export interface CredentialRules {
-  login(input: LoginInput, client: ClientInfo): Promise<TokenPair>
+  /** The token pair, or, for an identity with a second factor, what `POST /auth/mfa/verify` needs instead. */
+  login(input: LoginInput, client: ClientInfo): Promise<TokenPair | MfaRequired>
   changePassword(caller: Caller, input: ChangePasswordInput, client: ClientInfo): Promise<PasswordChanged>
 }
 
@@ -61,10 +63,24 @@ export interface CredentialRuleDependencies {
   logger: Logger
   /** Keyed hashes of typed logins for the logs (a login field sometimes holds a password). */
   pseudonymize: Pseudonymize
+  /** The login challenges of identities with a second factor (lib/mfa/challenges.ts). */
+  challenges: Pick<Challenges, 'open'>
 }
 
 export function createCredentialRules(deps: CredentialRuleDependencies, passwords: PasswordHashing): CredentialRules {
-  const { config, identities, sessions, credentials, loginAttempts, throttleKeys, commonPasswords, tokens, logger, pseudonymize } = deps
+  const {
+    config,
+    identities,
+    sessions,
+    credentials,
+    loginAttempts,
+    throttleKeys,
+    commonPasswords,
+    tokens,
+    logger,
+    pseudonymize,
+    challenges,
+  } = deps
   /** The password just proved right, hashed again at today's parameters; a failure is logged, the login goes on. */
   async function rehash(identity: Identity, password: string): Promise<void> {
     try {
@@ -104,6 +120,13 @@ export function createCredentialRules(deps: CredentialRuleDependencies, password
         throw new ApiError('invalid_credentials')
       }
       if (identity.passwordHash && passwords.needsRehash(identity.passwordHash)) await rehash(identity, password)
+      if (attempt.secondFactor) {
+        // No token before the second factor: a challenge, which remembers the credentials the password proved.
+        const state = { identityId: identity.id, credentialsVersion: identity.credentialsVersion }
+        const required = await challenges.open(state, loginAttempts.onSuccess(keys))
+        logger.info('login needs a second factor', { ...log, outcome: 'success', reason: 'mfa_required', identityId: identity.id })
+        return required
+      }
       const { session, refresh } = newSession(tokens, client)
       const opening = { ...session, identityId: identity.id, credentialsVersion: identity.credentialsVersion, assurance: PASSWORD_SIGN_IN }
       const claims = await sessions.open(opening, loginAttempts.onSuccess(keys))

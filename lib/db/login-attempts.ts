@@ -25,6 +25,8 @@ export interface LoginAttemptKeys {
 export interface LoginAttempt {
   /** Undefined for a login that does not exist: counted all the same. */
   identity: Identity | undefined
+  /** The identity has an active second factor: the right password opens a challenge, not a session. */
+  secondFactor: boolean
   account: ThrottleState
   address: ThrottleState
 }
@@ -40,6 +42,7 @@ export interface LoginAttemptRepository {
 }
 
 type Row = Partial<IdentityRow> & {
+  second_factor: boolean
   address_allowed: boolean
   address_failures: number
   address_retry_after: number
@@ -62,7 +65,8 @@ export function createLoginAttemptRepository(sql: Sql, policy: ThrottleConfig): 
         locked as (${recordEvents(sql, { type: 'account.locked', outcome: 'failure', actor: SYSTEM, origin }, reached(maximumWaitAt(policy.account)))})
         select a.allowed as address_allowed, a.failures as address_failures, a.retry_after as address_retry_after,
                c.allowed as account_allowed, c.failures as account_failures, c.retry_after as account_retry_after,
-               ${sql(IDENTITY_COLUMNS.map((column) => `i.${column}`))}
+               ${sql(IDENTITY_COLUMNS.map((column) => `i.${column}`))},
+               exists (select 1 from attune.mfa_factor f where f.identity_id = i.id and f.status = 'active') as second_factor
         from address a cross join account c
         left join attune.identity i on i.login_key = ${keys.loginKey}`
       if (!row) throw new Error('the login attempt statement answered no row')
@@ -76,6 +80,7 @@ export function createLoginAttemptRepository(sql: Sql, policy: ThrottleConfig): 
         identity: row.id === null || row.id === undefined ? undefined : toIdentity(row as IdentityRow),
         account: state('account'),
         address: state('address'),
+        secondFactor: row.second_factor === true,
       }
     },
     onSuccess(keys) {

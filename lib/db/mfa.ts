@@ -1,12 +1,15 @@
 /**
- * Two-factor authentication's rows (infra/migrations/00014_mfa.sql): TOTP factors, recovery codes and login
- * challenges. Every acceptance is one guarded statement, so two requests racing with the same code, recovery
+ * Two-factor authentication's rows (infra/migrations/00014_mfa.sql): TOTP factors and recovery codes (the login
+ * challenges are lib/db/mfa-challenges.ts). Every acceptance is one guarded statement, so two requests racing with the same code, recovery
  * code or challenge can never both succeed.
  */
 import type { Origin } from '../audit/events.js'
 import { USER } from '../audit/events.js'
 import { recordEvent, recordEvents } from './audit.js'
 import type { Sql } from './client.js'
+
+/** Seconds an enrolment waits for its first code. */
+export const ENROLMENT_TTL_SECONDS = 600
 
 export interface SealedFactor {
   id: string
@@ -20,9 +23,13 @@ export interface StoredRecoveryCode {
   hash: string
 }
 
-export interface ChallengeState {
-  identityId: number
-  credentialsVersion: number
+/** A factor as its owner sees it listed: never its secret. */
+export interface FactorSummary {
+  id: string
+  kind: 'totp'
+  status: 'pending' | 'active'
+  created: Date
+  activated: Date | null
 }
 
 export interface MfaRepository {
@@ -37,6 +44,14 @@ export interface MfaRepository {
   activate(identityId: number, factorId: string, step: number, codes: StoredRecoveryCode[], origin: Origin): Promise<boolean>
   /** The identity's active TOTP factor. */
   active(identityId: number): Promise<SealedFactor | undefined>
+  /** The identity's factors, active and pending (an enrolment younger than `pendingMaxAgeSeconds`), oldest first. */
+  list(identityId: number, pendingMaxAgeSeconds: number): Promise<FactorSummary[]>
+  /** Deletes enrolments never activated within `maxAgeSeconds` (the maintenance function); answers how many. */
+  purgeAbandoned(maxAgeSeconds: number): Promise<number>
+  /** Removes the identity's active factor `factorId` and its recovery codes, audited; false when there is none. */
+  remove(identityId: number, factorId: string, origin: Origin): Promise<boolean>
+  /** Replaces the identity's recovery codes, audited; false when it has no active factor (none are stored then). */
+  replaceRecoveryCodes(identityId: number, codes: StoredRecoveryCode[], origin: Origin): Promise<boolean>
   /** Spends time step `step` of the active factor: false when it (or a later one) was accepted before. */
   spendStep(factorId: string, step: number): Promise<boolean>
   /** The unused recovery codes of the identity whose hint is `hint`. */
@@ -44,12 +59,6 @@ export interface MfaRepository {
   /** Marks the recovery code used, with its audit event; false when it was used already (a racing request). */
   spendRecoveryCode(identityId: number, id: number, origin: Origin): Promise<boolean>
   recoveryCodesLeft(identityId: number): Promise<number>
-  /** Stores a login challenge by the SHA-256 of its token. */
-  openChallenge(tokenHash: Uint8Array, state: ChallengeState, ttlSeconds: number): Promise<void>
-  /** Counts one attempt at the challenge: its state, unless it expired, is unknown or has used `maxAttempts`. */
-  attemptChallenge(tokenHash: Uint8Array, maxAttempts: number): Promise<ChallengeState | undefined>
-  /** Ends the challenge (it succeeded): false when another request ended it first. */
-  closeChallenge(tokenHash: Uint8Array): Promise<boolean>
 }
 
 interface FactorRow {
@@ -101,6 +110,44 @@ export function createMfaRepository(sql: Sql): MfaRepository {
       return toFactor(row)
     },
 
+    async list(identityId, pendingMaxAgeSeconds) {
+      return sql<FactorSummary[]>`
+        select id, kind, status, created, activated from attune.mfa_factor
+        where identity_id = ${identityId} and (status = 'active' or created > now() - make_interval(secs => ${pendingMaxAgeSeconds}))
+        order by created, id`
+    },
+
+    async purgeAbandoned(maxAgeSeconds) {
+      const result = await sql`
+        delete from attune.mfa_factor where status = 'pending' and created < now() - make_interval(secs => ${maxAgeSeconds})`
+      return result.count
+    },
+
+    async remove(identityId, factorId, origin) {
+      return sql.begin(async (tx) => {
+        const [removed] = await tx<{ id: string }[]>`
+          delete from attune.mfa_factor where id = ${factorId} and identity_id = ${identityId} and status = 'active' returning id`
+        if (!removed) return false
+        await tx`delete from attune.mfa_recovery_code where identity_id = ${identityId}`
+        await tx`${recordEvent(tx, { type: 'mfa.disabled', outcome: 'success', actor: USER, origin, identityId, sessionId: null, data: { factor_id: factorId } })}`
+        return true
+      })
+    },
+
+    async replaceRecoveryCodes(identityId, codes, origin) {
+      return sql.begin(async (tx) => {
+        const [factor] = await tx`
+          select 1 from attune.mfa_factor where identity_id = ${identityId} and status = 'active' for share`
+        if (!factor) return false
+        await tx`delete from attune.mfa_recovery_code where identity_id = ${identityId}`
+        await tx`
+          insert into attune.mfa_recovery_code (identity_id, id, hint, code_hash)
+          select ${identityId}, c.id, c.hint, c.hash from jsonb_to_recordset(${tx.json(codes as never)}::jsonb) as c (id smallint, hint text, hash text)`
+        await tx`${recordEvent(tx, { type: 'mfa.recovery_codes_regenerated', outcome: 'success', actor: USER, origin, identityId, sessionId: null })}`
+        return true
+      })
+    },
+
     async spendStep(factorId, step) {
       const rows = await sql`
         update attune.mfa_factor set last_used_step = ${step}
@@ -132,25 +179,6 @@ export function createMfaRepository(sql: Sql): MfaRepository {
       const [row] = await sql<{ left: number }[]>`
         select count(*)::int as left from attune.mfa_recovery_code where identity_id = ${identityId} and used is null`
       return row?.left ?? 0
-    },
-
-    async openChallenge(tokenHash, { identityId, credentialsVersion }, ttlSeconds) {
-      await sql`
-        insert into attune.mfa_challenge (token_hash, identity_id, credentials_version, expires)
-        values (${Buffer.from(tokenHash)}, ${identityId}, ${credentialsVersion}, now() + make_interval(secs => ${ttlSeconds}))`
-    },
-
-    async attemptChallenge(tokenHash, maxAttempts) {
-      const [row] = await sql<{ identity_id: string; credentials_version: string }[]>`
-        update attune.mfa_challenge set attempts = attempts + 1
-        where token_hash = ${Buffer.from(tokenHash)} and expires > now() and attempts < ${maxAttempts}
-        returning identity_id, credentials_version`
-      return row && { identityId: Number(row.identity_id), credentialsVersion: Number(row.credentials_version) }
-    },
-
-    async closeChallenge(tokenHash) {
-      const rows = await sql`delete from attune.mfa_challenge where token_hash = ${Buffer.from(tokenHash)} returning 1`
-      return rows.length === 1
     },
   }
 }

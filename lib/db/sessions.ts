@@ -76,6 +76,7 @@ export type RevokeReason =
   | 'session_limit'
   | 'password_guessing'
   | 'password_reset'
+  | 'mfa_enabled'
 
 /** A statement to run in the same statement as a session opening, given the SQL condition "it opened" (e.g. resetting a throttle counter). */
 export type AlsoWhenOpened = (opened: Fragment) => Fragment
@@ -130,7 +131,7 @@ export function assuranceColumns(sql: Queryable, alias: string) {
   return sql`${t}.acr, ${t}.amr, extract(epoch from ${t}.auth_time)::bigint as auth_time`
 }
 
-interface AssuranceRow {
+export interface AssuranceRow {
   acr: Acr
   amr: string[]
   auth_time: string | number
@@ -145,7 +146,7 @@ export const toIssuedClaims = (row: AssuranceRow & { authz_version: string | num
 })
 
 /** SQL: the `session.created` event of the sessions in the CTE `opened` (from `insertSession`). */
-export function recordOpened(sql: Queryable, s: SessionOpening, method: 'password' | 'registration', opened: string) {
+export function recordOpened(sql: Queryable, s: SessionOpening, method: 'password' | 'registration' | 'mfa', opened: string) {
   return recordEvents(
     sql,
     { type: 'session.created', outcome: 'success', actor: USER, origin: s },
@@ -205,7 +206,7 @@ export function createSessionRepository(sql: Sql, policy: SessionPolicy): Sessio
             offset ${policy.maxPerIdentity - 1}
           ) and exists (select 1 from opened)
           returning t.id, t.identity_id
-        ), opened_event as (${recordOpened(sql, s, 'password', 'opened')}
+        ), opened_event as (${recordOpened(sql, s, s.assurance.acr === 'aal2' ? 'mfa' : 'password', 'opened')}
         ), capped_events as (${recordEnded(sql, 'session_limit', s, 'capped')}
         )${also.reduce((more, statement, i) => sql`${more}, ${sql(`also_${i}`)} as (${statement(opened)})`, sql``)}
         select exists (select 1 from opened) as opened, o.acr, o.amr, o.auth_time, ${grantsColumns(sql, s.identityId)}

@@ -8,6 +8,10 @@ import type { EmailAddressRepository } from '../db/email-addresses.js'
 import { createEmailAddressRepository } from '../db/email-addresses.js'
 import type { RecoveryRepository } from '../db/recovery.js'
 import { createRecoveryRepository } from '../db/recovery.js'
+import { mfaParts } from '../mfa/parts.js'
+import type { SecondFactorCheck } from '../mfa/sign-in.js'
+import { secondFactorCheck } from '../mfa/sign-in.js'
+import type { PasswordHashing } from '../passwords/hashing.js'
 import type { MailKick } from './kick.js'
 import { createMailKick } from './kick.js'
 
@@ -19,6 +23,11 @@ export function withMailKick(app: App): App & { mailKick: MailKick } {
 /** For forgot and reset. */
 export function recoveryParts(app: App): App & { mailKick: MailKick; recovery: RecoveryRepository } {
   return { ...withMailKick(app), recovery: createRecoveryRepository(app.sql, app.config.sessions) }
+}
+
+/** For reset: recovery's parts, and the second-factor check of an account that has one. */
+export function resetParts(app: App, passwords: PasswordHashing): ReturnType<typeof recoveryParts> & { secondFactor: SecondFactorCheck } {
+  return { ...recoveryParts(app), secondFactor: secondFactorCheck(mfaParts(app, passwords)) }
 }
 
 /** For verifying, resending and changing an address. */

@@ -19,6 +19,7 @@ import type { RecoveryRepository } from '../db/recovery.js'
 import type { ThrottleRepository } from '../db/throttle.js'
 import type { ClientInfo } from '../http/client.js'
 import type { Logger } from '../log.js'
+import type { SecondFactorCheck } from '../mfa/sign-in.js'
 import type { PasswordHashing } from '../passwords/hashing.js'
 import type { ThrottleKeys } from '../throttle/keys.js'
 import { tooManyAttempts, weakPassword } from '../throttle/refusals.js'
@@ -55,6 +56,8 @@ export interface RecoveryDependencies {
 export interface ResetDependencies extends RecoveryDependencies {
   commonPasswords: CommonPasswordRepository
   throttle: ThrottleRepository
+  /** An account with a second factor needs a code of it too: a mailbox alone must not take it over. */
+  secondFactor: SecondFactorCheck
 }
 
 export function createPasswordRecovery({ config, recovery, throttleKeys, mailKick, logger }: RecoveryDependencies) {
@@ -97,9 +100,9 @@ export function createPasswordRecovery({ config, recovery, throttleKeys, mailKic
 }
 
 export function createPasswordReset(deps: ResetDependencies, passwords: PasswordHashing) {
-  const { recovery, throttleKeys, mailKick, logger, commonPasswords } = deps
+  const { recovery, throttleKeys, mailKick, logger, commonPasswords, secondFactor } = deps
   return {
-    async reset({ token, new_password }: ResetPasswordInput, client: ClientInfo): Promise<{ success: true }> {
+    async reset({ token, new_password, code, recovery_code }: ResetPasswordInput, client: ClientInfo): Promise<{ success: true }> {
       const log = { event: 'auth.password_reset' }
       await countEmailRequest(deps, client, log.event)
       const tokenHash = EMAIL_TOKEN_PATTERN.test(token) ? hashEmailToken(token) : undefined
@@ -112,6 +115,14 @@ export function createPasswordReset(deps: ResetDependencies, passwords: Password
       if (weakness) {
         logger.info('password reset refused', { ...log, outcome: 'failure', reason: weakness, identityId: account.identityId })
         throw weakPassword(weakness)
+      }
+      if (await secondFactor.required(account.identityId)) {
+        const factor = code !== undefined ? { code } : recovery_code !== undefined ? { recoveryCode: recovery_code } : undefined
+        if (!factor) {
+          logger.info('password reset refused', { ...log, outcome: 'failure', reason: 'mfa_code_invalid', identityId: account.identityId })
+          throw new ApiError('mfa_code_invalid', { message: 'This account has two-factor authentication: send a code or a recovery code' })
+        }
+        await secondFactor.prove(account.identityId, factor, client, log.event)
       }
       const result = await recovery.completeReset({
         tokenHash,

@@ -7,7 +7,15 @@ import { emailAddress } from './address.js'
 const emailToken = v.pipe(v.string('token must be a string'), v.maxLength(256, 'token must be at most 256 characters'))
 
 export const ForgotPasswordBody = v.object({ login: presentedLogin })
-export const ResetPasswordBody = v.object({ token: emailToken, new_password: newPassword('new_password') })
+/** With a second factor on the account, a code or a recovery code too (lib/mfa/sign-in.ts `SecondFactorCheck`). */
+export const ResetPasswordBody = v.object({
+  token: emailToken,
+  new_password: newPassword('new_password'),
+  code: v.optional(v.pipe(v.string('code must be a string'), v.regex(/^\d{6}$/, 'code must be 6 digits'))),
+  recovery_code: v.optional(
+    v.pipe(v.string('recovery_code must be a string'), v.maxLength(64, 'recovery_code must be at most 64 characters')),
+  ),
+})
 
 export type ForgotPasswordInput = v.InferOutput<typeof ForgotPasswordBody>
 export type ResetPasswordInput = v.InferOutput<typeof ResetPasswordBody>

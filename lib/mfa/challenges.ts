@@ -4,7 +4,10 @@
  * MFA_TOKEN_TTL_SECONDS, allows MFA_TOKEN_MAX_ATTEMPTS attempts, and is spent by the attempt that succeeds.
  */
 import { createHash, randomBytes } from 'node:crypto'
-import type { ChallengeState, MfaRepository } from '../db/mfa.js'
+import type { Sql } from '../db/client.js'
+import type { ChallengeRepository, ChallengeState } from '../db/mfa-challenges.js'
+import { createChallengeRepository } from '../db/mfa-challenges.js'
+import type { AlsoWhenOpened } from '../db/sessions.js'
 
 export const MFA_TOKEN_TTL_SECONDS = 300
 export const MFA_TOKEN_MAX_ATTEMPTS = 5
@@ -21,12 +24,12 @@ export interface MfaRequired {
 const TOKEN = /^[A-Za-z0-9_-]{43}$/
 const hashOf = (token: string): Uint8Array => createHash('sha256').update(token).digest()
 
-export function createChallenges(mfa: MfaRepository) {
+export function createChallenges(mfa: ChallengeRepository) {
   return {
-    /** Opens a challenge for the identity whose password passed at `credentialsVersion`. */
-    async open(state: ChallengeState): Promise<MfaRequired> {
+    /** Opens a challenge for the identity whose password passed at `credentialsVersion`; `also` as the session's opening. */
+    async open(state: ChallengeState, also: AlsoWhenOpened[] = []): Promise<MfaRequired> {
       const token = randomBytes(32).toString('base64url')
-      await mfa.openChallenge(hashOf(token), state, MFA_TOKEN_TTL_SECONDS)
+      await mfa.openChallenge(hashOf(token), state, MFA_TOKEN_TTL_SECONDS, also)
       return { mfa_required: true, mfa_token: token, methods: MFA_METHODS, expires_in: MFA_TOKEN_TTL_SECONDS }
     },
 
@@ -42,3 +45,8 @@ export function createChallenges(mfa: MfaRepository) {
 }
 
 export type Challenges = ReturnType<typeof createChallenges>
+
+/** The app and the login challenges (the login and change-password functions, whose rules are one module). */
+export function withChallenges<A extends { sql: Sql }>(app: A): A & { challenges: Challenges } {
+  return { ...app, challenges: createChallenges(createChallengeRepository(app.sql)) }
+}

@@ -18,6 +18,8 @@ export interface ThrottleKeys {
   registration(sourceIp: string | null): Uint8Array
   /** Email requests (forgot, reset, verify, resend, email change) from one source address. */
   emailRequests(sourceIp: string | null): Uint8Array
+  /** Second-factor codes tried for one identity (their own pool, apart from its passwords). */
+  mfa(identityId: number): Uint8Array
   /** Mails of one kind sent to one account, per minute and per hour. */
   accountMail(identityId: number, kind: 'password_reset' | 'verify_email', period: 'minute' | 'hourly'): Uint8Array
   /**
@@ -36,6 +38,7 @@ export function createThrottleKeys(hash: KeyedHash): ThrottleKeys {
     address: (ip) => hash(`address:${address(ip)}`),
     registration: (ip) => hash(`registration:${address(ip)}`),
     emailRequests: (ip) => hash(`email:${address(ip)}`),
+    mfa: (identityId) => hash(`mfa:${identityId}`),
     accountMail: (identityId, kind, period) => hash(`mail:${kind}:${period}:${identityId}`),
     mailStandIn: (ip, period) => hash(`mail-stand-in:${period}:${address(ip)}`),
   }

@@ -14,6 +14,7 @@ import type { LocalServer } from '../support/local-server.js'
 import { startLocalServer, stopLocalServer } from '../support/local-server.js'
 import type { ReceivedMail } from '../support/local-ses.js'
 import { tokenIn } from '../support/local-ses.js'
+import { referenceStep, referenceTotp } from '../support/totp-reference.js'
 
 const JWT_SECRET = process.env['JWT_SECRET'] ?? 'test-secret-that-is-at-least-32-bytes-long!'
 
@@ -299,6 +300,47 @@ async function mailTo(to: string, subject: RegExp, timeoutMs = 20_000): Promise<
     await new Promise((resolve) => setTimeout(resolve, 200))
   }
 }
+
+describe('npm start: two-factor sign-in, over HTTP', () => {
+  it('enrols TOTP, activates it, then signs in with the password and a code, and the authorizer sees aal2', async () => {
+    const login = `e2e-mfa-${randomUUID().slice(0, 8)}`
+    const registered = await request('POST', '/auth/register', { body: { login, password: 'testpass123' } })
+    const enrolment = await request('POST', '/auth/mfa/totp', { token: registered.body.data.access_token })
+    expect(enrolment.status).toBe(201)
+    const { factor_id, secret } = enrolment.body.data
+    // The server's clock is the real one: start well inside a step, activate with the previous step's code
+    // (accepted, and spent), and sign in with the current one (a later step, so never a replay).
+    const intoStep = Date.now() % 30_000
+    if (intoStep > 25_000) await new Promise((resolve) => setTimeout(resolve, 30_000 - intoStep + 100))
+    const step = referenceStep(Date.now())
+    const activated = await request('POST', `/auth/mfa/totp/${factor_id}/activate`, {
+      token: registered.body.data.access_token,
+      body: { code: referenceTotp(secret, step - 1) },
+    })
+    expect(activated.status).toBe(200)
+    expect(activated.body.data.recovery_codes).toHaveLength(10)
+
+    const password = await request('POST', '/auth/login', { body: { login, password: 'testpass123' } })
+    expect(password.body.data).toMatchObject({ mfa_required: true, methods: ['totp', 'recovery_code'] })
+    expect(password.body.data).not.toHaveProperty('access_token')
+    const verified = await request('POST', '/auth/mfa/verify', {
+      body: { mfa_token: password.body.data.mfa_token, code: referenceTotp(secret, step) },
+    })
+    expectTokenPair(verified)
+    const me = await request('GET', '/auth/me', { token: verified.body.data.access_token })
+    expect(me.status).toBe(200)
+    expect((await request('GET', '/auth/mfa', { token: verified.body.data.access_token })).body.data).toMatchObject({
+      enabled: true,
+      recovery_codes_left: 10,
+    })
+    // The same code again, with a new challenge: refused.
+    const again = await request('POST', '/auth/login', { body: { login, password: 'testpass123' } })
+    const replay = await request('POST', '/auth/mfa/verify', {
+      body: { mfa_token: again.body.data.mfa_token, code: referenceTotp(secret, step) },
+    })
+    expect({ status: replay.status, body: replay.body }).toEqual({ status: 401, body: refusal('mfa_code_invalid') })
+  }, 60_000)
+})
 
 describe('npm start: email, verification and password reset, through the local SES', () => {
   const login = `e2e-mail-${Date.now().toString(36)}-${randomUUID().slice(0, 8)}`

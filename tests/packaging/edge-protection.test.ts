@@ -71,6 +71,7 @@ describe('edge resources in the packaged template', () => {
   const secrets = {
     '/attune-auth/prod/jwt-secret': 'prod-jwt-secret-of-at-least-32-bytes, random enough',
     '/attune-auth/prod/pseudonym-key': 'prod-pseudonym-key-of-at-least-32-bytes, random too',
+    '/attune-auth/prod/mfa-encryption-keys': 'k1:cHJvZC1tZmEta2V5LXh4eHh4eHh4eHh4eHh4eHh4eHg=',
     '/attune-auth/prod/database-url': 'postgres://app@prod.proxy.example:5432/attune',
   }
   let withoutWaf: PackagedStage
@@ -86,7 +87,7 @@ describe('edge resources in the packaged template', () => {
     await withWaf?.cleanup()
   })
 
-  it('reserves concurrency for the functions that hash passwords only (register, login, change-password, password reset, email change), so a flood of them cannot starve the authorizer', () => {
+  it('reserves concurrency for the functions that hash passwords or recovery codes only (register, login, change-password, password reset, email change, the two-factor ones but status), so a flood of them cannot starve the authorizer', () => {
     const reserved = Object.fromEntries(
       Object.entries(withoutWaf.resources)
         .filter(([, r]) => r.Type === 'AWS::Lambda::Function' && r.Properties['ReservedConcurrentExecutions'] !== undefined)
@@ -98,6 +99,12 @@ describe('edge resources in the packaged template', () => {
       ChangePasswordLambdaFunction: 20,
       PasswordResetLambdaFunction: 20,
       EmailChangeLambdaFunction: 20,
+      MfaTotpEnrolLambdaFunction: 20,
+      MfaTotpActivateLambdaFunction: 20,
+      MfaTotpRemoveLambdaFunction: 20,
+      MfaRecoveryCodesLambdaFunction: 20,
+      MfaVerifyLambdaFunction: 20,
+      ReauthenticateLambdaFunction: 20,
     })
   })
 

@@ -227,6 +227,7 @@ describe('npm run package (osls package --stage local)', () => {
         JWT_PREVIOUS_PUBLIC_KEY: '',
         JWT_SECRET: '',
         PSEUDONYM_KEY: '',
+        MFA_ENCRYPTION_KEYS: '',
         DATABASE_URL: '',
       })
     }
@@ -240,6 +241,7 @@ describe('npm run package (osls package --stage local)', () => {
     expect(config.provider.environment['DATABASE_URL']).toContain('ssm:/attune-auth/${sls:stage}/database-url')
     expect(config.provider.environment['JWT_PRIVATE_KEY']).toContain('ssm:/attune-auth/${sls:stage}/jwt-private-key')
     expect(config.provider.environment['PSEUDONYM_KEY']).toContain('ssm:/attune-auth/${sls:stage}/pseudonym-key')
+    expect(config.provider.environment['MFA_ENCRYPTION_KEYS']).toContain('ssm:/attune-auth/${sls:stage}/mfa-encryption-keys')
   })
 
   it("grants the functions nothing beyond writing their own logs, sending mail from the stage's SES identity, and starting the mailer", () => {

@@ -9,6 +9,7 @@ const FILES = ['serverless.yml', 'package.json', 'functions', 'lib', 'infra', 'p
 const SECRETS = {
   '/attune-auth/prod/jwt-secret': 'prod-jwt-secret-of-at-least-32-bytes, random enough',
   '/attune-auth/prod/pseudonym-key': 'prod-pseudonym-key-of-at-least-32-bytes, random too',
+  '/attune-auth/prod/mfa-encryption-keys': 'k1:cHJvZC1tZmEta2V5LXh4eHh4eHh4eHh4eHh4eHh4eHg=',
   '/attune-auth/prod/database-url': 'postgres://app@prod.proxy.example:5432/attune',
 }
 const TOPIC = 'arn:aws:sns:us-east-1:123456789012:security-alerts'

@@ -13,6 +13,7 @@ const secretsFor = (stage: string): Record<string, string> => ({
   [`/attune-auth/${stage}/jwt-secret`]: `${stage}-jwt-secret-of-at-least-32-bytes!!!`,
   [`/attune-auth/${stage}/database-url`]: `postgres://app@${stage}.proxy.example:5432/attune`,
   [`/attune-auth/${stage}/pseudonym-key`]: `${stage}-pseudonym-key-of-at-least-32-bytes!!`,
+  [`/attune-auth/${stage}/mfa-encryption-keys`]: `k1:${Buffer.from(`${stage}-mfa-key-of-32-bytes-exactly!`.slice(0, 32)).toString('base64')}`,
 })
 
 const stages: Record<string, PackagedStage> = {}
@@ -35,9 +36,15 @@ describe('deployed stages, packaged offline', () => {
     for (const stage of ['dev', 'prod']) {
       expect(new Set(stages[stage]?.asked)).toEqual(
         new Set(
-          ['jwt-secret', 'database-url', 'pseudonym-key', 'jwt-private-key', 'jwt-previous-secret', 'jwt-previous-public-key'].map(
-            (name) => `/attune-auth/${stage}/${name}`,
-          ),
+          [
+            'jwt-secret',
+            'database-url',
+            'pseudonym-key',
+            'mfa-encryption-keys',
+            'jwt-private-key',
+            'jwt-previous-secret',
+            'jwt-previous-public-key',
+          ].map((name) => `/attune-auth/${stage}/${name}`),
         ),
       )
       for (const env of environment(stage)) {
@@ -46,6 +53,7 @@ describe('deployed stages, packaged offline', () => {
           JWT_SECRET: secretsFor(stage)[`/attune-auth/${stage}/jwt-secret`],
           DATABASE_URL: secretsFor(stage)[`/attune-auth/${stage}/database-url`],
           PSEUDONYM_KEY: secretsFor(stage)[`/attune-auth/${stage}/pseudonym-key`],
+          MFA_ENCRYPTION_KEYS: secretsFor(stage)[`/attune-auth/${stage}/mfa-encryption-keys`],
           JWT_PRIVATE_KEY: '', // not set in SSM: HS256
         })
       }

@@ -19,9 +19,16 @@ import { handler as jwksHandler } from '../../functions/jwks.js'
 import { handler as loginHandler } from '../../functions/login.js'
 import { handler as logoutHandler } from '../../functions/logout.js'
 import { handler as meHandler } from '../../functions/me.js'
+import { handler as mfaRecoveryCodesHandler } from '../../functions/mfa-recovery-codes.js'
+import { handler as mfaStatusHandler } from '../../functions/mfa-status.js'
+import { handler as mfaTotpActivateHandler } from '../../functions/mfa-totp-activate.js'
+import { handler as mfaTotpEnrolHandler } from '../../functions/mfa-totp-enrol.js'
+import { handler as mfaTotpRemoveHandler } from '../../functions/mfa-totp-remove.js'
+import { handler as mfaVerifyHandler } from '../../functions/mfa-verify.js'
 import { handler as openIdHandler } from '../../functions/openid-configuration.js'
 import { handler as passwordForgotHandler } from '../../functions/password-forgot.js'
 import { handler as passwordResetHandler } from '../../functions/password-reset.js'
+import { handler as reauthenticateHandler } from '../../functions/reauthenticate.js'
 import { handler as refreshHandler } from '../../functions/refresh.js'
 import { handler as registerHandler } from '../../functions/register.js'
 import { handler as securityEventsHandler } from '../../functions/security-events.js'
@@ -172,6 +179,28 @@ export const api = {
     findIdentities: (token: string | undefined, login: string) =>
       callProtected(adminIdentitiesFind, 'GET', '/admin/identities', token, undefined, undefined, { login }),
   },
+  mfa: {
+    enrol: (token: string | undefined, body?: unknown) => callProtected(mfaTotpEnrolHandler, 'POST', '/auth/mfa/totp', token, body),
+    activate: (token: string | undefined, id: string, body: unknown) =>
+      callProtected(
+        mfaTotpActivateHandler,
+        'POST',
+        `/auth/mfa/totp/${id}/activate`,
+        token,
+        body,
+        { id },
+        undefined,
+        '/auth/mfa/totp/{id}/activate',
+      ),
+    status: (token: string | undefined) => callProtected(mfaStatusHandler, 'GET', '/auth/mfa', token),
+    remove: (token: string | undefined, id: string, body: unknown) =>
+      callProtected(mfaTotpRemoveHandler, 'DELETE', `/auth/mfa/totp/${id}`, token, body, { id }),
+    recoveryCodes: (token: string | undefined, body: unknown) =>
+      callProtected(mfaRecoveryCodesHandler, 'POST', '/auth/mfa/recovery-codes', token, body),
+    verify: (body: unknown) => call(mfaVerifyHandler, 'POST', '/auth/mfa/verify', body),
+  },
+  reauthenticate: (accessToken: string | undefined, body: unknown) =>
+    callProtected(reauthenticateHandler, 'POST', '/auth/reauthenticate', accessToken, body),
   securityEvents: (accessToken: string | undefined, query?: Record<string, string>) =>
     callProtected(securityEventsHandler, 'GET', '/auth/security-events', accessToken, undefined, undefined, query),
 }

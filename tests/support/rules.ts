@@ -11,6 +11,7 @@ import type { SessionRules } from '../../lib/auth/sessions.js'
 import { createSessionRules } from '../../lib/auth/sessions.js'
 import { withMailKick } from '../../lib/email/parts.js'
 import { loginSkeleton } from '../../lib/logins/skeleton.js'
+import { withChallenges } from '../../lib/mfa/challenges.js'
 import { passwordHashing } from '../../lib/passwords/hashing.js'
 
 export type AllRules = SessionRules & CredentialRules & Registration
@@ -18,7 +19,7 @@ export type AllRules = SessionRules & CredentialRules & Registration
 export function rulesOf(app: App): AllRules {
   return {
     ...createSessionRules(app),
-    ...createCredentialRules(app, passwordHashing),
+    ...createCredentialRules(withChallenges(app), passwordHashing),
     ...createRegistration(withMailKick(app), { passwords: passwordHashing, skeleton: loginSkeleton }),
   }
 }

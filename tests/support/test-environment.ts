@@ -3,6 +3,7 @@ export const TEST_ENVIRONMENT: Readonly<Record<string, string>> = {
   STAGE: 'test',
   JWT_SECRET: 'test-secret-that-is-at-least-32-bytes-long!',
   PSEUDONYM_KEY: 'test-pseudonym-key-of-at-least-32-bytes, random enough',
+  MFA_ENCRYPTION_KEYS: `test:${Buffer.from('test-mfa-key-of-exactly-32-bytes').toString('base64')}`,
   LOG_LEVEL: 'silent',
   // Every test request comes from the one address of AWS's sample event: per-address limits that a real client
   // would never share are lifted for the suite. The throttling tests build apps with the real defaults.

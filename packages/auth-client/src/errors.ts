@@ -66,8 +66,9 @@ export const REASONS = {
   too_many_attempts: { code: 'TOO_MANY_REQUESTS', message: 'Too many attempts: try again later' },
   mfa_code_invalid: { code: 'UNAUTHORIZED', message: 'Invalid two-factor code' },
   mfa_token_invalid: { code: 'UNAUTHORIZED', message: 'This two-factor sign-in expired or was used: sign in again' },
-  mfa_factor_not_found: { code: 'NOT_FOUND', message: 'No such two-factor enrolment, or it expired: start again' },
+  mfa_factor_not_found: { code: 'NOT_FOUND', message: 'No such second factor (or its enrolment expired)' },
   mfa_already_enabled: { code: 'CONFLICT', message: 'Two-factor authentication is already on for this account' },
+  step_up_required: { code: 'UNAUTHORIZED', message: 'This needs a recent sign-in: confirm your password or sign in again' },
   common_password: { code: 'WEAK_PASSWORD', message: 'This password is too common: choose another one' },
   password_contains_login: { code: 'WEAK_PASSWORD', message: 'The password must not contain the login' },
   password_contains_display_name: { code: 'WEAK_PASSWORD', message: 'The password must not contain the display name' },
@@ -116,6 +117,17 @@ export class ApiError extends Error {
 
 /** RFC 6750 §3: the challenge sent with every bearer-token refusal. */
 export const BEARER_CHALLENGE = 'Bearer realm="attune-auth"'
+
+/**
+ * RFC 9470's challenge for a token whose sign-in is not strong or recent enough: `acr_values` the level needed,
+ * `max_age` the seconds since the sign-in allowed.
+ */
+export const stepUpChallenge = ({ acr, maxAge }: { acr?: 'aal1' | 'aal2'; maxAge?: number }): string =>
+  `${BEARER_CHALLENGE}, error="insufficient_user_authentication"${acr ? `, acr_values="${acr}"` : ''}${maxAge === undefined ? '' : `, max_age=${maxAge}`}`
+
+/** A 401 asking for a stronger or more recent sign-in (RFC 9470), with its challenge. */
+export const stepUpRequired = (needed: { acr?: 'aal1' | 'aal2'; maxAge?: number }): ApiError =>
+  new ApiError('step_up_required', { headers: { 'WWW-Authenticate': stepUpChallenge(needed) } })
 
 /** The reasons a bearer token is refused for. */
 export type BearerRefusal = 'token_missing' | 'token_invalid' | 'token_expired' | 'session_ended'

@@ -5,7 +5,16 @@
  * `/require-auth`) hold the same modules, for importing only one of them.
  */
 export type { ApiErrorOptions, BearerRefusal, ErrorBody, ErrorCode, Reason } from './errors.js'
-export { ApiError, BEARER_CHALLENGE, bearerRefused, ERROR_STATUS, invalidField, REASONS } from './errors.js'
+export {
+  ApiError,
+  BEARER_CHALLENGE,
+  bearerRefused,
+  ERROR_STATUS,
+  invalidField,
+  REASONS,
+  stepUpChallenge,
+  stepUpRequired,
+} from './errors.js'
 export { IDENTITY_ID, UUID } from './ids.js'
 export type { AuthenticatedUser } from './require-auth.js'
-export { requireAuth, requirePermission } from './require-auth.js'
+export { requireAssurance, requireAuth, requirePermission } from './require-auth.js'

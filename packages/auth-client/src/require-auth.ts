@@ -3,7 +3,7 @@
  * attached to the request. Works for REST API events (`requestContext.authorizer`, values stringified
  * by API Gateway) and HTTP API events (`requestContext.authorizer.lambda`). Answers 401 when absent.
  */
-import { ApiError, bearerRefused } from './errors.js'
+import { ApiError, bearerRefused, stepUpRequired } from './errors.js'
 import { IDENTITY_ID } from './ids.js'
 
 /**
@@ -76,5 +76,23 @@ export function requirePermission(event: EventWithAuthorizer, permission: string
   if (!user.permissions.includes(permission)) {
     throw new ApiError('permission_missing', { message: `You do not have the permission this needs (${permission})` })
   }
+  return user
+}
+
+/**
+ * The caller, when their sign-in is strong and recent enough for a sensitive action: `acr` `aal2` needs a
+ * second factor; `maxAge` the seconds since they last authenticated (`authTime`). Otherwise a 401 with RFC 9470's
+ * challenge (`WWW-Authenticate: Bearer error="insufficient_user_authentication", acr_values=..., max_age=...`):
+ * the client calls `POST /auth/reauthenticate` (with a code for aal2) and retries with the new access token.
+ */
+export function requireAssurance(
+  event: EventWithAuthorizer,
+  needed: { acr?: 'aal1' | 'aal2'; maxAge?: number },
+  now: () => number = Date.now,
+): AuthenticatedUser {
+  const user = requireAuth(event)
+  const tooWeak = needed.acr === 'aal2' && user.acr !== 'aal2'
+  const tooOld = needed.maxAge !== undefined && Math.floor(now() / 1000) - user.authTime > needed.maxAge
+  if (tooWeak || tooOld) throw stepUpRequired(needed)
   return user
 }

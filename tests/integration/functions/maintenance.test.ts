@@ -54,3 +54,28 @@ describe('scheduled maintenance: mail', () => {
     expect(left).toEqual([{ recipient: 'old-unsent@example.com' }, { recipient: 'recent@example.com' }])
   })
 })
+
+describe('scheduled maintenance: two-factor leftovers', () => {
+  it('deletes expired login challenges and enrolments never activated, and keeps live ones and active factors', async () => {
+    const user = await registerUser()
+    const { sql } = getApp()
+    const tokenHash = () => Buffer.from(randomUUID().replace(/-/g, ''), 'hex')
+    const [expired, live] = [tokenHash(), tokenHash()]
+    await sql`
+      insert into attune.mfa_challenge (token_hash, identity_id, credentials_version, expires) values
+        (${expired}, ${user.identityId}, 1, now() - interval '1 second'),
+        (${live}, ${user.identityId}, 1, now() + interval '5 minutes')`
+    const [abandoned, pending, active] = [randomUUID(), randomUUID(), randomUUID()]
+    await sql`
+      insert into attune.mfa_factor (id, identity_id, kind, secret_sealed, status, created) values
+        (${abandoned}, ${user.identityId}, 'totp', 'sealed', 'pending', now() - interval '11 minutes'),
+        (${pending}, ${user.identityId}, 'totp', 'sealed', 'pending', now()),
+        (${active}, ${user.identityId}, 'totp', 'sealed', 'active', now() - interval '30 days')`
+    const { mfaChallengesDeleted, mfaEnrolmentsDeleted } = await maintenance({}, lambdaContext())
+    expect(mfaChallengesDeleted).toBeGreaterThanOrEqual(1)
+    expect(mfaEnrolmentsDeleted).toBeGreaterThanOrEqual(1)
+    expect(await sql`select count(*)::int as n from attune.mfa_challenge where identity_id = ${user.identityId}`).toEqual([{ n: 1 }])
+    const factors = await sql`select id from attune.mfa_factor where identity_id = ${user.identityId} order by id`
+    expect(factors.map((f) => f['id']).sort()).toEqual([pending, active].sort())
+  })
+})

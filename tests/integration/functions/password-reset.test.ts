@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest'
 import { createApp, getApp } from '../../../lib/app.js'
 import { loadConfig } from '../../../lib/config.js'
 import { createEmailAddressRules } from '../../../lib/email/addresses.js'
-import { addressParts, recoveryParts } from '../../../lib/email/parts.js'
+import { addressParts, recoveryParts, resetParts } from '../../../lib/email/parts.js'
 import { createPasswordRecovery, createPasswordReset } from '../../../lib/email/recovery.js'
 import { ForgotPasswordBody } from '../../../lib/email/requests.js'
 import { hashEmailToken, newEmailToken } from '../../../lib/email/tokens.js'
@@ -177,7 +177,7 @@ describe('per source address', () => {
     const limited = createApp(loadConfig({ ...process.env, EMAIL_REQUESTS_PER_ADDRESS: '3' }))
     try {
       const recovery = createPasswordRecovery(recoveryParts(limited))
-      const reset = createPasswordReset(recoveryParts(limited), passwordHashing)
+      const reset = createPasswordReset(resetParts(limited, passwordHashing), passwordHashing)
       const addresses = createEmailAddressRules(addressParts(limited))
       // Addresses no other run has counted: a /64 of the documentation prefix, random (IPv6 is counted by /64).
       const fresh = () => `2001:db8:${randomUUID().slice(0, 4)}:${randomUUID().slice(0, 4)}::1`

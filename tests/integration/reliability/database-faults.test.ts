@@ -46,6 +46,7 @@ function appFor(url: string): App {
       STAGE: 'test',
       JWT_SECRET: 'fault-injection-secret-of-at-least-32-bytes',
       PSEUDONYM_KEY: process.env['PSEUDONYM_KEY'],
+      MFA_ENCRYPTION_KEYS: process.env['MFA_ENCRYPTION_KEYS'],
       EMAIL_FROM: process.env['EMAIL_FROM'],
       PASSWORD_RESET_URL: process.env['PASSWORD_RESET_URL'],
       EMAIL_VERIFY_URL: process.env['EMAIL_VERIFY_URL'],

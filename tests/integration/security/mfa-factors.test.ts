@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { getApp } from '../../../lib/app.js'
 import type { Origin } from '../../../lib/audit/events.js'
 import { createMfaRepository } from '../../../lib/db/mfa.js'
+import { createChallengeRepository } from '../../../lib/db/mfa-challenges.js'
 import { createChallenges, MFA_TOKEN_MAX_ATTEMPTS } from '../../../lib/mfa/challenges.js'
 import type { MfaRules } from '../../../lib/mfa/factors.js'
 import { createMfaRules } from '../../../lib/mfa/factors.js'
@@ -137,12 +138,12 @@ describe('checking a second factor', () => {
     const { user, recoveryCodes } = await enrolled()
     const [first = '', second = ''] = recoveryCodes
     const typed = ` ${first.toUpperCase().replace('-', ' ')} `
-    expect(await rules().verify(user.identityId, { recoveryCode: typed }, origin)).toBe('recovery_code')
+    expect(await rules().verify(user.identityId, { recoveryCode: typed }, origin)).toBe('rc')
     expect(await rules().verify(user.identityId, { recoveryCode: first }, origin)).toBeUndefined()
     expect(await rules().verify(user.identityId, { recoveryCode: 'zzzzz-zzzzz' }, origin)).toBeUndefined()
     // Racing with the same code: one succeeds.
     const outcomes = await Promise.all([0, 1].map(() => rules().verify(user.identityId, { recoveryCode: second }, origin)))
-    expect(outcomes.filter((o) => o === 'recovery_code')).toHaveLength(1)
+    expect(outcomes.filter((o) => o === 'rc')).toHaveLength(1)
     expect(await rules().recoveryCodesLeft(user.identityId)).toBe(8)
     const events =
       await sql()`select count(*)::int as n from attune.audit_event where identity_id = ${user.identityId} and type = 'mfa.recovery_code_used'`
@@ -155,7 +156,7 @@ describe('checking a second factor', () => {
 
 describe('login challenges (the mfa_token)', () => {
   it('allows five attempts, is spent once, expires, and knows nothing of a forged token', async () => {
-    const challenges = createChallenges(repository())
+    const challenges = createChallenges(createChallengeRepository(sql()))
     const user = await registerUser()
     const state = { identityId: user.identityId, credentialsVersion: 1 }
     const opened = await challenges.open(state)

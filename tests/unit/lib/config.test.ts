@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { ConfigError, INSECURE_DEVELOPMENT_PSEUDONYM_KEY, INSECURE_DEVELOPMENT_SECRET, loadConfig } from '../../../lib/config.js'
+import {
+  ConfigError,
+  INSECURE_DEVELOPMENT_MFA_KEYS,
+  INSECURE_DEVELOPMENT_PSEUDONYM_KEY,
+  INSECURE_DEVELOPMENT_SECRET,
+  loadConfig,
+} from '../../../lib/config.js'
 
 const DATABASE_URL = 'postgres://u:p@127.0.0.1:5432/attune'
 /** 48 random bytes as `openssl rand -base64 48` prints them: what a deployer puts in SSM. */
@@ -12,7 +18,8 @@ const MAIL = {
   PASSWORD_RESET_URL: 'https://app.example.com/reset#token={token}',
   EMAIL_VERIFY_URL: 'https://app.example.com/verify#token={token}',
 }
-const PRODUCTION = { DATABASE_URL, STAGE: 'prod', JWT_SECRET: STRONG_SECRET, PSEUDONYM_KEY, ...MAIL }
+const MFA_ENCRYPTION_KEYS = `k2:${Buffer.from('0123456789abcdef0123456789abcdef').toString('base64')},k1:${Buffer.from('fedcba9876543210fedcba9876543210').toString('base64')}`
+const PRODUCTION = { DATABASE_URL, STAGE: 'prod', JWT_SECRET: STRONG_SECRET, PSEUDONYM_KEY, MFA_ENCRYPTION_KEYS, ...MAIL }
 
 const problemsOf = (env: Record<string, string | undefined>): string => {
   try {
@@ -41,6 +48,7 @@ describe('loadConfig', () => {
       address: { kind: 'window', limit: 20, windowSeconds: 600, blockSeconds: 600 },
       registration: { kind: 'window', limit: 10, windowSeconds: 3600, blockSeconds: 3600 },
       emailRequests: { kind: 'window', limit: 20, windowSeconds: 3600, blockSeconds: 3600 },
+      mfa: { kind: 'window', limit: 10, windowSeconds: 900, blockSeconds: 900 },
       accountMail: {
         minute: { kind: 'window', limit: 1, windowSeconds: 60, blockSeconds: 60 },
         hourly: { kind: 'window', limit: 5, windowSeconds: 3600, blockSeconds: 3600 },
@@ -76,7 +84,7 @@ describe('loadConfig', () => {
 
   it('treats an unset STAGE as production: no development secret, the function does not start', () => {
     expect(problemsOf({ DATABASE_URL })).toMatch(/JWT_SECRET is required in stage "\(unset\)"/)
-    expect(loadConfig({ DATABASE_URL, JWT_SECRET: STRONG_SECRET, PSEUDONYM_KEY, ...MAIL }).production).toBe(true)
+    expect(loadConfig({ DATABASE_URL, JWT_SECRET: STRONG_SECRET, PSEUDONYM_KEY, MFA_ENCRYPTION_KEYS, ...MAIL }).production).toBe(true)
   })
 
   it('treats every stage other than local as production, test and dev included', () => {
@@ -160,6 +168,25 @@ describe('loadConfig', () => {
   it('defaults the refresh reuse grace window to 5 seconds, and allows 0', () => {
     expect(loadConfig(PRODUCTION).jwt.refreshReuseGrace).toBe(5)
     expect(loadConfig({ ...PRODUCTION, JWT_REFRESH_REUSE_GRACE: '0' }).jwt.refreshReuseGrace).toBe(0)
+  })
+})
+
+describe('loadConfig: two-factor keys', () => {
+  it('reads MFA_ENCRYPTION_KEYS, the first one sealing, the others only opening', () => {
+    const { keyring, issuer, stepUpMaxAge } = loadConfig(PRODUCTION).mfa
+    expect(keyring.current.id).toBe('k2')
+    expect([...keyring.keys.keys()].sort()).toEqual(['k1', 'k2'])
+    expect({ issuer, stepUpMaxAge }).toEqual({ issuer: 'Attune Auth', stepUpMaxAge: 300 })
+  })
+
+  it('fails closed outside local: missing, malformed or the public development key stop the function, naming no key', () => {
+    expect(problemsOf({ ...PRODUCTION, MFA_ENCRYPTION_KEYS: undefined })).toMatch(/MFA_ENCRYPTION_KEYS is required in stage "prod"/)
+    const short = problemsOf({ ...PRODUCTION, MFA_ENCRYPTION_KEYS: `k1:${Buffer.from('too short').toString('base64')}` })
+    expect(short).toMatch(/MFA_ENCRYPTION_KEYS/)
+    expect(short).not.toContain(Buffer.from('too short').toString('base64'))
+    expect(problemsOf({ ...PRODUCTION, MFA_ENCRYPTION_KEYS: INSECURE_DEVELOPMENT_MFA_KEYS })).toMatch(/public development key/)
+    // On local, a missing one is the development key, with a warning.
+    expect(loadConfig({ ...PRODUCTION, STAGE: 'local', MFA_ENCRYPTION_KEYS: undefined }).mfa.keyring.current.id).toBe('dev')
   })
 })
 

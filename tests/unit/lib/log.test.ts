@@ -83,6 +83,10 @@ describe('logger', () => {
       logger.setLogLevel(level)
     }
     const warnings = logs.entries().filter((e) => e['level'] === 'WARN')
-    expect(warnings.map((w) => String(w['message']).split(':')[0])).toEqual(['JWT_SECRET not set', 'PSEUDONYM_KEY not set'])
+    expect(warnings.map((w) => String(w['message']).split(':')[0])).toEqual([
+      'JWT_SECRET not set',
+      'PSEUDONYM_KEY not set',
+      'MFA_ENCRYPTION_KEYS not set',
+    ])
   })
 })

@@ -183,6 +183,7 @@ describe('asymmetric configuration', () => {
       DATABASE_URL,
       STAGE: 'prod',
       PSEUDONYM_KEY: process.env['PSEUDONYM_KEY'],
+      MFA_ENCRYPTION_KEYS: process.env['MFA_ENCRYPTION_KEYS'],
       EMAIL_FROM: process.env['EMAIL_FROM'],
       PASSWORD_RESET_URL: process.env['PASSWORD_RESET_URL'],
       EMAIL_VERIFY_URL: process.env['EMAIL_VERIFY_URL'],
