@@ -7,6 +7,7 @@ import type { Origin } from '../audit/events.js'
 import { USER } from '../audit/events.js'
 import { recordEvent, recordEvents } from './audit.js'
 import type { Sql } from './client.js'
+import { queueMail } from './outbox.js'
 
 /** Seconds an enrolment waits for its first code. */
 export const ENROLMENT_TTL_SECONDS = 600
@@ -56,7 +57,10 @@ export interface MfaRepository {
   spendStep(factorId: string, step: number): Promise<boolean>
   /** The unused recovery codes of the identity whose hint is `hint`. */
   recoveryCandidates(identityId: number, hint: string): Promise<StoredRecoveryCode[]>
-  /** Marks the recovery code used, with its audit event; false when it was used already (a racing request). */
+  /**
+   * Marks the recovery code used, with its audit event and a notice to the account's verified address (if it has
+   * one), in the same statement; false when it was used already (a racing request).
+   */
   spendRecoveryCode(identityId: number, id: number, origin: Origin): Promise<boolean>
   recoveryCodesLeft(identityId: number): Promise<number>
 }
@@ -170,6 +174,12 @@ export function createMfaRepository(sql: Sql): MfaRepository {
           sql,
           { type: 'mfa.recovery_code_used', outcome: 'success', actor: USER, origin },
           sql`select identity_id, null::uuid as session_id, jsonb_build_object('code', ${id}::int) as data from spent`,
+        )}), owner as (
+          select email from attune.identity where id = ${identityId} and email is not null
+        ), notice as (${queueMail(
+          sql,
+          { template: 'recovery_code_used', recipient: sql`(select email from owner)`, data: {} },
+          sql`exists (select 1 from spent) and exists (select 1 from owner)`,
         )})
         select count(*)::int as left from spent`
       return row?.left === 1

@@ -6,6 +6,8 @@ import type { App } from '../app.js'
 import { createMfaRepository } from '../db/mfa.js'
 import type { SessionAssurance } from '../db/session-assurance.js'
 import { createSessionAssurance } from '../db/session-assurance.js'
+import type { MailKick } from '../email/kick.js'
+import { createMailKick } from '../email/kick.js'
 import type { PasswordHashing } from '../passwords/hashing.js'
 import type { MfaRules } from './factors.js'
 import { createMfaRules } from './factors.js'
@@ -14,9 +16,10 @@ import { createMfaRules } from './factors.js'
 export function mfaParts(
   app: App,
   passwords: PasswordHashing,
-): App & { factors: MfaRules; passwords: PasswordHashing; assurance: SessionAssurance } {
+): App & { factors: MfaRules; passwords: PasswordHashing; assurance: SessionAssurance; mailKick: MailKick } {
   const { keyring, issuer } = app.config.mfa
   const mfa = createMfaRepository(app.sql)
   const factors = createMfaRules({ mfa, keyring, passwords, issuer, now: Date.now })
-  return { ...app, factors, passwords, assurance: createSessionAssurance(app.sql, app.config.sessions) }
+  const mailKick = createMailKick(app.config.email, app.logger)
+  return { ...app, mailKick, factors, passwords, assurance: createSessionAssurance(app.sql, app.config.sessions) }
 }

@@ -8,6 +8,7 @@
 import { ApiError } from '@attune-auth/client/errors'
 import type { App } from '../app.js'
 import { newSession } from '../auth/sessions.js'
+import type { MailKick } from '../email/kick.js'
 import type { ClientInfo } from '../http/client.js'
 import { tooManyAttempts } from '../throttle/refusals.js'
 import type { TokenPair } from '../tokens/service.js'
@@ -17,13 +18,17 @@ import type { VerifyInput } from './requests.js'
 import { secondFactorOf } from './requests.js'
 
 /** What proving a second factor needs: the rules and the identity's MFA throttle pool. */
-export type SecondFactorDependencies = Pick<App, 'config' | 'throttle' | 'throttleKeys' | 'logger'> & { factors: MfaRules }
+export type SecondFactorDependencies = Pick<App, 'config' | 'throttle' | 'throttleKeys' | 'logger'> & {
+  factors: MfaRules
+  /** Starts the mailer: a spent recovery code queues a notice to the account's address. */
+  mailKick: MailKick
+}
 
 export type MfaSignInDependencies = SecondFactorDependencies & Pick<App, 'sessions' | 'tokens' | 'identities'> & { challenges: Challenges }
 
 /** A code of the identity's second factor, counted in its MFA pool: the method that passed, or a 401/429. */
 export async function proveSecondFactor(
-  { config, throttle, throttleKeys, factors, logger }: SecondFactorDependencies,
+  { config, throttle, throttleKeys, factors, logger, mailKick }: SecondFactorDependencies,
   identityId: number,
   factor: SecondFactor,
   client: ClientInfo,
@@ -41,6 +46,7 @@ export async function proveSecondFactor(
     throw new ApiError('mfa_code_invalid')
   }
   await throttle.reset(key)
+  if (method === 'rc') await mailKick()
   return method
 }
 

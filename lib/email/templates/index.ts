@@ -3,6 +3,7 @@ import { emailChangeNotice } from './email-change-notice.js'
 import { emailInUse } from './email-in-use.js'
 import { passwordChanged } from './password-changed.js'
 import { passwordReset } from './password-reset.js'
+import { recoveryCodeUsed } from './recovery-code-used.js'
 import { verifyEmail } from './verify-email.js'
 
 export const MAIL_TEMPLATES = {
@@ -11,6 +12,7 @@ export const MAIL_TEMPLATES = {
   password_changed: passwordChanged,
   email_in_use: emailInUse,
   email_change_notice: emailChangeNotice,
+  recovery_code_used: recoveryCodeUsed,
 } as const
 
 export type MailTemplateName = keyof typeof MAIL_TEMPLATES

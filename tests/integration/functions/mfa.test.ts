@@ -10,7 +10,7 @@ import { decodeJwt } from 'jose'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { getApp } from '../../../lib/app.js'
 import type { RegisteredUser } from '../../support/api.js'
-import { api, queuedToken, registerUser, TOKEN_PAIR, verifiedUser } from '../../support/api.js'
+import { api, queuedMails, queuedToken, registerUser, TOKEN_PAIR, verifiedUser } from '../../support/api.js'
 import { referenceStep, referenceTotp } from '../../support/totp-reference.js'
 
 const STEP_MS = 30_000
@@ -157,6 +157,21 @@ describe('signing in with a second factor', () => {
     // The fifth attempt was the last: even the right code is refused with this token.
     expect((await api.mfa.verify({ mfa_token, code: '000000' })).body.reason).toBe('mfa_code_invalid')
     expect((await api.mfa.verify({ mfa_token, code: codeOf(user.secret) })).body.reason).toBe('mfa_token_invalid')
+  })
+
+  it('tells the account’s verified address when a recovery code is spent, and nothing for a code', async () => {
+    const user = await verifiedUser()
+    const enrolment = await api.mfa.enrol(user.tokens.access_token)
+    const activated = await api.mfa.activate(user.tokens.access_token, enrolment.body.data.factor_id, {
+      code: codeOf(enrolment.body.data.secret),
+    })
+    const notices = async () => (await queuedMails(user.email)).filter((mail) => mail.template === 'recovery_code_used')
+    later()
+    expect((await api.mfa.verify({ mfa_token: await challenge(user), code: codeOf(enrolment.body.data.secret) })).status).toBe(200)
+    expect(await notices()).toEqual([])
+    const [code] = activated.body.data.recovery_codes
+    expect((await api.mfa.verify({ mfa_token: await challenge(user), recovery_code: code })).status).toBe(200)
+    expect(await notices()).toEqual([expect.objectContaining({ template: 'recovery_code_used', data: {} })])
   })
 
   it('throttles wrong codes per identity in their own pool: 429 after ten, the password pool untouched', async () => {
