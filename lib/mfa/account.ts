@@ -28,12 +28,12 @@ export type MfaAccountDependencies = SecondFactorDependencies &
     identities: Pick<IdentityRepository, 'findById'>
     passwords: PasswordHashing
     assurance: SessionAssurance
-    now?: () => number
+    /** The clock (milliseconds since the epoch), for the recency of a sign-in. */
+    now: () => number
   }
 
 export function createMfaAccount(deps: MfaAccountDependencies) {
-  const { config, factors, assurance, tokens, identities, passwords, logger } = deps
-  const now = deps.now ?? Date.now
+  const { config, factors, assurance, tokens, identities, passwords, logger, now } = deps
 
   async function provePassword(user: AuthenticatedUser, password: string, client: ClientInfo, event: string): Promise<void> {
     const identity = await identities.findById(user.identityId)

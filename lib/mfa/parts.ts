@@ -16,10 +16,12 @@ import { createMfaRules } from './factors.js'
 export function mfaParts(
   app: App,
   passwords: PasswordHashing,
-): App & { factors: MfaRules; passwords: PasswordHashing; assurance: SessionAssurance; mailKick: MailKick } {
+): App & { factors: MfaRules; passwords: PasswordHashing; assurance: SessionAssurance; mailKick: MailKick; now: () => number } {
   const { keyring, issuer } = app.config.mfa
   const mfa = createMfaRepository(app.sql)
-  const factors = createMfaRules({ mfa, keyring, passwords, issuer, now: Date.now })
+  // Read the clock at each call (a reference to Date.now taken once would outlive a replaced clock).
+  const now = () => Date.now()
+  const factors = createMfaRules({ mfa, keyring, passwords, issuer, now })
   const mailKick = createMailKick(app.config.email, app.logger)
-  return { ...app, mailKick, factors, passwords, assurance: createSessionAssurance(app.sql, app.config.sessions) }
+  return { ...app, mailKick, factors, passwords, now, assurance: createSessionAssurance(app.sql, app.config.sessions) }
 }
