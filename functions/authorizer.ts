@@ -24,7 +24,7 @@ function dependencies(): AuthorizerDependencies & { simpleResponses: boolean } {
     deps = {
       tokens: createTokenService(config.jwt),
       sessions: createSessionLookup(sql, config.sessions),
-      ...createDecisionCaches(sql),
+      ...createDecisionCaches(sql, config),
       simpleResponses: config.authorizerSimpleResponses,
     }
   }

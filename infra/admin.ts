@@ -10,6 +10,9 @@
  *   revoke-role <login> <role>
  *   route-requirements <api-id>            what the routes of an API behind the authorizer need
  *   set-route-requirements <api-id> <file> makes them exactly the file's (lib/authz/route-requirement-declarations.ts)
+ *   create-service-account <name>          an identity of kind service (login service:<name>), no password
+ *   create-key <account> <key-name> [--scopes a:b,c:d] [--days 90]   prints the key, once
+ *   list-keys <account> | revoke-key <account> <key-id> | rotate-key <account> <key-id>
  */
 import { readFile } from 'node:fs/promises'
 import { pathToFileURL } from 'node:url'
@@ -20,11 +23,24 @@ import { API_ID, parseRouteRequirements } from '../lib/authz/route-requirement-d
 import type { ChangeAuthor, RoleRepository } from '../lib/db/roles.js'
 import { createRoleRepository } from '../lib/db/roles.js'
 import { createRouteRequirementChanges } from '../lib/db/route-requirement-changes.js'
+import { createServiceAccountRepository } from '../lib/db/service-accounts.js'
+import {
+  API_KEY_DEFAULT_DAYS,
+  API_KEY_MAX_DAYS,
+  API_KEY_ROTATION_OVERLAP_HOURS,
+  apiKeyEnvironmentOf,
+  mintApiKey,
+} from '../lib/keys/api-key.js'
 import { canonicalLogin } from '../lib/logins/canonical.js'
 
 export const ADMIN_USAGE = `usage: npm run admin -- list | roles-of <login> | create-permission <name> [description]
        | create-role <name> [permission...] | grant-role <login> <role> [--until <date>] | revoke-role <login> <role>
-       | route-requirements <api-id> | set-route-requirements <api-id> <file.json>`
+       | route-requirements <api-id> | set-route-requirements <api-id> <file.json>
+       | create-service-account <name> | create-key <account> <key-name> [--scopes a:b,c:d] [--days 90]
+       | list-keys <account> | revoke-key <account> <key-id> | rotate-key <account> <key-id>`
+
+/** A service account's name: its login is `service:<name>`. */
+const SERVICE_ACCOUNT_NAME = /^[a-z][a-z0-9-]{2,62}$/
 
 const CLI: ChangeAuthor = {
   actor: { type: 'admin', id: 'cli' },
@@ -34,7 +50,12 @@ const CLI: ChangeAuthor = {
 
 /** Runs one command; answers the lines to print, or throws an Error whose message says what is wrong. */
 export async function runAdmin(argv: string[], sql: postgres.Sql): Promise<string[]> {
-  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { until: { type: 'string' } } })
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: { until: { type: 'string' }, scopes: { type: 'string' }, days: { type: 'string' } },
+  })
   const [command, ...args] = positionals
   const roles: RoleRepository = createRoleRepository(sql)
   const identityOf = async (login: string | undefined): Promise<{ id: number; login: string }> => {
@@ -98,6 +119,68 @@ export async function runAdmin(argv: string[], sql: postgres.Sql): Promise<strin
       const rows = await requirements.list(apiId)
       if (rows.length === 0) return [`${apiId}: no route requirements (every route open to any signed-in caller)`]
       return rows.map((row) => `${row.method === '*' ? 'ANY' : row.method} ${row.resource}: ${row.permission} (${row.mode})`)
+    }
+    case 'create-service-account': {
+      const [name] = args
+      if (!name || !SERVICE_ACCOUNT_NAME.test(name)) throw new Error('a service account name is 3-63 lower-case letters, digits and -')
+      const created = await createServiceAccountRepository(sql).create(name, CLI)
+      if (!created) throw new Error(`the login service:${name} exists already`)
+      return [
+        `created service account ${name} (identity ${created.id}); grant it roles: npm run admin -- grant-role service:${name} <role>`,
+      ]
+    }
+    case 'create-key':
+    case 'list-keys':
+    case 'revoke-key':
+    case 'rotate-key': {
+      const accounts = createServiceAccountRepository(sql)
+      const account = args[0] ? await accounts.find(args[0]) : undefined
+      if (!account) throw new Error(`no service account "${args[0] ?? ''}" (npm run admin -- create-service-account <name>)`)
+      // The stage's keys (the CLI needs no secret but DATABASE_URL): STAGE as the functions read it.
+      const environment = apiKeyEnvironmentOf(process.env['STAGE']?.trim() ?? '')
+      if (command === 'list-keys') {
+        const keys = await accounts.listKeys(account.id)
+        return keys.map((k) => {
+          const state = k.revokedAt
+            ? 'revoked'
+            : k.expiresAt.getTime() <= Date.now()
+              ? 'expired'
+              : k.replacedBy
+                ? `rotated, until ${k.expiresAt.toISOString()}`
+                : `until ${k.expiresAt.toISOString()}`
+          return `${k.id} ${k.display} ${k.name}: ${k.scopes.join(' ') || '(no scopes)'} (${state}; last used ${k.lastUsed?.toISOString() ?? 'never'})`
+        })
+      }
+      if (command === 'create-key') {
+        const name = args[1]
+        if (!name || name.length > 64) throw new Error('create-key needs the account and a key name (at most 64 characters)')
+        const scopes = (values.scopes ?? '')
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s.length > 0)
+        const bad = scopes.find((scope) => !PERMISSION_NAME.test(scope))
+        if (bad !== undefined) throw new Error(`"${bad}" is not a permission (resource:action)`)
+        const days = Number(values.days ?? API_KEY_DEFAULT_DAYS)
+        if (!Number.isInteger(days) || days < 1 || days > API_KEY_MAX_DAYS) throw new Error(`--days is 1 to ${API_KEY_MAX_DAYS}`)
+        const { key, stored } = mintApiKey(environment, days)
+        const created = await accounts.createKey(account.id, { ...stored, name, scopes: [...new Set(scopes)].sort() }, CLI)
+        if (created.outcome === 'scopes_not_held')
+          throw new Error(
+            `the account does not hold ${created.scopes.join(', ')}: a key's scopes are a subset of its account's permissions`,
+          )
+        if (created.outcome === 'no_account') throw new Error(`no service account "${args[0]}"`)
+        return [`key ${stored.id} (${stored.display}), until ${stored.expiresAt.toISOString()}; shown this once:`, key]
+      }
+      const keyId = args[1] ?? ''
+      if (command === 'revoke-key') {
+        if (!(await accounts.revokeKey(account.id, keyId, CLI))) throw new Error(`no live key ${keyId} of ${account.name}`)
+        return [`revoked ${keyId}`]
+      }
+      const overlap = Number(process.env['API_KEY_ROTATION_OVERLAP_HOURS'] ?? API_KEY_ROTATION_OVERLAP_HOURS)
+      const { key, stored } = mintApiKey(environment, API_KEY_DEFAULT_DAYS)
+      if (!(await accounts.rotateKey(account.id, keyId, stored, overlap, CLI)))
+        throw new Error(`no live, unrotated key ${keyId} of ${account.name}`)
+      return [`key ${stored.id} (${stored.display}) replaces ${keyId}, which works ${overlap} more hours; shown this once:`, key]
     }
     default:
       throw new Error(ADMIN_USAGE)

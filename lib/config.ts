@@ -5,6 +5,7 @@
 import type { KeyObject } from 'node:crypto'
 import { createPrivateKey, createPublicKey } from 'node:crypto'
 import * as v from 'valibot'
+import { API_KEY_ROTATION_OVERLAP_HOURS, apiKeyEnvironmentOf } from './keys/api-key.js'
 import type { SecretBoxKeyring } from './mfa/secret-box.js'
 import { parseMfaKeys } from './mfa/secret-box.js'
 
@@ -62,6 +63,13 @@ export interface Config {
   throttle: ThrottleConfig
   /** Two-factor authentication (README "Two-factor authentication"). */
   mfa: MfaConfig
+  /** Service accounts' API keys (README "Service accounts"). */
+  apiKeys: {
+    /** `live` keys (`atk_live_`) on production stages (`prod`, `production`), `test` keys elsewhere: neither works on the other. */
+    environment: 'live' | 'test'
+    /** API_KEY_ROTATION_OVERLAP_HOURS: how long a rotated key keeps working beside its successor. */
+    rotationOverlapHours: number
+  }
   /** HMAC key for the keyed hashes of logins in logs, and of the logins and addresses the throttle counters count. */
   pseudonymKey: Uint8Array
   database: {
@@ -244,6 +252,7 @@ const EnvSchema = v.object({
   PSEUDONYM_KEY: v.optional(v.string()),
   MFA_ENCRYPTION_KEYS: v.optional(v.string()),
   STEP_UP_MAX_AGE: positiveInt(300),
+  API_KEY_ROTATION_OVERLAP_HOURS: positiveInt(API_KEY_ROTATION_OVERLAP_HOURS),
   MFA_MAX_FAILURES: positiveInt(10),
   MFA_BLOCK_SECONDS: positiveInt(900),
   DATABASE_URL: v.pipe(v.string('is required'), v.trim(), v.nonEmpty('is required')),
@@ -348,6 +357,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       retentionHours: e.THROTTLE_RETENTION_HOURS,
     },
     mfa: { keyring: mfaKeyring, issuer: e.PRODUCT_NAME, stepUpMaxAge: e.STEP_UP_MAX_AGE },
+    apiKeys: {
+      environment: apiKeyEnvironmentOf(stage),
+      rotationOverlapHours: e.API_KEY_ROTATION_OVERLAP_HOURS,
+    },
     pseudonymKey: pseudonymKey ?? new Uint8Array(),
     database: {
       url: e.DATABASE_URL,

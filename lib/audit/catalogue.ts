@@ -40,6 +40,13 @@ export const AUDIT_EVENTS: Readonly<Record<AuditEventType, string>> = {
   'mfa.recovery_codes_regenerated': 'The identity replaced its recovery codes (proving a fresh code): the old ones no longer work.',
   'session.reauthenticated':
     'The session’s user proved a credential again (`data.method`: `pwd`, `otp` or `rc`): its `auth_time` is now, its `acr` (`data.acr`) aal2 after a second factor, and its refresh token rotated.',
+  'service_account.created':
+    'A service account was created (`data.name`; its login is `service:<name>`): an identity with no password, holding roles.',
+  'api_key.created':
+    'An API key was made for the service account (`data.key_id`, `data.name`, `data.scopes`, `data.expires_at`); never the key, which is shown once.',
+  'api_key.revoked': 'The API key `data.key_id` was revoked: refused on its next request.',
+  'api_key.rotated':
+    'The API key `data.key_id` was replaced by `data.successor_id`, with the same name and scopes; the old one keeps working `data.overlap_hours` more.',
 }
 
 /** AUDIT_EVENTS as the README's table. */

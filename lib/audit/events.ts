@@ -33,6 +33,10 @@ export const AUDIT_EVENT_TYPES = [
   'mfa.disabled',
   'mfa.recovery_codes_regenerated',
   'session.reauthenticated',
+  'service_account.created',
+  'api_key.created',
+  'api_key.revoked',
+  'api_key.rotated',
 ] as const
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number]

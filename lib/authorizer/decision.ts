@@ -31,8 +31,11 @@ import type {
 import type { GrantsLookup } from '../authz/grants.js'
 import type { ExecuteApiArn, RouteRequirementsLookup, RouteVerdict } from '../authz/route-requirements.js'
 import { parseExecuteApiArn, routeVerdict } from '../authz/route-requirements.js'
+import type { ApiKeyLookup } from '../db/api-key-lookup.js'
 import type { SessionLookup } from '../db/session-lookup.js'
 import { headerValue } from '../http/headers.js'
+import type { ApiKeyEnvironment } from '../keys/api-key.js'
+import { apiKeyHash, checkApiKey, looksLikeApiKey } from '../keys/api-key.js'
 import type { TokenService, VerifiedToken } from '../tokens/service.js'
 import { TokenError } from '../tokens/service.js'
 
@@ -60,6 +63,9 @@ export type Decision =
   | ({ effect: 'Allow'; routes: RouteVerdict } & AuthenticatedUser)
   | { effect: 'Deny'; reason: BearerRefusal; unauthorized: boolean }
 
+/** An API key is one credential, no sign-in: the lowest assurance, no methods, time 0. */
+const KEY_ASSURANCE = { acr: 'aal1' as const, amr: [] as string[], authTime: 0 }
+
 /** An API without route requirements: every route open to every caller the token lets in. */
 export const NO_ROUTE_REQUIREMENTS: RouteVerdict = Object.freeze({ denied: [], missing: { enforce: [], report: [] } })
 
@@ -79,6 +85,10 @@ export interface AuthorizerDependencies {
   grants: GrantsLookup
   /** The route requirements of the APIs behind the authorizer, cached by their version (no query on a hit). */
   requirements: RouteRequirementsLookup
+  /** Service accounts' API keys, by their hash (one statement, as a session lookup). */
+  apiKeys: ApiKeyLookup
+  /** The keys this stage accepts (`atk_live_` on production stages, `atk_test_` elsewhere). */
+  apiKeyEnvironment: ApiKeyEnvironment
 }
 
 /** The ARN of the route being called: the method ARN (REST, HTTP API 1.0) or the route ARN (HTTP API 2.0). */
@@ -94,6 +104,32 @@ export async function decide(event: AuthorizerEvent, deps: AuthorizerDependencie
   })
   const token = bearerToken(event)
   if (token === undefined) return deny('token_missing')
+  if (looksLikeApiKey(token)) {
+    // Checksum first: a mistyped or made-up key costs no query.
+    if (checkApiKey(token) !== deps.apiKeyEnvironment) return deny('token_invalid')
+    const key = await deps.apiKeys.find(apiKeyHash(token), api?.apiId)
+    if (!key) return deny('token_invalid')
+    const [grantsNow, required] = await Promise.all([
+      grants.grantsOf(key.identityId, key.authzVersion),
+      api ? requirements.forApi(api.apiId, key.requirementsVersion) : [],
+    ])
+    // The key's scopes that its account still holds: a role taken from the account reaches its keys at once.
+    const permissions = grantsNow.permissions.filter((permission) => key.scopes.includes(permission))
+    const routes = api && required.length > 0 ? routeVerdict(required, permissions, api.route) : NO_ROUTE_REQUIREMENTS
+    const { identityId, login, keyId } = key
+    return {
+      effect: 'Allow',
+      identityId,
+      login,
+      sessionId: keyId,
+      roles: grantsNow.roles,
+      permissions,
+      ...KEY_ASSURANCE,
+      principalType: 'service',
+      keyId,
+      routes,
+    }
+  }
   let verified: VerifiedToken
   try {
     verified = await tokens.verifyAccessToken(token)
@@ -112,7 +148,20 @@ export async function decide(event: AuthorizerEvent, deps: AuthorizerDependencie
   const routes = api && required.length > 0 ? routeVerdict(required, permissions, api.route) : NO_ROUTE_REQUIREMENTS
   const { identityId, sessionId } = verified
   const { acr, amr, authTime } = session.assurance
-  return { effect: 'Allow', identityId, login: session.login, sessionId, roles, permissions, acr, amr: [...amr], authTime, routes }
+  const principal = { principalType: 'user' as const, keyId: null }
+  return {
+    effect: 'Allow',
+    identityId,
+    login: session.login,
+    sessionId,
+    roles,
+    permissions,
+    acr,
+    amr: [...amr],
+    authTime,
+    ...principal,
+    routes,
+  }
 }
 
 /**
@@ -164,6 +213,7 @@ function contextOf(decision: Decision): Record<string, string | number | boolean
         acr: decision.acr,
         amr: decision.amr.join(' '),
         authTime: decision.authTime,
+        ...(decision.principalType === 'service' && decision.keyId !== null ? { principalType: 'service', keyId: decision.keyId } : {}),
         // What the ACCESS_DENIED Gateway Response answers on a route the policy denies.
         ...(decision.routes.denied.length > 0 ? refusal('permission_missing') : {}),
       }

@@ -33,7 +33,7 @@ const key = await webcrypto.subtle.importKey('raw', app.config.jwt.secret, { nam
 const alwaysActive = {
   find: async () => ({ login: user.login, active: true, authzVersion: 0, requirementsVersion: 0, assurance: passwordAssurance(0) }),
 }
-const caches = createDecisionCaches(app.sql)
+const caches = createDecisionCaches(app.sql, app.config)
 const { sessionId } = await app.tokens.verifyAccessToken(token)
 const simpleResponses = app.config.authorizerSimpleResponses
 

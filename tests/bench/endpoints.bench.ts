@@ -124,7 +124,7 @@ function appOperations(env: Record<string, string>): Operations & { end(): Promi
   const rules = rulesOf(app)
   const client = { requestId: null, userAgent: 'bench', sourceIp: '127.0.0.1' }
   // One permissions cache for the container, as functions/authorizer.ts keeps it.
-  const authorizer = { ...app, ...createDecisionCaches(app.sql) }
+  const authorizer = { ...app, ...createDecisionCaches(app.sql, app.config) }
   return {
     register: (login, password) => rules.register(registerInput(login, password), client),
     login: async (login, password) => {

@@ -25,6 +25,12 @@ export interface AuthenticatedUser {
   acr: 'aal1' | 'aal2'
   amr: string[]
   authTime: number
+  /**
+   * `user` (a person's access token) or `service` (a service account's API key: then `keyId` names the key,
+   * `sessionId` is the key's id too, and `permissions` are the key's scopes that the account still holds).
+   */
+  principalType: 'user' | 'service'
+  keyId: string | null
 }
 
 interface EventWithAuthorizer {
@@ -63,6 +69,9 @@ function readAuthorizerContext(event: EventWithAuthorizer): AuthenticatedUser | 
     acr: context['acr'] === 'aal2' ? 'aal2' : 'aal1',
     amr: words(context['amr']),
     authTime: Number.isSafeInteger(authTime) && authTime > 0 ? authTime : 0,
+    ...(context['principalType'] === 'service' && typeof context['keyId'] === 'string'
+      ? { principalType: 'service' as const, keyId: context['keyId'] }
+      : { principalType: 'user' as const, keyId: null }),
   }
 }
 

@@ -271,7 +271,9 @@ describe('database faults', () => {
 
       // The authorizer's session lookup fails the same way: an error that maps to 503, never an Allow or a Deny.
       const event = requestAuthorizerEvent({ Authorization: `Bearer ${registered.body.data.access_token}` })
-      const decision = await rejection(decide(event, { tokens: app.tokens, sessions: app.sessions, ...createDecisionCaches(app.sql) }))
+      const decision = await rejection(
+        decide(event, { tokens: app.tokens, sessions: app.sessions, ...createDecisionCaches(app.sql, app.config) }),
+      )
       expect(toApiError(decision.error)).toMatchObject({ status: 503, code: 'SERVICE_UNAVAILABLE' })
     } finally {
       await start()
@@ -286,10 +288,12 @@ describe('database faults', () => {
     expect((await timed(http.login, loginEvent(login))).status).toBe(200)
     expect((await timed(http.me, meEvent(identityId, login, sessionId))).status).toBe(200)
     const event = requestAuthorizerEvent({ Authorization: `Bearer ${registered.body.data.access_token}` })
-    expect(await decide(event, { tokens: app.tokens, sessions: app.sessions, ...createDecisionCaches(app.sql) })).toMatchObject({
-      effect: 'Allow',
-      identityId,
-    })
+    expect(await decide(event, { tokens: app.tokens, sessions: app.sessions, ...createDecisionCaches(app.sql, app.config) })).toMatchObject(
+      {
+        effect: 'Allow',
+        identityId,
+      },
+    )
   })
 
   it(`answers 503 after the ${STATEMENT_TIMEOUT_MS} ms statement timeout when the database is too slow, then serves again`, async () => {

@@ -160,7 +160,7 @@ describe('the cost of permissions in the authorizer', () => {
     const user = await registerUser()
     const { role } = await freshRole()
     const { app, proxy } = counted
-    const deps = { tokens: app.tokens, sessions: app.sessions, ...createDecisionCaches(app.sql) }
+    const deps = { tokens: app.tokens, sessions: app.sessions, ...createDecisionCaches(app.sql, app.config) }
     const event = requestAuthorizerEvent({ Authorization: `Bearer ${user.tokens.access_token}` })
     const statementsOf = async () => {
       proxy.reset()

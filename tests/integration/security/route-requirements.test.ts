@@ -225,7 +225,7 @@ describe('the cost of route requirements in the authorizer', () => {
     const [orders, other] = [freshApi(), freshApi()]
     await declare(orders.id, [{ route: 'GET /orders', permission: orders.read }])
     const { app, proxy } = counted
-    const deps = { tokens: app.tokens, sessions: app.sessions, ...createDecisionCaches(app.sql) }
+    const deps = { tokens: app.tokens, sessions: app.sessions, ...createDecisionCaches(app.sql, app.config) }
     const statementsOf = async () => {
       proxy.reset()
       expect(await decide(restEvent(orders, 'GET', '/orders', bearer(user)), deps)).toMatchObject({ effect: 'Allow' })

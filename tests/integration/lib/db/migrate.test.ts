@@ -62,6 +62,7 @@ describe('migrate', () => {
         ['login_skeleton', 'text', 'NO'],
         ['email', 'text', 'YES'],
         ['authz_version', 'bigint', 'NO'],
+        ['kind', 'text', 'NO'],
       ])
       await sql`insert into attune.identity (login, login_key, login_skeleton) values ('Alice', 'alice', 'alice')`
       await expect(

@@ -34,6 +34,8 @@ const allowAs = (identityId: number, login: string) =>
         acr: 'aal1',
         amr: ['pwd'],
         authTime: 1_764_000_000,
+        principalType: 'user',
+        keyId: null,
         routes: NO_ROUTE_REQUIREMENTS,
       },
       event.methodArn,

@@ -28,8 +28,10 @@ const grants = { grantsOf: async () => ({ roles: ['clerk'], permissions: ['order
 /** The decision and policy of lib/authorizer with that session store. */
 /** No API here declares route requirements (they are tested in integration). */
 const requirements = { forApi: async () => [] }
+/** No key is looked up here: a key's checksum is checked before any lookup (keys are tested in integration). */
+const apiKeys = { find: async () => undefined }
 const handler = async (event: RestAuthorizerEvent) =>
-  toPolicy(await decide(event, { tokens, sessions, grants, requirements }), event.methodArn)
+  toPolicy(await decide(event, { tokens, sessions, grants, requirements, apiKeys, apiKeyEnvironment: 'test' }), event.methodArn)
 /** A token pair of an active session of `identityId`, whose login (in the store, not the token) is `login`. */
 const issue = (identityId: number, login: string, sessionId = SESSION_ID) => {
   activeSessions.set(`${identityId}:${sessionId}`, login)

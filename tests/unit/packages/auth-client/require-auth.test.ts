@@ -7,7 +7,7 @@ const SID = '0b5e6c1e-3f0a-4c47-9a53-5d1f2b7c9e10'
 const fixture = (name: string) => JSON.parse(readFileSync(new URL(`../../../fixtures/aws-events/${name}`, import.meta.url), 'utf8'))
 
 /** A caller with no roles or permissions, signed in by a means unknown long ago (what a context without them means). */
-const NOTHING_GRANTED = { roles: [], permissions: [], acr: 'aal1', amr: [], authTime: 0 }
+const NOTHING_GRANTED = { roles: [], permissions: [], acr: 'aal1', amr: [], authTime: 0, principalType: 'user', keyId: null }
 
 describe('requireAuth', () => {
   it('reads the user from a REST event, where API Gateway stringifies context values', () => {
@@ -35,6 +35,8 @@ describe('requireAuth', () => {
       acr: 'aal2',
       amr: ['pwd', 'otp'],
       authTime: 1764000000,
+      principalType: 'user',
+      keyId: null,
     })
   })
 
@@ -42,6 +44,23 @@ describe('requireAuth', () => {
     const event = restEvent({ method: 'GET', path: '/auth/me', authorizer: { identityId: 42, login: 'alice', sessionId: SID } })
     // No roles, permissions or assurance in the context (an authorizer from before them): none, and the lowest.
     expect(requireAuth(event)).toEqual({ identityId: 42, login: 'alice', sessionId: SID, ...NOTHING_GRANTED })
+  })
+
+  it('reads a service account behind an API key: principalType service and the key id', () => {
+    const keyId = '0b5e6c1e-3f0a-4c47-9a53-5d1f2b7c9e10'
+    const event = restEvent({
+      method: 'GET',
+      path: '/orders',
+      authorizer: {
+        identityId: '9',
+        login: 'service:orders-sync',
+        sessionId: keyId,
+        principalType: 'service',
+        keyId,
+        permissions: 'orders:read',
+      },
+    })
+    expect(requireAuth(event)).toMatchObject({ identityId: 9, principalType: 'service', keyId, permissions: ['orders:read'], acr: 'aal1' })
   })
 
   it('reads the user from an HTTP API event (context under authorizer.lambda)', () => {
