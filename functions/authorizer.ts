@@ -7,7 +7,7 @@ import { createDecisionCaches } from '../lib/authorizer/caches.js'
 import type { AuthorizerDependencies, AuthorizerEvent, RestAuthorizerEvent, SimpleAuthorizerResult } from '../lib/authorizer/decision.js'
 import { decide, permitsRoute, requestOf, routeArnOf, toAuthorizerResult } from '../lib/authorizer/decision.js'
 import { parseExecuteApiArn } from '../lib/authz/route-requirements.js'
-import { getConfig } from '../lib/config.js'
+import { getAuthorizerConfig } from '../lib/config.js'
 import { createSql } from '../lib/db/client.js'
 import { createSessionLookup } from '../lib/db/session-lookup.js'
 import { configureLogging, logger } from '../lib/log.js'
@@ -18,7 +18,7 @@ let deps: (AuthorizerDependencies & { simpleResponses: boolean }) | undefined
 /** Built on the first invocation and kept: only what a decision needs (no password hashing in this bundle). */
 function dependencies(): AuthorizerDependencies & { simpleResponses: boolean } {
   if (!deps) {
-    const config = getConfig()
+    const config = getAuthorizerConfig()
     configureLogging(config)
     const sql = createSql(config.database)
     deps = {

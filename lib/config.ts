@@ -21,7 +21,7 @@ export const DEVELOPMENT_STAGE = 'local'
 export const INSECURE_DEVELOPMENT_SECRET = 'attune-insecure-development-secret-do-not-use-in-production'
 export const INSECURE_DEVELOPMENT_PSEUDONYM_KEY = 'attune-insecure-development-pseudonym-key-do-not-use'
 /** The development key that seals TOTP secrets on stage `local` only (32 public bytes: sealed secrets there protect nothing). */
-export const INSECURE_DEVELOPMENT_MFA_KEYS = `dev:${Buffer.from('attune-insecure-dev-mfa-key-32by').toString('base64')}`
+export const INSECURE_DEVELOPMENT_MFA_KEYS = 'dev:YXR0dW5lLWluc2VjdXJlLWRldi1tZmEta2V5LTMyYnk=' // base64 of 'attune-insecure-dev-mfa-key-32by'
 export const MIN_SECRET_BYTES = 32
 /** A secret with fewer distinct bytes than this is refused outside development (e.g. `'a' * 32`, a short word repeated). */
 export const MIN_SECRET_DISTINCT_BYTES = 16
@@ -205,7 +205,8 @@ const timestamp = v.optional(
 
 const nonEmpty = (fallback: string) => v.optional(v.pipe(v.string(), v.trim(), v.nonEmpty('must not be empty')), fallback)
 
-const EnvSchema = v.object({
+/** What every function reads, the authorizer included: tokens, sessions, the database, logging. */
+const CoreEnvSchema = v.object({
   STAGE: v.optional(v.pipe(v.string(), v.trim(), v.nonEmpty('must not be empty'))),
   JWT_SECRET: v.optional(v.string()),
   JWT_ACCESS_EXPIRATION: positiveInt(3600),
@@ -221,40 +222,6 @@ const EnvSchema = v.object({
   SESSION_MAX_AGE: positiveInt(30 * 24 * 3600),
   SESSION_RETENTION_DAYS: positiveInt(30),
   MAX_SESSIONS_PER_IDENTITY: positiveInt(100),
-  LOGIN_FREE_ATTEMPTS: positiveInt(5),
-  LOGIN_MAX_DELAY_SECONDS: positiveInt(900),
-  LOGIN_RESET_SECONDS: positiveInt(1800),
-  ADDRESS_MAX_FAILURES: positiveInt(20),
-  ADDRESS_WINDOW_SECONDS: positiveInt(600),
-  ADDRESS_BLOCK_SECONDS: positiveInt(600),
-  REGISTRATIONS_PER_ADDRESS: positiveInt(10),
-  REGISTRATION_WINDOW_SECONDS: positiveInt(3600),
-  THROTTLE_RETENTION_HOURS: positiveInt(24),
-  EMAIL_FROM: v.optional(v.pipe(v.string(), v.trim(), v.regex(/^[^\r\n]+$/, 'must be one line'))),
-  PRODUCT_NAME: v.optional(
-    v.pipe(v.string(), v.trim(), v.regex(/^[^\p{Cc}]{1,64}$/u, 'must be 1-64 characters on one line')),
-    'Attune Auth',
-  ),
-  PASSWORD_RESET_URL: v.optional(v.string()),
-  EMAIL_VERIFY_URL: v.optional(v.string()),
-  PASSWORD_RESET_TTL: positiveInt(1800),
-  EMAIL_VERIFY_TTL: positiveInt(86400),
-  SES_ENDPOINT: v.optional(v.pipe(v.string(), v.trim(), v.url('must be a URL'))),
-  SES_CONFIGURATION_SET: v.optional(v.pipe(v.string(), v.trim())),
-  MAILER_FUNCTION: v.optional(v.pipe(v.string(), v.trim())),
-  LAMBDA_ENDPOINT: v.optional(v.pipe(v.string(), v.trim(), v.url('must be a URL'))),
-  EMAIL_REQUESTS_PER_ADDRESS: positiveInt(20),
-  EMAIL_REQUEST_WINDOW_SECONDS: positiveInt(3600),
-  ACCOUNT_MAILS_PER_HOUR: positiveInt(5),
-  BOOTSTRAP_ADMIN_LOGIN: v.optional(v.pipe(v.string(), v.trim())),
-  AUDIT_RETENTION_DAYS: positiveInt(400),
-  AUDIT_USER_VISIBLE_DAYS: positiveInt(90),
-  PSEUDONYM_KEY: v.optional(v.string()),
-  MFA_ENCRYPTION_KEYS: v.optional(v.string()),
-  STEP_UP_MAX_AGE: positiveInt(300),
-  API_KEY_ROTATION_OVERLAP_HOURS: positiveInt(API_KEY_ROTATION_OVERLAP_HOURS),
-  MFA_MAX_FAILURES: positiveInt(10),
-  MFA_BLOCK_SECONDS: positiveInt(900),
   DATABASE_URL: v.pipe(v.string('is required'), v.trim(), v.nonEmpty('is required')),
   DATABASE_POOL_MAX: positiveInt(1),
   DATABASE_CONNECT_TIMEOUT: positiveInt(3),
@@ -264,29 +231,83 @@ const EnvSchema = v.object({
   LOG_LEVEL: v.optional(v.pipe(v.string(), v.toLowerCase(), v.picklist(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(', ')}`)), 'info'),
 })
 
-/** Parses an environment into a Config, or throws a ConfigError naming every problem (never a secret's value). */
-export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
-  // An empty variable counts as unset (templates often fill optional values with '').
+/**
+ * Everything: the core and what only the other functions read (mail, throttles, audit, MFA keys, pseudonyms). A
+ * function, so that a bundle reading only the core (the authorizer's) carries none of it.
+ */
+function envSchema() {
+  return v.object({
+    ...CoreEnvSchema.entries,
+    LOGIN_FREE_ATTEMPTS: positiveInt(5),
+    LOGIN_MAX_DELAY_SECONDS: positiveInt(900),
+    LOGIN_RESET_SECONDS: positiveInt(1800),
+    ADDRESS_MAX_FAILURES: positiveInt(20),
+    ADDRESS_WINDOW_SECONDS: positiveInt(600),
+    ADDRESS_BLOCK_SECONDS: positiveInt(600),
+    REGISTRATIONS_PER_ADDRESS: positiveInt(10),
+    REGISTRATION_WINDOW_SECONDS: positiveInt(3600),
+    THROTTLE_RETENTION_HOURS: positiveInt(24),
+    EMAIL_FROM: v.optional(v.pipe(v.string(), v.trim(), v.regex(/^[^\r\n]+$/, 'must be one line'))),
+    PRODUCT_NAME: v.optional(
+      v.pipe(v.string(), v.trim(), v.regex(/^[^\p{Cc}]{1,64}$/u, 'must be 1-64 characters on one line')),
+      'Attune Auth',
+    ),
+    PASSWORD_RESET_URL: v.optional(v.string()),
+    EMAIL_VERIFY_URL: v.optional(v.string()),
+    PASSWORD_RESET_TTL: positiveInt(1800),
+    EMAIL_VERIFY_TTL: positiveInt(86400),
+    SES_ENDPOINT: v.optional(v.pipe(v.string(), v.trim(), v.url('must be a URL'))),
+    SES_CONFIGURATION_SET: v.optional(v.pipe(v.string(), v.trim())),
+    MAILER_FUNCTION: v.optional(v.pipe(v.string(), v.trim())),
+    LAMBDA_ENDPOINT: v.optional(v.pipe(v.string(), v.trim(), v.url('must be a URL'))),
+    EMAIL_REQUESTS_PER_ADDRESS: positiveInt(20),
+    EMAIL_REQUEST_WINDOW_SECONDS: positiveInt(3600),
+    ACCOUNT_MAILS_PER_HOUR: positiveInt(5),
+    BOOTSTRAP_ADMIN_LOGIN: v.optional(v.pipe(v.string(), v.trim())),
+    AUDIT_RETENTION_DAYS: positiveInt(400),
+    AUDIT_USER_VISIBLE_DAYS: positiveInt(90),
+    PSEUDONYM_KEY: v.optional(v.string()),
+    MFA_ENCRYPTION_KEYS: v.optional(v.string()),
+    STEP_UP_MAX_AGE: positiveInt(300),
+    API_KEY_ROTATION_OVERLAP_HOURS: positiveInt(API_KEY_ROTATION_OVERLAP_HOURS),
+    MFA_MAX_FAILURES: positiveInt(10),
+    MFA_BLOCK_SECONDS: positiveInt(900),
+  })
+}
+
+type CoreEnv = v.InferOutput<typeof CoreEnvSchema>
+
+/** What the authorizer needs of the configuration, and reads alone (lib/authorizer, functions/authorizer.ts). */
+export type AuthorizerConfig = Pick<
+  Config,
+  'stage' | 'production' | 'jwt' | 'sessions' | 'database' | 'authorizerSimpleResponses' | 'logLevel' | 'warnings'
+> & { apiKeys: Pick<Config['apiKeys'], 'environment'> }
+
+/** `env` parsed with `schema`, an empty variable counting as unset (templates often fill optional values with ''). */
+function parseEnv<S extends typeof CoreEnvSchema | ReturnType<typeof envSchema>>(
+  schema: S,
+  env: Readonly<Record<string, string | undefined>>,
+) {
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''))
-  const parsed = v.safeParse(EnvSchema, present)
+  const parsed = v.safeParse(schema, present)
   if (!parsed.success) {
     throw new ConfigError(parsed.issues.map((issue) => `${v.getDotPath(issue) ?? 'environment'} ${issue.message}`))
   }
-  const e = parsed.output
+  return parsed.output as v.InferOutput<S>
+}
+
+/** The core of every configuration: the stage, the tokens' keys and lifetimes, sessions, the database, logging. */
+function readCore(e: CoreEnv, problems: string[], warnings: string[]): Omit<AuthorizerConfig, 'warnings'> {
   const stage = e.STAGE ?? '(unset)'
   const production = stage !== DEVELOPMENT_STAGE
-  const warnings: string[] = []
-  const problems: string[] = []
   const secret = (name: string, text: string | undefined, developmentValue: string): Uint8Array | undefined =>
     readSecret({ name, text, developmentValue, stage, production, problems, warnings })
-
   // With ES256/RS256, tokens are signed with JWT_PRIVATE_KEY and JWT_SECRET is not read.
   const jwtSecret = e.JWT_ALGORITHM === 'HS256' ? secret('JWT_SECRET', e.JWT_SECRET, INSECURE_DEVELOPMENT_SECRET) : undefined
   const previousSecret = e.JWT_PREVIOUS_SECRET ? secret('JWT_PREVIOUS_SECRET', e.JWT_PREVIOUS_SECRET, '') : undefined
   if (e.JWT_PREVIOUS_SECRET && e.JWT_PREVIOUS_SECRET_UNTIL === undefined) {
     problems.push('JWT_PREVIOUS_SECRET_UNTIL is required with JWT_PREVIOUS_SECRET (when the rotation overlap ends)')
   }
-  const pseudonymKey = secret('PSEUDONYM_KEY', e.PSEUDONYM_KEY, INSECURE_DEVELOPMENT_PSEUDONYM_KEY)
   const asymmetric = readAsymmetricKeys(e.JWT_ALGORITHM, e.JWT_PRIVATE_KEY, e.JWT_PREVIOUS_PUBLIC_KEY, problems)
   if (e.JWT_PREVIOUS_PUBLIC_KEY && e.JWT_PREVIOUS_SECRET_UNTIL === undefined) {
     problems.push('JWT_PREVIOUS_SECRET_UNTIL is required with JWT_PREVIOUS_PUBLIC_KEY (when the rotation overlap ends)')
@@ -294,13 +315,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   if (e.SESSION_MAX_AGE < e.JWT_REFRESH_EXPIRATION) {
     warnings.push('SESSION_MAX_AGE is shorter than JWT_REFRESH_EXPIRATION: sessions end at SESSION_MAX_AGE whatever the refresh token says')
   }
-  const email = readEmailConfig(e, production, problems)
-  const mfaKeyring = readMfaKeys(e.MFA_ENCRYPTION_KEYS, stage, production, problems, warnings)
-  if (e.AUDIT_USER_VISIBLE_DAYS > e.AUDIT_RETENTION_DAYS) {
-    problems.push('AUDIT_USER_VISIBLE_DAYS must not exceed AUDIT_RETENTION_DAYS (users cannot see events that are no longer kept)')
-  }
-  if (problems.length > 0) throw new ConfigError(problems)
-
   return {
     stage,
     production,
@@ -322,6 +336,56 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       maxPerIdentity: e.MAX_SESSIONS_PER_IDENTITY,
       retentionDays: e.SESSION_RETENTION_DAYS,
     },
+    apiKeys: { environment: apiKeyEnvironmentOf(stage) },
+    database: {
+      url: e.DATABASE_URL,
+      poolMax: e.DATABASE_POOL_MAX,
+      connectTimeout: e.DATABASE_CONNECT_TIMEOUT,
+      statementTimeout: e.DATABASE_STATEMENT_TIMEOUT,
+      prepare: e.DATABASE_PREPARE === 'true',
+    },
+    authorizerSimpleResponses: e.AUTHORIZER_SIMPLE_RESPONSES === 'true',
+    logLevel: e.LOG_LEVEL,
+  }
+}
+
+/**
+ * The authorizer's configuration alone: the core, checked as strictly (fails closed outside `local`), without
+ * what the authorizer never reads, so its bundle carries none of it.
+ */
+export function loadAuthorizerConfig(env: Readonly<Record<string, string | undefined>>): AuthorizerConfig {
+  const problems: string[] = []
+  const warnings: string[] = []
+  const core = readCore(parseEnv(CoreEnvSchema, env), problems, warnings)
+  if (problems.length > 0) throw new ConfigError(problems)
+  return { ...core, warnings }
+}
+
+/** Parses an environment into a Config, or throws a ConfigError naming every problem (never a secret's value). */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
+  const e = parseEnv(envSchema(), env)
+  const problems: string[] = []
+  const warnings: string[] = []
+  const core = readCore(e, problems, warnings)
+  const { stage, production } = core
+  const pseudonymKey = readSecret({
+    name: 'PSEUDONYM_KEY',
+    text: e.PSEUDONYM_KEY,
+    developmentValue: INSECURE_DEVELOPMENT_PSEUDONYM_KEY,
+    stage,
+    production,
+    problems,
+    warnings,
+  })
+  const email = readEmailConfig(e, production, problems)
+  const mfaKeyring = readMfaKeys(e.MFA_ENCRYPTION_KEYS, stage, production, problems, warnings)
+  if (e.AUDIT_USER_VISIBLE_DAYS > e.AUDIT_RETENTION_DAYS) {
+    problems.push('AUDIT_USER_VISIBLE_DAYS must not exceed AUDIT_RETENTION_DAYS (users cannot see events that are no longer kept)')
+  }
+  if (problems.length > 0) throw new ConfigError(problems)
+
+  return {
+    ...core,
     audit: { retentionDays: e.AUDIT_RETENTION_DAYS, userVisibleDays: e.AUDIT_USER_VISIBLE_DAYS },
     email,
     throttle: {
@@ -357,21 +421,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       retentionHours: e.THROTTLE_RETENTION_HOURS,
     },
     mfa: { keyring: mfaKeyring, issuer: e.PRODUCT_NAME, stepUpMaxAge: e.STEP_UP_MAX_AGE },
-    apiKeys: {
-      environment: apiKeyEnvironmentOf(stage),
-      rotationOverlapHours: e.API_KEY_ROTATION_OVERLAP_HOURS,
-    },
+    apiKeys: { ...core.apiKeys, rotationOverlapHours: e.API_KEY_ROTATION_OVERLAP_HOURS },
     pseudonymKey: pseudonymKey ?? new Uint8Array(),
-    database: {
-      url: e.DATABASE_URL,
-      poolMax: e.DATABASE_POOL_MAX,
-      connectTimeout: e.DATABASE_CONNECT_TIMEOUT,
-      statementTimeout: e.DATABASE_STATEMENT_TIMEOUT,
-      prepare: e.DATABASE_PREPARE === 'true',
-    },
     bootstrapAdminLogin: e.BOOTSTRAP_ADMIN_LOGIN || undefined,
-    authorizerSimpleResponses: e.AUTHORIZER_SIMPLE_RESPONSES === 'true',
-    logLevel: e.LOG_LEVEL,
     warnings,
   }
 }
@@ -383,7 +435,7 @@ export const DEVELOPMENT_EMAIL = {
   verifyUrl: 'http://localhost:3000/verify-email#token={token}',
 } as const
 
-type Env = v.InferOutput<typeof EnvSchema>
+type Env = v.InferOutput<ReturnType<typeof envSchema>>
 
 /**
  * The mail settings. Outside stage `local` the sender and both links are required (a reset mail with no way
@@ -536,4 +588,12 @@ let current: Config | undefined
 export function getConfig(): Config {
   current ??= loadConfig(process.env)
   return current
+}
+
+let authorizerConfig: AuthorizerConfig | undefined
+
+/** The authorizer's configuration, parsed from `process.env` on first use (cold start) and kept. */
+export function getAuthorizerConfig(): AuthorizerConfig {
+  authorizerConfig ??= loadAuthorizerConfig(process.env)
+  return authorizerConfig
 }

@@ -102,8 +102,8 @@ export function setLogLevel(level: LogLevel): void {
 }
 
 /** Applies the configuration's log level and logs its warnings (e.g. "JWT_SECRET not set") once per container. */
-let configured: Config | undefined
-export function configureLogging(config: Config): void {
+let configured: Pick<Config, 'logLevel' | 'warnings'> | undefined
+export function configureLogging(config: Pick<Config, 'logLevel' | 'warnings'>): void {
   if (configured === config) return
   configured = config
   logger.setLogLevel(config.logLevel)

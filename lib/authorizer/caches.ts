@@ -6,7 +6,7 @@ import type { GrantsLookup } from '../authz/grants.js'
 import { createGrantsCache } from '../authz/grants.js'
 import type { RouteRequirementsLookup } from '../authz/route-requirements.js'
 import { createRouteRequirementsCache } from '../authz/route-requirements.js'
-import type { Config } from '../config.js'
+import type { AuthorizerConfig } from '../config.js'
 import type { ApiKeyLookup } from '../db/api-key-lookup.js'
 import { createApiKeyLookup } from '../db/api-key-lookup.js'
 import type { Sql } from '../db/client.js'
@@ -16,7 +16,7 @@ import type { ApiKeyEnvironment } from '../keys/api-key.js'
 
 export function createDecisionCaches(
   sql: Sql,
-  config: Pick<Config, 'apiKeys'>,
+  config: Pick<AuthorizerConfig, 'apiKeys'>,
 ): { grants: GrantsLookup; requirements: RouteRequirementsLookup; apiKeys: ApiKeyLookup; apiKeyEnvironment: ApiKeyEnvironment } {
   return {
     grants: createGrantsCache(createGrantsReader(sql)),

@@ -18,8 +18,9 @@
  * The policy covers every method and path of the stage, so a decision cached by API Gateway for one
  * route is right for all of them.
  */
+
+import { BEARER_REASONS, PERMISSION_MISSING } from '@attune-auth/client/bearer-reasons'
 import type { BearerRefusal } from '@attune-auth/client/errors'
-import { REASONS } from '@attune-auth/client/errors'
 import type { AuthenticatedUser } from '@attune-auth/client/require-auth'
 import type {
   APIGatewayAuthorizerResult,
@@ -220,7 +221,10 @@ function contextOf(decision: Decision): Record<string, string | number | boolean
     : refusal(decision.reason)
 }
 
-const refusal = (reason: BearerRefusal | 'permission_missing') => ({ error: REASONS[reason].message, code: REASONS[reason].code, reason })
+/** The messages the authorizer answers with (REASONS' own entries, without the rest of the table). */
+const REFUSALS = { ...BEARER_REASONS, permission_missing: PERMISSION_MISSING }
+
+const refusal = (reason: BearerRefusal | 'permission_missing') => ({ error: REFUSALS[reason].message, code: REFUSALS[reason].code, reason })
 
 export function toPolicy(decision: Decision, methodArn: string): APIGatewayAuthorizerResult {
   const allow = decision.effect === 'Allow'

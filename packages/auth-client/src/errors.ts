@@ -6,6 +6,9 @@
  * becomes a generic 500 (or 503) whose cause is only logged (Attune Auth's lib/http/failures.ts).
  * Attune Auth's own handlers and the services behind its authorizer share this one contract.
  */
+import { BEARER_REASONS, PERMISSION_MISSING } from './bearer-reasons.js'
+
+export { BEARER_REASONS, PERMISSION_MISSING }
 
 export const ERROR_STATUS = {
   BAD_REQUEST: 400,
@@ -31,10 +34,7 @@ export type ErrorCode = keyof typeof ERROR_STATUS
  * The Gateway Responses in Attune Auth's serverless.yml use the same reasons for what API Gateway refuses itself.
  */
 export const REASONS = {
-  token_missing: { code: 'UNAUTHORIZED', message: 'Missing authentication token' },
-  token_invalid: { code: 'UNAUTHORIZED', message: 'Invalid authentication token' },
-  token_expired: { code: 'UNAUTHORIZED', message: 'Authentication token expired' },
-  session_ended: { code: 'UNAUTHORIZED', message: 'Session has ended' },
+  ...BEARER_REASONS,
   // What an API that declares route requirements answers for any bad token (README "Protect your API").
   unauthenticated: { code: 'UNAUTHORIZED', message: 'Missing, invalid or expired authentication token' },
   invalid_credentials: { code: 'UNAUTHORIZED', message: 'Invalid login or password' },
@@ -47,7 +47,7 @@ export const REASONS = {
   malformed_body: { code: 'BAD_REQUEST', message: 'Request body is not valid JSON' },
   body_too_large: { code: 'PAYLOAD_TOO_LARGE', message: 'Request body is too large' },
   unsupported_media_type: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Content-Type must be application/json' },
-  permission_missing: { code: 'FORBIDDEN', message: 'You do not have the permission this needs' },
+  permission_missing: PERMISSION_MISSING,
   session_not_found: { code: 'NOT_FOUND', message: 'Session not found' },
   role_not_found: { code: 'NOT_FOUND', message: 'Role not found' },
   identity_not_found: { code: 'NOT_FOUND', message: 'Identity not found' },

@@ -4,6 +4,7 @@ import {
   INSECURE_DEVELOPMENT_MFA_KEYS,
   INSECURE_DEVELOPMENT_PSEUDONYM_KEY,
   INSECURE_DEVELOPMENT_SECRET,
+  loadAuthorizerConfig,
   loadConfig,
 } from '../../../lib/config.js'
 
@@ -168,6 +169,31 @@ describe('loadConfig', () => {
   it('defaults the refresh reuse grace window to 5 seconds, and allows 0', () => {
     expect(loadConfig(PRODUCTION).jwt.refreshReuseGrace).toBe(5)
     expect(loadConfig({ ...PRODUCTION, JWT_REFRESH_REUSE_GRACE: '0' }).jwt.refreshReuseGrace).toBe(0)
+  })
+})
+
+describe('loadAuthorizerConfig', () => {
+  it('reads the core alone: the same tokens, sessions and database as the full configuration', () => {
+    const full = loadConfig(PRODUCTION)
+    const core = loadAuthorizerConfig(PRODUCTION)
+    expect(core).toEqual({
+      stage: full.stage,
+      production: full.production,
+      jwt: full.jwt,
+      sessions: full.sessions,
+      database: full.database,
+      authorizerSimpleResponses: full.authorizerSimpleResponses,
+      apiKeys: { environment: 'live' },
+      logLevel: full.logLevel,
+      warnings: full.warnings,
+    })
+  })
+
+  it('fails closed on the core as strictly, and needs nothing the authorizer never reads', () => {
+    expect(() => loadAuthorizerConfig({ DATABASE_URL, STAGE: 'prod' })).toThrow(/JWT_SECRET is required in stage "prod"/)
+    expect(() => loadAuthorizerConfig({ DATABASE_URL, STAGE: 'prod', JWT_SECRET: 'short' })).toThrow(/JWT_SECRET must be at least 32 bytes/)
+    // No mail settings, pseudonym key or MFA keys: not its business.
+    expect(loadAuthorizerConfig({ DATABASE_URL, STAGE: 'prod', JWT_SECRET: STRONG_SECRET }).production).toBe(true)
   })
 })
 
