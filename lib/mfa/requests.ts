@@ -64,7 +64,7 @@ export type ReauthenticateInput = v.InferOutput<typeof ReauthenticateBody>
 
 /** The `{id}` of /auth/mfa/totp/{id}: a factor id, or a 404 (an id that cannot exist is not found). */
 export function factorIdParameter(parameters: Record<string, string | undefined> | null): string {
-  const id = parameters?.['id']
+  const id = parameters?.['id']?.toLowerCase()
   if (typeof id !== 'string' || !UUID.test(id)) throw new ApiError('mfa_factor_not_found')
-  return id.toLowerCase()
+  return id
 }

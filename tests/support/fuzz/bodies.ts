@@ -28,8 +28,11 @@ export interface GeneratedBody {
 
 /** Entries for an object body: the route's fields, plus sometimes extra, duplicated or near-miss keys. */
 export function shapedEntries(fields: Record<string, fc.Arbitrary<unknown>>): fc.Arbitrary<Array<[string, unknown]>> {
-  const known = fc.record(fields)
-  const names = Object.keys(fields)
+  return shapedEntriesOf(fc.record(fields), Object.keys(fields))
+}
+
+/** As shapedEntries, with the route's fields generated together (`known`; undefined drops a key), named `names`. */
+function shapedEntriesOf(known: fc.Arbitrary<Record<string, unknown>>, names: string[]): fc.Arbitrary<Array<[string, unknown]>> {
   const key = fc.oneof(
     fc.string({ maxLength: 12 }),
     fc.constantFrom(
@@ -92,12 +95,16 @@ const malformedText: fc.Arbitrary<string> = fc.oneof(
 )
 
 export function payload(fields: Record<string, fc.Arbitrary<unknown>>): fc.Arbitrary<Payload> {
+  return payloadOf(shapedEntries(fields))
+}
+
+function payloadOf(entries: fc.Arbitrary<Array<[string, unknown]>>): fc.Arbitrary<Payload> {
   return fc.oneof(
     {
       weight: 14,
       arbitrary: fc
-        .tuple(shapedEntries(fields), fc.boolean())
-        .map(([entries, loneSurrogatesRaw]): Payload => ({ kind: 'entries', entries, loneSurrogatesRaw })),
+        .tuple(entries, fc.boolean())
+        .map(([shaped, loneSurrogatesRaw]): Payload => ({ kind: 'entries', entries: shaped, loneSurrogatesRaw })),
     },
     { weight: 2, arbitrary: fc.jsonValue({ maxDepth: 4 }).map((value): Payload => ({ kind: 'json', value })) },
     { weight: 1, arbitrary: deepNesting.map((text): Payload => ({ kind: 'text', text })) },
@@ -133,6 +140,15 @@ export const encoding: fc.Arbitrary<Encoding> = fc.oneof(
 
 export function body(fields: Record<string, fc.Arbitrary<unknown>>): fc.Arbitrary<GeneratedBody> {
   return fc.record({ payload: payload(fields), encoding })
+}
+
+/**
+ * A body whose fields are generated together rather than each on its own: `known` answers them all at once (a
+ * field undefined is left out), so a generator can make "exactly one of code and recovery_code" likely, as a
+ * schema asks. `names`: the fields it may answer (for the near-miss keys).
+ */
+export function jointBody(names: string[], known: fc.Arbitrary<Record<string, unknown>>): fc.Arbitrary<GeneratedBody> {
+  return fc.record({ payload: payloadOf(shapedEntriesOf(known, names)), encoding })
 }
 
 /** The body as API Gateway would deliver it: `event.body` and `event.isBase64Encoded`. */

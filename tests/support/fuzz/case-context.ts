@@ -60,7 +60,11 @@ export class CaseContext {
   #ended: Promise<OpenedSession> | undefined
   #rotated: Promise<string> | undefined
 
-  constructor(readonly user: FuzzUser) {}
+  /** `more`: what resolves the refs beyond the base ones (the two-factor refs: tests/support/fuzz/mfa.ts). */
+  constructor(
+    readonly user: FuzzUser,
+    readonly more?: Resolver,
+  ) {}
 
   session(): Promise<OpenedSession> {
     this.#session ??= openSession(this.user)
@@ -85,6 +89,9 @@ export class CaseContext {
         return this.user.login
       case 'sessionId':
         return (await this.session()).sessionId
+      default:
+        if (!this.more) throw new Error(`nothing resolves ref(${name}) in this case`)
+        return this.more(name)
     }
   }
 

@@ -69,10 +69,28 @@ export function receivedJson(sent: Answer['sent']): Record<string, unknown> {
 /** Counts answers by status, for the fuzz run's summary. */
 export class StatusTally {
   readonly counts = new Map<string, number>()
+  /** Errors by status and reason (`401 mfa_code_invalid`): which of a handler's refusals the cases reached. */
+  readonly reasons = new Map<string, number>()
   add(status: number, body: unknown): void {
     const code = typeof body === 'object' && body !== null && 'code' in body ? String((body as { code: unknown }).code) : 'data'
     const key = `${status} ${code}`
     this.counts.set(key, (this.counts.get(key) ?? 0) + 1)
+    if (typeof body === 'object' && body !== null && 'reason' in body) {
+      const reason = `${status} ${String((body as { reason: unknown }).reason)}`
+      this.reasons.set(reason, (this.reasons.get(reason) ?? 0) + 1)
+    }
+  }
+  /** How many errors had this reason. */
+  countReason(reason: string): number {
+    let n = 0
+    for (const [key, c] of this.reasons) if (key.endsWith(` ${reason}`)) n += c
+    return n
+  }
+  reasonsToString(): string {
+    return [...this.reasons]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, c]) => `${k}: ${c}`)
+      .join(', ')
   }
   get total(): number {
     let n = 0

@@ -4,7 +4,24 @@
  * so counterexamples stay readable and replayable.
  */
 
-export type RefName = 'accessToken' | 'refreshToken' | 'rotatedRefreshToken' | 'currentPassword' | 'login' | 'sessionId'
+/** The refs every case can resolve (tests/support/fuzz/case-context.ts). */
+export type BaseRefName = 'accessToken' | 'refreshToken' | 'rotatedRefreshToken' | 'currentPassword' | 'login' | 'sessionId'
+
+/**
+ * The two-factor refs (tests/support/fuzz/mfa.ts), resolved against the case's TOTP factor and its user's recovery
+ * codes: the code of the current, previous or next 30-second step, an unspent recovery code (as issued, or as a
+ * person might type it back), the mfa_token of a real login challenge (fresh, or out of attempts).
+ */
+export type MfaRefName =
+  | 'totpCode'
+  | 'previousTotpCode'
+  | 'nextTotpCode'
+  | 'recoveryCode'
+  | 'recoveryCodeAsTyped'
+  | 'mfaToken'
+  | 'exhaustedMfaToken'
+
+export type RefName = BaseRefName | MfaRefName
 
 /** A value known only when the case runs (a live token, the user's current password...). */
 export class Ref {
