@@ -31,6 +31,7 @@ import {
   apiKeyEnvironmentOf,
   mintApiKey,
 } from '../lib/keys/api-key.js'
+import { SERVICE_ACCOUNT_NAME } from '../lib/keys/requests.js'
 import { canonicalLogin } from '../lib/logins/canonical.js'
 
 export const ADMIN_USAGE = `usage: npm run admin -- list | roles-of <login> | create-permission <name> [description]
@@ -38,9 +39,6 @@ export const ADMIN_USAGE = `usage: npm run admin -- list | roles-of <login> | cr
        | route-requirements <api-id> | set-route-requirements <api-id> <file.json>
        | create-service-account <name> | create-key <account> <key-name> [--scopes a:b,c:d] [--days 90]
        | list-keys <account> | revoke-key <account> <key-id> | rotate-key <account> <key-id>`
-
-/** A service account's name: its login is `service:<name>`. */
-const SERVICE_ACCOUNT_NAME = /^[a-z][a-z0-9-]{2,62}$/
 
 const CLI: ChangeAuthor = {
   actor: { type: 'admin', id: 'cli' },
@@ -177,10 +175,13 @@ export async function runAdmin(argv: string[], sql: postgres.Sql): Promise<strin
         return [`revoked ${keyId}`]
       }
       const overlap = Number(process.env['API_KEY_ROTATION_OVERLAP_HOURS'] ?? API_KEY_ROTATION_OVERLAP_HOURS)
-      const { key, stored } = mintApiKey(environment, API_KEY_DEFAULT_DAYS)
-      if (!(await accounts.rotateKey(account.id, keyId, stored, overlap, CLI)))
-        throw new Error(`no live, unrotated key ${keyId} of ${account.name}`)
-      return [`key ${stored.id} (${stored.display}) replaces ${keyId}, which works ${overlap} more hours; shown this once:`, key]
+      const { key, stored } = mintApiKey(environment, 1) // the successor takes the old key's lifetime
+      const expiresAt = await accounts.rotateKey(account.id, keyId, stored, overlap, CLI)
+      if (!expiresAt) throw new Error(`no live, unrotated key ${keyId} of ${account.name}`)
+      return [
+        `key ${stored.id} (${stored.display}) replaces ${keyId}, which works ${overlap} more hours; until ${expiresAt.toISOString()}; shown this once:`,
+        key,
+      ]
     }
     default:
       throw new Error(ADMIN_USAGE)

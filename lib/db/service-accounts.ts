@@ -40,22 +40,25 @@ export interface ServiceAccountRepository {
   /** Creates the service account `name` (login `service:<name>`); undefined when the login exists. */
   create(name: string, author: ChangeAuthor): Promise<ServiceAccount | undefined>
   find(name: string): Promise<ServiceAccount | undefined>
+  /** The service account `id` (undefined for an unknown id, or a user's). */
+  byId(id: number): Promise<ServiceAccount | undefined>
   /** Stores the key if its scopes are all permissions the account holds now. */
   createKey(accountId: number, key: NewApiKey, author: ChangeAuthor): Promise<KeyCreation>
   listKeys(accountId: number): Promise<ApiKeySummary[]>
   /** Revokes the key now; false when it is not a live key of that account. */
   revokeKey(accountId: number, keyId: string, author: ChangeAuthor): Promise<boolean>
   /**
-   * Stores `successor` in place of key `keyId` (same name and scopes), which keeps working `overlapHours` more
-   * (or until its own expiry, if sooner); false when it is not a live key of that account.
+   * Stores `successor` in place of key `keyId`, with its name, scopes and lifetime (from now); the old key keeps
+   * working `overlapHours` more (or until its own expiry, if sooner). Answers the successor's expiry; undefined
+   * when `keyId` is not a live, unrotated key of that account.
    */
   rotateKey(
     accountId: number,
     keyId: string,
-    successor: Omit<NewApiKey, 'name' | 'scopes'>,
+    successor: Omit<NewApiKey, 'name' | 'scopes' | 'expiresAt'>,
     overlapHours: number,
     author: ChangeAuthor,
-  ): Promise<boolean>
+  ): Promise<Date | undefined>
 }
 
 export const serviceLogin = (name: string): string => `service:${name}`
@@ -78,6 +81,11 @@ export function createServiceAccountRepository(sql: Sql): ServiceAccountReposito
     async find(name) {
       const [row] = await sql<{ id: string }[]>`select id from attune.identity where login_key = ${serviceLogin(name)} and kind = 'service'`
       return row && { id: Number(row.id), name }
+    },
+
+    async byId(id) {
+      const [row] = await sql<{ login: string }[]>`select login from attune.identity where id = ${id} and kind = 'service'`
+      return row && { id, name: row.login.slice('service:'.length) }
     },
 
     async createKey(accountId, key, { actor, origin }) {
@@ -138,20 +146,21 @@ export function createServiceAccountRepository(sql: Sql): ServiceAccountReposito
 
     async rotateKey(accountId, keyId, successor, overlapHours, { actor, origin }) {
       return sql.begin(async (tx) => {
-        const [old] = await tx<{ name: string; scopes: string[] }[]>`
-          select name, scopes from attune.api_key
+        const [old] = await tx<{ name: string; scopes: string[]; lifetime: string }[]>`
+          select name, scopes, (expires_at - created)::text as lifetime from attune.api_key
           where id = ${keyId} and identity_id = ${accountId} and revoked_at is null and expires_at > now() and replaced_by is null
           for update`
-        if (!old) return false
-        await tx`
+        if (!old) return undefined
+        const [added] = await tx<{ expires_at: Date }[]>`
           insert into attune.api_key (id, identity_id, name, key_hash, display, scopes, expires_at)
-          values (${successor.id}, ${accountId}, ${old.name}, ${successor.hash}, ${successor.display}, ${old.scopes}, ${successor.expiresAt})`
+          values (${successor.id}, ${accountId}, ${old.name}, ${successor.hash}, ${successor.display}, ${old.scopes}, now() + ${old.lifetime}::interval)
+          returning expires_at`
         await tx`
           update attune.api_key set expires_at = least(expires_at, now() + make_interval(hours => ${overlapHours})), replaced_by = ${successor.id}
           where id = ${keyId}`
         const data = { key_id: keyId, successor_id: successor.id, overlap_hours: overlapHours }
         await tx`${recordEvent(tx, { type: 'api_key.rotated', outcome: 'success', actor, origin, identityId: accountId, sessionId: null, data })}`
-        return true
+        return added?.expires_at
       })
     },
   }

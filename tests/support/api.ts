@@ -10,6 +10,11 @@ import { handler as adminPermissionsList } from '../../functions/admin-permissio
 import { handler as adminRolePermissions } from '../../functions/admin-role-permissions.js'
 import { handler as adminRolesCreate } from '../../functions/admin-roles-create.js'
 import { handler as adminRolesList } from '../../functions/admin-roles-list.js'
+import { handler as adminServiceAccountKeyRevoke } from '../../functions/admin-service-account-key-revoke.js'
+import { handler as adminServiceAccountKeyRotate } from '../../functions/admin-service-account-key-rotate.js'
+import { handler as adminServiceAccountKeysCreate } from '../../functions/admin-service-account-keys-create.js'
+import { handler as adminServiceAccountKeysList } from '../../functions/admin-service-account-keys-list.js'
+import { handler as adminServiceAccountsCreate } from '../../functions/admin-service-accounts-create.js'
 import { handler as changePasswordHandler } from '../../functions/change-password.js'
 import { handler as emailChangeHandler } from '../../functions/email-change.js'
 import { handler as emailResendHandler } from '../../functions/email-resend.js'
@@ -198,6 +203,54 @@ export const api = {
     recoveryCodes: (token: string | undefined, body: unknown) =>
       callProtected(mfaRecoveryCodesHandler, 'POST', '/auth/mfa/recovery-codes', token, body),
     verify: (body: unknown) => call(mfaVerifyHandler, 'POST', '/auth/mfa/verify', body),
+  },
+  serviceAccounts: {
+    create: (token: string | undefined, body: unknown) =>
+      callProtected(adminServiceAccountsCreate, 'POST', '/admin/service-accounts', token, body),
+    createKey: (token: string | undefined, id: number | string, body: unknown) =>
+      callProtected(
+        adminServiceAccountKeysCreate,
+        'POST',
+        `/admin/service-accounts/${id}/keys`,
+        token,
+        body,
+        { id: String(id) },
+        undefined,
+        '/admin/service-accounts/{id}/keys',
+      ),
+    listKeys: (token: string | undefined, id: number | string) =>
+      callProtected(
+        adminServiceAccountKeysList,
+        'GET',
+        `/admin/service-accounts/${id}/keys`,
+        token,
+        undefined,
+        { id: String(id) },
+        undefined,
+        '/admin/service-accounts/{id}/keys',
+      ),
+    revokeKey: (token: string | undefined, id: number | string, keyId: string) =>
+      callProtected(
+        adminServiceAccountKeyRevoke,
+        'DELETE',
+        `/admin/service-accounts/${id}/keys/${keyId}`,
+        token,
+        undefined,
+        { id: String(id), keyId },
+        undefined,
+        '/admin/service-accounts/{id}/keys/{keyId}',
+      ),
+    rotateKey: (token: string | undefined, id: number | string, keyId: string) =>
+      callProtected(
+        adminServiceAccountKeyRotate,
+        'POST',
+        `/admin/service-accounts/${id}/keys/${keyId}/rotate`,
+        token,
+        undefined,
+        { id: String(id), keyId },
+        undefined,
+        '/admin/service-accounts/{id}/keys/{keyId}/rotate',
+      ),
   },
   reauthenticate: (accessToken: string | undefined, body: unknown) =>
     callProtected(reauthenticateHandler, 'POST', '/auth/reauthenticate', accessToken, body),

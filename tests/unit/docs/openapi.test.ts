@@ -56,6 +56,11 @@ const PROTECTED = [
   'GET /admin/identities',
   'GET /admin/identities/{id}/roles',
   'PUT /admin/identities/{id}/roles',
+  'POST /admin/service-accounts',
+  'POST /admin/service-accounts/{id}/keys',
+  'GET /admin/service-accounts/{id}/keys',
+  'DELETE /admin/service-accounts/{id}/keys/{keyId}',
+  'POST /admin/service-accounts/{id}/keys/{keyId}/rotate',
 ]
 
 /** The failure message of `fn`, or a test failure when it does not throw. */
@@ -88,6 +93,7 @@ describe('docs/openapi.yaml', () => {
         .map(({ method, path }) => `${method} ${path}`)
         .sort(),
     ).toEqual([
+      'DELETE /admin/service-accounts/{id}/keys/{keyId}',
       'DELETE /auth/mfa/totp/{id}',
       'DELETE /auth/sessions/{id}',
       'GET /.well-known/jwks.json',
@@ -96,12 +102,16 @@ describe('docs/openapi.yaml', () => {
       'GET /admin/identities/{id}/roles',
       'GET /admin/permissions',
       'GET /admin/roles',
+      'GET /admin/service-accounts/{id}/keys',
       'GET /auth/me',
       'GET /auth/mfa',
       'GET /auth/security-events',
       'GET /auth/sessions',
       'POST /admin/permissions',
       'POST /admin/roles',
+      'POST /admin/service-accounts',
+      'POST /admin/service-accounts/{id}/keys',
+      'POST /admin/service-accounts/{id}/keys/{keyId}/rotate',
       'POST /auth/change-password',
       'POST /auth/email',
       'POST /auth/email/resend',
@@ -147,6 +157,11 @@ describe('docs/openapi.yaml', () => {
       'GET /admin/identities': ['200', '400', '401', '403', '500', '503'],
       'GET /admin/identities/{id}/roles': ['200', '401', '403', '404', '500', '503'],
       'PUT /admin/identities/{id}/roles': ['200', '400', '401', '403', '404', '413', '415', '500', '503'],
+      'POST /admin/service-accounts': ['201', '400', '401', '403', '409', '413', '415', '500', '503'],
+      'POST /admin/service-accounts/{id}/keys': ['201', '400', '401', '403', '404', '413', '415', '500', '503'],
+      'GET /admin/service-accounts/{id}/keys': ['200', '401', '403', '404', '500', '503'],
+      'DELETE /admin/service-accounts/{id}/keys/{keyId}': ['200', '401', '403', '404', '500', '503'],
+      'POST /admin/service-accounts/{id}/keys/{keyId}/rotate': ['201', '401', '403', '404', '500', '503'],
       'POST /auth/password/forgot': ['202', '400', '413', '415', '429', '500', '503'],
       'POST /auth/password/reset': ['200', '400', '401', '413', '415', '429', '500', '503'],
       'POST /auth/mfa/verify': ['200', '400', '401', '413', '415', '429', '500', '503'],
