@@ -3,14 +3,18 @@
  * authorizer (functions/authorizer.ts: token verification and session lookup on the test PostgreSQL), the
  * way API Gateway runs them: first the authorizer, on the event API Gateway sends for the example's route
  * (an API of its own, not ours); on Allow, the example's handler with the authorizer's context in its event;
- * on a refusal, what the example's API answers. Users are real: registered through our own handlers.
+ * on a refusal, what the example's API answers. Users are real: registered through our own handlers; so are the
+ * service accounts and API keys that call the API as another service would (made with `npm run admin`'s verbs).
  * The REST API declares route requirements (route-requirements.json, loaded with `npm run admin`): `GET /orders`
  * needs `orders:read`, enforced, then in report mode.
  */
+import { randomUUID } from 'node:crypto'
 import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import type { AuthenticatedUser } from '@attune-auth/client'
-import { BEARER_CHALLENGE, REASONS } from '@attune-auth/client'
+import { BEARER_CHALLENGE, REASONS, requireAuth } from '@attune-auth/client'
 import type {
+  APIGatewayAuthorizerResult,
+  APIGatewayProxyEvent,
   APIGatewayProxyEventV2WithLambdaAuthorizer,
   APIGatewayProxyStructuredResultV2,
   APIGatewayRequestAuthorizerEvent,
@@ -111,12 +115,13 @@ async function restGetOrders(headers: Record<string, string>): Promise<Parsed<an
     throw error
   }
   if (!policyAllows(result, REST_METHOD_ARN)) return gatewayResponse('ACCESS_DENIED', result.context ?? {})
-  // API Gateway passes the principal and the context on, every value as a string.
+  return invoke(orders.restHandler, restOrdersEvent(result))
+}
+
+/** The event of `GET /orders` that API Gateway hands the handler after an Allow: the principal and the context, every value as a string. */
+function restOrdersEvent(result: APIGatewayAuthorizerResult): APIGatewayProxyEvent {
   const context = Object.fromEntries(Object.entries(result.context ?? {}).map(([key, value]) => [key, String(value)]))
-  return invoke(
-    orders.restHandler,
-    restEvent({ method: 'GET', path: '/orders', authorizer: { principalId: result.principalId, ...context } }),
-  )
+  return restEvent({ method: 'GET', path: '/orders', authorizer: { principalId: result.principalId, ...context } })
 }
 
 describe('the orders service on a REST API, behind our authorizer', () => {
@@ -283,6 +288,104 @@ describe('the orders service on an HTTP API, behind our authorizer', () => {
         context: expected,
       })
     }
+  })
+})
+
+// --- calling it as a service: a service account's API key instead of a user's token ----------------
+
+/** A service account (`npm run admin -- create-service-account`) holding `roles`: its identity id and name. */
+async function serviceAccount(...roles: string[]): Promise<{ identityId: number; name: string }> {
+  const name = `orders-sync-${randomUUID().slice(0, 8)}`
+  const [created = ''] = await admin('create-service-account', name)
+  for (const role of roles) await admin('grant-role', `service:${name}`, role)
+  return { identityId: Number(/\(identity (\d+)\)/.exec(created)?.[1]), name }
+}
+
+/** `npm run admin -- create-key`: the key (printed once, on the last line) and its id. */
+async function createKey(account: string, ...options: string[]): Promise<{ key: string; keyId: string }> {
+  const lines = await admin('create-key', account, 'orders sync', ...options)
+  return { key: lines.at(-1) ?? '', keyId: /^key ([0-9a-f-]{36}) /.exec(lines[0] ?? '')?.[1] ?? '' }
+}
+
+describe('the orders service called by another service, with a service account’s API key', () => {
+  let clerk: { identityId: number; name: string }
+  let key: string
+  let keyId: string
+
+  beforeAll(async () => {
+    clerk = await serviceAccount('orders-clerk')
+    ;({ key, keyId } = await createKey(clerk.name, '--scopes', 'orders:read'))
+    expect(key).toMatch(/^atk_test_[0-9A-Za-z]{49}$/)
+  })
+
+  it('lists the orders on the REST API for a key holding orders:read; requireAuth sees a service principal', async () => {
+    const headers = { Authorization: `Bearer ${key}` }
+    const res = await restGetOrders(headers)
+    expect(res.status).toBe(200)
+    expect(res.body.data.owner).toEqual({ identityId: clerk.identityId, login: `service:${clerk.name}` })
+    expect(res.body.data.orders.map((order: { id: string }) => order.id)).toEqual([`${clerk.identityId}-1001`, `${clerk.identityId}-1002`])
+    // What the handler's requireAuth(event) answers on the event API Gateway hands it.
+    const result = await attuneAuthorizer(restAuthorizerEvent(headers))
+    expect(result.principalId).toBe(String(clerk.identityId))
+    expect(requireAuth(restOrdersEvent(result))).toEqual({
+      identityId: clerk.identityId,
+      login: `service:${clerk.name}`,
+      sessionId: keyId,
+      roles: ['orders-clerk'],
+      permissions: ['orders:read'],
+      acr: 'aal1',
+      amr: [],
+      authTime: 0,
+      principalType: 'service',
+      keyId,
+    })
+  })
+
+  it('lists the orders on the HTTP API too, a service principal in the simple response', async () => {
+    const result = await attuneAuthorizer(httpAuthorizerEvent({ authorization: `Bearer ${key}` }))
+    if (!('isAuthorized' in result)) throw new Error('expected a simple response')
+    expect(result).toMatchObject({ isAuthorized: true, context: { principalType: 'service', keyId, permissions: 'orders:read' } })
+    expect(requireAuth(httpEvent(result.context))).toMatchObject({ identityId: clerk.identityId, principalType: 'service', keyId })
+    const res = await httpGetOrders(result.context)
+    expect(res.status).toBe(200)
+    expect(res.body.data.owner).toEqual({ identityId: clerk.identityId, login: `service:${clerk.name}` })
+  })
+
+  it('answers 403 FORBIDDEN to a key whose account lacks orders:read, never granted or taken away; the handler never runs', async () => {
+    const forbidden = {
+      status: 403,
+      headers: {
+        'Content-Type': 'application/json',
+        'Cache-Control': 'no-store',
+        'WWW-Authenticate': `${BEARER_CHALLENGE}, error="insufficient_scope"`,
+      },
+      body: FORBIDDEN,
+    }
+    const stranger = await serviceAccount()
+    const strangerKey = await createKey(stranger.name)
+    expect(await restGetOrders({ Authorization: `Bearer ${strangerKey.key}` })).toEqual(forbidden)
+    // A key's permissions are its scopes that its account still holds: taking the role reaches the key at once.
+    const former = await serviceAccount('orders-clerk')
+    const formerKey = await createKey(former.name, '--scopes', 'orders:read')
+    expect((await restGetOrders({ Authorization: `Bearer ${formerKey.key}` })).status).toBe(200)
+    await admin('revoke-role', `service:${former.name}`, 'orders-clerk')
+    expect(await restGetOrders({ Authorization: `Bearer ${formerKey.key}` })).toEqual(forbidden)
+  })
+
+  it("answers API Gateway's own 401 to a revoked key, and to one with a mistyped character", async () => {
+    const revoked = await createKey(clerk.name, '--scopes', 'orders:read')
+    expect((await restGetOrders({ Authorization: `Bearer ${revoked.key}` })).status).toBe(200)
+    expect(await admin('revoke-key', clerk.name, revoked.keyId)).toEqual([`revoked ${revoked.keyId}`])
+    const mistyped = `${key.slice(0, 20)}${key[20] === 'a' ? 'b' : 'a'}${key.slice(21)}`
+    for (const credential of [revoked.key, mistyped]) {
+      expect(await restGetOrders({ Authorization: `Bearer ${credential}` })).toEqual({
+        status: 401,
+        headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', 'WWW-Authenticate': BEARER_CHALLENGE },
+        body: UNAUTHENTICATED,
+      })
+    }
+    // The clerk's other key is untouched.
+    expect((await restGetOrders({ Authorization: `Bearer ${key}` })).status).toBe(200)
   })
 })
 

@@ -6,24 +6,29 @@
  * - the whole handler with the token remembered (a client calling again with its token: the usual case),
  *   with a token it has not seen (a miss: full verify, then remembered), and with the cache off;
  * - for comparison, a prototype (tests/bench/decision-cache.ts) that also caches the session's state, for
- *   up to 60 s: not adopted, because a logout would reach access tokens up to 60 s late.
- * Prints the ratios to jwtVerify.
+ *   up to 60 s: not adopted, because a logout would reach access tokens up to 60 s late;
+ * - a service account's API key (issue 19) beside a JWT: the whole handler for a key (warm: its statement
+ *   prepared, the account's grants cached), the key lookup alone, the checks before it (checksum, SHA-256),
+ *   and the refusals that cost no query: a key with a bad checksum, and a JWT with a bad signature.
+ * Prints the ratios to jwtVerify, and the key's to the JWT's.
  */
 
-import { webcrypto } from 'node:crypto'
+import { randomUUID, webcrypto } from 'node:crypto'
 import { jwtVerify } from 'jose'
 import { describe } from 'vitest'
 import { handler } from '../../functions/authorizer.js'
+import { runAdmin } from '../../infra/admin.js'
 import { getApp } from '../../lib/app.js'
 import { createDecisionCaches } from '../../lib/authorizer/caches.js'
 import type { AuthorizerEvent } from '../../lib/authorizer/decision.js'
 import { decide, toAuthorizerResult } from '../../lib/authorizer/decision.js'
+import { apiKeyHash, checkApiKey } from '../../lib/keys/api-key.js'
 import { createTokenService, newIdentityClaims, passwordAssurance } from '../../lib/tokens/service.js'
 import { createVerifiedTokenCache } from '../../lib/tokens/verified-tokens.js'
 import { registerUser } from '../support/api.js'
 import { requestAuthorizerEvent } from '../support/events.js'
 import { cachedDecide, createDecisionCache } from './decision-cache.js'
-import { createRecorder, fixed, markdownTable, ratio, recordGoals } from './support.js'
+import { createRecorder, fixed, interleaved, markdownTable, median, ratio, recordGoals } from './support.js'
 
 const app = getApp()
 const user = await registerUser()
@@ -60,6 +65,41 @@ const decisions = createDecisionCache({ maxEntries: 1000, maxAgeSeconds: 60 })
 const decisionCachedHandler = async (e: AuthorizerEvent) =>
   toAuthorizerResult(await cachedDecide(decisions, e, { tokens: uncached, sessions: app.sessions, ...caches }), e, { simpleResponses })
 
+// A service account holding a role, and a key with that role's permission, made as
+// tests/integration/security/api-keys.test.ts makes them (npm run admin's verbs, on the test database).
+const admin = (...argv: string[]) => runAdmin(argv, app.sql)
+const id = randomUUID().slice(0, 8)
+const [account, role, permission] = [`bench-${id}`, `bench-${id}`, `bench${id}:read`]
+await admin('create-permission', permission)
+await admin('create-role', role, permission)
+await admin('create-service-account', account)
+await admin('grant-role', `service:${account}`, role)
+const apiKey = (await admin('create-key', account, 'bench', '--scopes', permission)).at(-1) ?? ''
+const keyEvent = requestAuthorizerEvent({ Authorization: `Bearer ${apiKey}` })
+// One character of the key's body changed: the checksum no longer matches.
+const flipped = `${apiKey.slice(0, 20)}${apiKey[20] === 'a' ? 'b' : 'a'}${apiKey.slice(21)}`
+const badChecksumEvent = requestAuthorizerEvent({ Authorization: `Bearer ${flipped}` })
+// The access token with another signature: verified in full (a refused token is never remembered), no query.
+const [head, payload] = token.split('.')
+const badSignatureEvent = requestAuthorizerEvent({ Authorization: `Bearer ${head}.${payload}.${'A'.repeat(43)}` })
+const effectOf = async (e: AuthorizerEvent) => {
+  try {
+    const result = await handler(e)
+    return 'policyDocument' in result ? result.policyDocument.Statement[0]?.Effect : undefined
+  } catch (error) {
+    return error instanceof Error ? error.message : 'thrown'
+  }
+}
+// Measure what we mean to: the key allowed, both forgeries denied.
+for (const [e, expected] of [
+  [keyEvent, 'Allow'],
+  [badChecksumEvent, 'Deny'],
+  [badSignatureEvent, 'Deny'],
+] as const) {
+  const effect = await effectOf(e)
+  if (effect !== expected) throw new Error(`authorizer bench setup: expected ${expected}, got ${effect}`)
+}
+
 const NAMES = {
   bare: 'jose jwtVerify alone (key imported once)',
   verify: 'token check in full (verifyAccessToken, cache off)',
@@ -72,6 +112,47 @@ const NAMES = {
   decisions: 'whole handler, session state cached too for 60 s (prototype, not adopted), hit',
 }
 
+const KEY_NAMES = {
+  key: 'whole handler, API key (statement prepared, grants cached)',
+  keyLookup: 'API key lookup alone (one indexed statement)',
+  keyChecks: 'API key checks before the lookup (checksum, SHA-256)',
+  badChecksum: 'whole handler, refusal: API key with a bad checksum (no query)',
+  badSignature: 'whole handler, refusal: JWT with a bad signature (full verify, no query)',
+}
+
+// Side by side: the key's cases and the JWT's take turns (tests/bench/support.ts `interleaved`), so a burst of
+// load from another process hits both alike (run one after the other, as vitest runs the rows below, they moved
+// by more than their gap from run to run); each turn is a batch of calls, so every case runs warm as it does there.
+const SIDE_BY_SIDE_ROUNDS = 300
+const BATCH = 10
+const batch = (fn: () => unknown) => async () => {
+  for (let i = 0; i < BATCH; i++) await fn()
+}
+const sideBySide = {
+  'JWT: whole handler, token remembered (a client calling again)': batch(() => handler(event)),
+  'JWT: whole handler, a token not seen before (verify, then remember)': batch(missHandler),
+  'API key: whole handler (statement prepared, grants cached)': batch(() => handler(keyEvent)),
+  'JWT: session lookup alone (one indexed query)': batch(() => app.sessions.find(user.identityId, sessionId)),
+  'API key: key lookup alone (one indexed statement)': batch(() => caches.apiKeys.find(apiKeyHash(apiKey))),
+  'JWT: refusal, bad signature (full verify, no query)': batch(() => handler(badSignatureEvent)),
+  'API key: refusal, bad checksum (no query)': batch(() => handler(badChecksumEvent)),
+}
+const sideTimes = await interleaved(sideBySide, SIDE_BY_SIDE_ROUNDS)
+/** Median per call, in ms, over the rounds. */
+const sideMedian = (name: keyof typeof sideBySide): number => median(sideTimes.get(name) ?? []) / BATCH
+const jwtRemembered = sideMedian('JWT: whole handler, token remembered (a client calling again)')
+const micros = (ms: number): string => fixed(ms * 1000, ms * 1000 < 10 ? 1 : 0)
+console.log(
+  markdownTable(
+    `Authorizer, API key vs JWT, warm, median µs per call (${SIDE_BY_SIDE_ROUNDS} interleaved rounds of ${BATCH} calls each)`,
+    ['what', 'µs', '÷ JWT, whole handler, token remembered'],
+    Object.keys(sideBySide).map((name) => {
+      const ms = sideMedian(name as keyof typeof sideBySide)
+      return [name, micros(ms), ratio(ms, jwtRemembered)]
+    }),
+  ),
+)
+
 const recorder = createRecorder()
 describe('authorizer, warm, per call', () => {
   recorder.bench(NAMES.bare, () => jwtVerify(token, key, { algorithms: ['HS256'] }))
@@ -83,6 +164,11 @@ describe('authorizer, warm, per call', () => {
   recorder.bench(NAMES.miss, missHandler)
   recorder.bench(NAMES.off, () => uncachedHandler(event))
   recorder.bench(NAMES.decisions, () => decisionCachedHandler(event))
+  recorder.bench(KEY_NAMES.key, () => handler(keyEvent))
+  recorder.bench(KEY_NAMES.keyLookup, () => caches.apiKeys.find(apiKeyHash(apiKey)))
+  recorder.bench(KEY_NAMES.keyChecks, () => checkApiKey(apiKey) && apiKeyHash(apiKey))
+  recorder.bench(KEY_NAMES.badChecksum, () => handler(badChecksumEvent))
+  recorder.bench(KEY_NAMES.badSignature, () => handler(badSignatureEvent))
 })
 
 recorder.whenDone(() => {
@@ -91,8 +177,16 @@ recorder.whenDone(() => {
     const ms = recorder.median(name)
     return [name, fixed(ms * 1000, 0), ratio(ms, bare)]
   })
+  const keyRows = Object.values(KEY_NAMES).map((name) => {
+    const ms = recorder.median(name)
+    return [name, micros(ms), ratio(ms, bare)]
+  })
   console.log(
-    markdownTable('Authorizer, warm, median µs per call (goal: whole handler ≤ 1.2x jwtVerify)', ['what', 'µs', '× jwtVerify'], rows),
+    markdownTable(
+      'Authorizer, warm, median µs per call (goal: whole handler ≤ 1.2x jwtVerify)',
+      ['what', 'µs', '× jwtVerify'],
+      [...rows, ...keyRows],
+    ),
   )
   const whole = recorder.median(NAMES.handler) / bare
   recordGoals('authorizer', [
