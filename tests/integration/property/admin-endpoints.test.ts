@@ -23,6 +23,7 @@ import { handler as listRolesHandler } from '../../../functions/admin-roles-list
 import { getApp } from '../../../lib/app.js'
 import { ADMIN_PERMISSION } from '../../../lib/authz/admin.js'
 import { createRoleRepository } from '../../../lib/db/roles.js'
+import { MANAGE_PERMISSION } from '../../../lib/keys/admin.js'
 import { registerUser, verifiedUser } from '../../support/api.js'
 import type { FindQuery, IdentityIdChoice } from '../../support/fuzz/admin.js'
 import {
@@ -250,12 +251,12 @@ describe('bad input on the admin routes', () => {
     )
   }
 
-  it('leaves the built-in admin role with attune:admin alone, the administrator one, and the member without a role', async () => {
+  it('leaves the built-in admin role with its permissions alone, the administrator one, and the member without a role', async () => {
     const roles = createRoleRepository(getApp().sql)
     expect((await roles.listRoles()).find((role) => role.name === ADMIN_ROLE)).toEqual({
       name: ADMIN_ROLE,
       description: expect.any(String),
-      permissions: [ADMIN_PERMISSION],
+      permissions: [ADMIN_PERMISSION, MANAGE_PERMISSION],
     })
     expect((await roles.grantsOf(admin.identityId)).permissions).toContain(ADMIN_PERMISSION)
     expect(await roles.grantsOf(member.identityId)).toMatchObject({ roles: [], permissions: [] })
