@@ -2,7 +2,7 @@
  * Log hygiene: the whole flow — register, login (success and failure), me, refresh,
  * refresh replay, change-password, logout — runs at LOG_LEVEL=debug with every byte the process writes
  * captured. No line, and no row of the audit log, may hold a password, an Argon2 hash, an access or refresh
- * token (nor its signature), or the JWT secret; every authentication attempt, success or failure, is a structured JSON event
+ * token (nor its signature), an API key, or the JWT secret; every authentication attempt, success or failure, is a structured JSON event
  * carrying the request's ids.
  */
 import { randomUUID } from 'node:crypto'
@@ -15,6 +15,7 @@ import { handler as logoutHandler } from '../../../functions/logout.js'
 import { handler as meHandler } from '../../../functions/me.js'
 import { handler as refreshHandler } from '../../../functions/refresh.js'
 import { handler as registerHandler } from '../../../functions/register.js'
+import { runAdmin } from '../../../infra/admin.js'
 import { authorize } from '../../../infra/local/offline-authorizer.js'
 import { getApp } from '../../../lib/app.js'
 import type { LogLevel } from '../../../lib/config.js'
@@ -241,7 +242,17 @@ describe('log hygiene at LOG_LEVEL=debug', () => {
       decisions.push({ ...(await authorizerDecision(live.body.data.access_token)), outcome: 'success' })
       decisions.push({ ...(await authorizerDecision(token)), outcome: 'failure' })
       decisions.push({ ...(await authorizerDecision('not-a-token')), outcome: 'failure' })
-      expect(decisions.map((d) => d.effect)).toEqual(['Allow', 'Deny', 'Deny'])
+
+      // A service account's API key, made with the admin CLI and used: the key, and its random part, never appear.
+      const service = `hygiene-${randomUUID().slice(0, 8)}`
+      await runAdmin(['create-service-account', service], app.sql)
+      const apiKey = (await runAdmin(['create-key', service, 'hygiene'], app.sql)).at(-1) as string
+      keep('API key', apiKey)
+      keep('API key random part', apiKey.slice(9, -6))
+      decisions.push({ ...(await authorizerDecision(apiKey)), outcome: 'success' })
+      const mistyped = `${apiKey.slice(0, -1)}${apiKey.endsWith('0') ? '1' : '0'}`
+      decisions.push({ ...(await authorizerDecision(mistyped)), outcome: 'failure' })
+      expect(decisions.map((d) => d.effect)).toEqual(['Allow', 'Deny', 'Deny', 'Allow', 'Deny'])
       flowRan = true
     } finally {
       logs.stop()
