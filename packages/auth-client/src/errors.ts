@@ -71,7 +71,10 @@ export const REASONS = {
   mfa_token_invalid: { code: 'UNAUTHORIZED', message: 'This two-factor sign-in expired or was used: sign in again' },
   mfa_factor_not_found: { code: 'NOT_FOUND', message: 'No such second factor (or its enrolment expired)' },
   mfa_already_enabled: { code: 'CONFLICT', message: 'Two-factor authentication is already on for this account' },
-  step_up_required: { code: 'UNAUTHORIZED', message: 'This needs a stronger or more recent sign-in: reauthenticate, with a second factor if asked' },
+  step_up_required: {
+    code: 'UNAUTHORIZED',
+    message: 'This needs a stronger or more recent sign-in: reauthenticate, with a second factor if asked',
+  },
   common_password: { code: 'WEAK_PASSWORD', message: 'This password is too common: choose another one' },
   password_contains_login: { code: 'WEAK_PASSWORD', message: 'The password must not contain the login' },
   password_contains_display_name: { code: 'WEAK_PASSWORD', message: 'The password must not contain the display name' },

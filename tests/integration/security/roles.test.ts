@@ -185,7 +185,10 @@ describe('BOOTSTRAP_ADMIN_LOGIN', () => {
     await migrate(url, { bootstrapAdminKey: bootstrapAdminKey(user.login), onBootstrap })
     await migrate(url, { bootstrapAdminKey: bootstrapAdminKey(uniqueLogin('nobody')), onBootstrap })
     expect(outcomes).toEqual(['granted', 'held', 'no_such_login'])
-    expect((await api.me(user.tokens.access_token)).body.data).toMatchObject({ roles: ['admin'], permissions: ['attune:admin', 'service_accounts:manage'] })
+    expect((await api.me(user.tokens.access_token)).body.data).toMatchObject({
+      roles: ['admin'],
+      permissions: ['attune:admin', 'service_accounts:manage'],
+    })
   })
 })
 
