@@ -85,7 +85,7 @@ export const functionBundleOptions = (): BuildOptions => ({
   sourcemap: false,
   format: 'esm',
   platform: 'node',
-  target: 'node22',
+  target: 'node24',
   // ESM entry points of dependencies: hash-wasm's UMD build would be bundled whole otherwise (276 KB instead of 88).
   mainFields: ['module', 'main'],
   // Non-ASCII text as UTF-8, not \uXXXX escapes: the confusables data of register and migrate is 44 KiB smaller.

@@ -419,10 +419,10 @@ describe('examples/orders-service/serverless.yml', () => {
   /** `${ssm:<the parameter our stack writes>}`. */
   const attuneArn = `\${ssm:${attune.resources.Resources.AuthorizerArnParameter.Properties.Name}}`
 
-  it('is a service of its own on the Lambda Node.js 22 runtime, bundled with serverless-esbuild', () => {
+  it('is a service of its own on the Lambda Node.js 24 runtime, bundled with serverless-esbuild', () => {
     expect(example.service).toBe('orders-service')
     expect(example.service).not.toBe(attune.service)
-    expect(example.provider.runtime).toBe('nodejs22.x')
+    expect(example.provider.runtime).toBe('nodejs24.x')
     expect(example.plugins).toContain('serverless-esbuild')
   })
 

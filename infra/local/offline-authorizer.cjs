@@ -34,7 +34,7 @@ const [bundle] = buildSync({
   external,
   format: 'esm',
   platform: 'node',
-  target: 'node22',
+  target: 'node24',
   logLevel: 'warning',
   write: false,
 }).outputFiles

@@ -165,7 +165,7 @@ describe('npm run package (osls package --stage local)', () => {
       ofType('AWS::Lambda::Function').map(([, r]) => [r.Properties['Handler'], r.Properties]),
     )
     for (const [handler, properties] of Object.entries(byHandler)) {
-      expect(properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'] })
+      expect(properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'] })
       // Behind API Gateway: well under its 29 s. Migration (after a deploy) and maintenance (on a schedule) are not.
       const direct = ['functions/migrate.handler', 'functions/maintenance.handler', 'functions/mailer.handler']
       if (!direct.includes(handler)) expect(properties['Timeout'], handler).toBeLessThanOrEqual(10)
