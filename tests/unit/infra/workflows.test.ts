@@ -29,6 +29,7 @@ interface Job {
   environment?: string | { name: string }
   permissions?: Record<string, string> | string
   env?: Record<string, string>
+  concurrency?: { group: string; 'cancel-in-progress'?: boolean }
   steps: Step[]
 }
 interface Workflow {
@@ -85,10 +86,15 @@ describe('workflow files', () => {
     expect(validateWorkflow(content).errors.length).toBeGreaterThan(0)
   })
 
-  it.each(workflowFiles)('%s pins every action it uses to a version', (name) => {
+  it.each(workflowFiles)('%s pins every action it uses to a commit, the version it is named beside it', (name) => {
     const uses = Object.values(load(name).jobs).flatMap((j) => j.steps.flatMap((s) => (s.uses === undefined ? [] : [s.uses])))
     expect(uses.length).toBeGreaterThan(0)
-    for (const action of uses) expect(action).toMatch(/^[\w.-]+\/[\w./-]+@(v\d+(\.\d+){0,2}|[0-9a-f]{40})$/)
+    // A tag can be moved by whoever controls the action's repository; a commit cannot.
+    for (const action of uses) expect(action).toMatch(/^[\w.-]+\/[\w./-]+@[0-9a-f]{40}$/)
+    const lines = readFileSync(join(WORKFLOWS, name), 'utf8')
+      .split('\n')
+      .filter((line) => /^\s*(- )?uses:/.test(line))
+    for (const line of lines) expect(line).toMatch(/@[0-9a-f]{40} # v\d+\.\d+\.\d+$/)
   })
 
   it('no file under .github holds AWS access keys or reads secrets', () => {
@@ -112,7 +118,7 @@ describe('ci.yml', () => {
   it("installs with npm ci on .nvmrc's Node with the npm cache, then runs npm test and npm run package", () => {
     const setupNode = test.steps.find((s) => s.uses?.startsWith('actions/setup-node@'))
     expect(setupNode?.with).toMatchObject({ 'node-version-file': '.nvmrc', cache: 'npm' })
-    expect(test.steps.some((s) => s.uses === 'actions/checkout@v4')).toBe(true)
+    expect(test.steps.some((s) => s.uses?.startsWith('actions/checkout@'))).toBe(true)
     const install = stepIndex(test, /^npm ci$/)
     const npmTest = stepIndex(test, /^npm test$/)
     const pack = stepIndex(test, /^npm run package$/)
@@ -160,6 +166,12 @@ describe('deploy.yml', () => {
     expect(deploy.permissions).toEqual({ contents: 'read' })
   })
 
+  it('queues deploys per stage, never cancelling one: a prod deploy waiting for its reviewers does not hold dev', () => {
+    expect(deploy.concurrency).toBeUndefined()
+    expect(dev.concurrency).toEqual({ group: 'deploy-dev', 'cancel-in-progress': false })
+    expect(prod.concurrency).toEqual({ group: 'deploy-prod', 'cancel-in-progress': false })
+  })
+
   describe.each([
     ['dev', dev],
     ['prod', prod],
@@ -171,7 +183,7 @@ describe('deploy.yml', () => {
     it('assumes the deploy role from the repository variables through OIDC', () => {
       const credentials = j.steps.filter((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@'))
       expect(credentials).toHaveLength(1)
-      expect(credentials[0]?.uses).toBe('aws-actions/configure-aws-credentials@v4')
+      expect(credentials[0]?.uses).toMatch(/^aws-actions\/configure-aws-credentials@[0-9a-f]{40}$/)
       expect(credentials[0]?.with).toMatchObject({
         'role-to-assume': '${{ vars.AWS_DEPLOY_ROLE_ARN }}',
         'aws-region': '${{ vars.AWS_REGION }}',
