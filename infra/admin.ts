@@ -30,6 +30,7 @@ import {
   API_KEY_ROTATION_OVERLAP_HOURS,
   apiKeyEnvironmentOf,
   mintApiKey,
+  newStoredApiKey,
 } from '../lib/keys/api-key.js'
 import { SERVICE_ACCOUNT_NAME } from '../lib/keys/requests.js'
 import { canonicalLogin } from '../lib/logins/canonical.js'
@@ -175,7 +176,7 @@ export async function runAdmin(argv: string[], sql: postgres.Sql): Promise<strin
         return [`revoked ${keyId}`]
       }
       const overlap = Number(process.env['API_KEY_ROTATION_OVERLAP_HOURS'] ?? API_KEY_ROTATION_OVERLAP_HOURS)
-      const { key, stored } = mintApiKey(environment, 1) // the successor takes the old key's lifetime
+      const { key, stored } = newStoredApiKey(environment)
       const expiresAt = await accounts.rotateKey(account.id, keyId, stored, overlap, CLI)
       if (!expiresAt) throw new Error(`no live, unrotated key ${keyId} of ${account.name}`)
       return [

@@ -103,6 +103,20 @@ export async function decide(event: AuthorizerEvent, deps: AuthorizerDependencie
     reason,
     unauthorized: api !== undefined && (await requirements.forApi(api.apiId)).length > 0,
   })
+  /** The identity's grants now, and what the called API's requirements refuse `permissionsOf` them: both from the caches. */
+  const grantsAndRoutes = async (
+    identityId: number,
+    versions: { authzVersion: number; requirementsVersion: number },
+    permissionsOf: (held: string[]) => string[] = (held) => held,
+  ) => {
+    const [held, required] = await Promise.all([
+      grants.grantsOf(identityId, versions.authzVersion),
+      api ? requirements.forApi(api.apiId, versions.requirementsVersion) : [],
+    ])
+    const permissions = permissionsOf(held.permissions)
+    const routes = api && required.length > 0 ? routeVerdict(required, permissions, api.route) : NO_ROUTE_REQUIREMENTS
+    return { roles: held.roles, permissions, routes }
+  }
   const token = bearerToken(event)
   if (token === undefined) return deny('token_missing')
   if (looksLikeApiKey(token)) {
@@ -110,26 +124,10 @@ export async function decide(event: AuthorizerEvent, deps: AuthorizerDependencie
     if (checkApiKey(token) !== deps.apiKeyEnvironment) return deny('token_invalid')
     const key = await deps.apiKeys.find(apiKeyHash(token), api?.apiId)
     if (!key) return deny('token_invalid')
-    const [grantsNow, required] = await Promise.all([
-      grants.grantsOf(key.identityId, key.authzVersion),
-      api ? requirements.forApi(api.apiId, key.requirementsVersion) : [],
-    ])
     // The key's scopes that its account still holds: a role taken from the account reaches its keys at once.
-    const permissions = grantsNow.permissions.filter((permission) => key.scopes.includes(permission))
-    const routes = api && required.length > 0 ? routeVerdict(required, permissions, api.route) : NO_ROUTE_REQUIREMENTS
+    const allowed = await grantsAndRoutes(key.identityId, key, (held) => held.filter((permission) => key.scopes.includes(permission)))
     const { identityId, login, keyId } = key
-    return {
-      effect: 'Allow',
-      identityId,
-      login,
-      sessionId: keyId,
-      roles: grantsNow.roles,
-      permissions,
-      ...KEY_ASSURANCE,
-      principalType: 'service',
-      keyId,
-      routes,
-    }
+    return { effect: 'Allow', identityId, login, sessionId: keyId, ...allowed, ...KEY_ASSURANCE, principalType: 'service', keyId }
   }
   let verified: VerifiedToken
   try {
@@ -142,26 +140,20 @@ export async function decide(event: AuthorizerEvent, deps: AuthorizerDependencie
   // No session of this identity by that id: the token pairs an identity with someone else's (or no) session.
   if (!session) return deny('token_invalid')
   if (!session.active) return deny('session_ended')
-  const [{ roles, permissions }, required] = await Promise.all([
-    grants.grantsOf(verified.identityId, session.authzVersion),
-    api ? requirements.forApi(api.apiId, session.requirementsVersion) : [],
-  ])
-  const routes = api && required.length > 0 ? routeVerdict(required, permissions, api.route) : NO_ROUTE_REQUIREMENTS
+  const allowed = await grantsAndRoutes(verified.identityId, session)
   const { identityId, sessionId } = verified
   const { acr, amr, authTime } = session.assurance
-  const principal = { principalType: 'user' as const, keyId: null }
   return {
     effect: 'Allow',
     identityId,
     login: session.login,
     sessionId,
-    roles,
-    permissions,
+    ...allowed,
     acr,
     amr: [...amr],
     authTime,
-    ...principal,
-    routes,
+    principalType: 'user',
+    keyId: null,
   }
 }
 

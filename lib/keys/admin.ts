@@ -12,7 +12,7 @@ import type { ApiKeySummary, ServiceAccountRepository } from '../db/service-acco
 import { createServiceAccountRepository, serviceLogin } from '../db/service-accounts.js'
 import type { ClientInfo } from '../http/client.js'
 import type { Logger } from '../log.js'
-import { mintApiKey } from './api-key.js'
+import { mintApiKey, newStoredApiKey } from './api-key.js'
 import type { CreateKeyInput, CreateServiceAccountInput } from './requests.js'
 
 export const MANAGE_PERMISSION = 'service_accounts:manage'
@@ -115,7 +115,7 @@ export function createServiceAccountAdmin({ accounts, config, logger }: ServiceA
       const author = manager(user, client)
       await account(accountId)
       const overlap = config.apiKeys.rotationOverlapHours
-      const { key, stored } = mintApiKey(config.apiKeys.environment, 1) // the successor takes the old key's lifetime
+      const { key, stored } = newStoredApiKey(config.apiKeys.environment)
       const expiresAt = await accounts.rotateKey(accountId, keyId, stored, overlap, author)
       if (!expiresAt) throw new ApiError('api_key_not_found')
       return { id: stored.id, key, display: stored.display, expires_at: expiresAt.toISOString(), replaces: keyId, overlap_hours: overlap }

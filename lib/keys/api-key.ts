@@ -61,11 +61,14 @@ export const API_KEY_ROTATION_OVERLAP_HOURS = 24
 export const API_KEY_DEFAULT_DAYS = 90
 export const API_KEY_MAX_DAYS = 365
 
-/** A new key and what is stored of it: its id, hash, display form and expiry (`days` from `now`). */
-export function mintApiKey(environment: ApiKeyEnvironment, days: number, now: number = Date.now()) {
+/** A new key and what is stored of it: its id, hash and display form (a rotation's successor: its expiry is the old key's lifetime). */
+export function newStoredApiKey(environment: ApiKeyEnvironment) {
   const key = newApiKey(environment)
-  return {
-    key,
-    stored: { id: randomUUID(), hash: apiKeyHash(key), display: apiKeyDisplay(key), expiresAt: new Date(now + days * 86_400_000) },
-  }
+  return { key, stored: { id: randomUUID(), hash: apiKeyHash(key), display: apiKeyDisplay(key) } }
+}
+
+/** A new key and what is stored of it, expiring `days` from `now`. */
+export function mintApiKey(environment: ApiKeyEnvironment, days: number, now: number = Date.now()) {
+  const { key, stored } = newStoredApiKey(environment)
+  return { key, stored: { ...stored, expiresAt: new Date(now + days * 86_400_000) } }
 }
