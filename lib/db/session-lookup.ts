@@ -50,7 +50,7 @@ export function createSessionLookup(sql: Sql, policy: SessionPolicy): SessionLoo
         }[]
       >`
         select i.login, i.authz_version, (${activeSession(sql, policy, 's')}) as active,
-               s.acr, s.amr, extract(epoch from s.auth_time)::bigint as auth_time,
+               s.acr, s.amr, floor(extract(epoch from s.auth_time))::bigint as auth_time,
                coalesce((select version from attune.route_requirement_api where api_id = ${apiId ?? null}::text), 0) as requirements_version
         from attune.session s join attune.identity i on i.id = s.identity_id
         where s.id = ${sessionId} and s.identity_id = ${identityId}`

@@ -128,7 +128,8 @@ export function insertSession(
 /** SQL: the assurance columns of the session row aliased `alias`: `acr`, `amr`, `auth_time` (epoch seconds). */
 export function assuranceColumns(sql: Queryable, alias: string) {
   const t = sql(alias)
-  return sql`${t}.acr, ${t}.amr, extract(epoch from ${t}.auth_time)::bigint as auth_time`
+  // Floored, never rounded: a sign-in is never reported as later than it was (RFC 9470's max_age checks).
+  return sql`${t}.acr, ${t}.amr, floor(extract(epoch from ${t}.auth_time))::bigint as auth_time`
 }
 
 export interface AssuranceRow {
