@@ -6,6 +6,7 @@
  *   logins leaves a row per login for a day only);
  * - deletes expired email tokens, and outbox rows sent (or given up) more than OUTBOX_RETENTION_DAYS (30) ago;
  * - deletes expired login challenges (mfa_token) and TOTP enrolments never activated in their 10 minutes;
+ * - deletes provider sign-ins (flows, one-time codes) that expired unused;
  * - keeps the audit log's monthly partitions AUDIT_PARTITIONS_AHEAD months ahead, and drops those whose
  *   events are all older than AUDIT_RETENTION_DAYS (the only way an audit event ever leaves).
  */
@@ -14,6 +15,7 @@ import { getConfig } from '../lib/config.js'
 import type { AuditRepository } from '../lib/db/audit.js'
 import { AUDIT_PARTITIONS_AHEAD, createAuditRepository } from '../lib/db/audit.js'
 import { createSql } from '../lib/db/client.js'
+import { purgeExpiredSignIns } from '../lib/db/federated-identities.js'
 import type { MfaRepository } from '../lib/db/mfa.js'
 import { createMfaRepository, ENROLMENT_TTL_SECONDS } from '../lib/db/mfa.js'
 import type { ChallengeRepository } from '../lib/db/mfa-challenges.js'
@@ -37,6 +39,7 @@ export interface MaintenanceResult {
   outboxRowsDeleted: number
   mfaChallengesDeleted: number
   mfaEnrolmentsDeleted: number
+  oauthFlowsDeleted: number
 }
 
 interface Repositories {
@@ -47,6 +50,7 @@ interface Repositories {
   outbox: OutboxRepository
   challenges: ChallengeRepository
   mfa: MfaRepository
+  purgeExpiredSignIns: () => Promise<number>
 }
 
 let repositories: Repositories | undefined
@@ -64,6 +68,7 @@ export async function handler(_event: unknown, context: Pick<Context, 'awsReques
       outbox: createOutboxRepository(sql),
       challenges: createChallengeRepository(sql),
       mfa: createMfaRepository(sql),
+      purgeExpiredSignIns: () => purgeExpiredSignIns(sql),
     }
   }
   // Partitions first: the session cleanup below writes audit events.
@@ -75,6 +80,7 @@ export async function handler(_event: unknown, context: Pick<Context, 'awsReques
   const outboxRowsDeleted = await repositories.outbox.purge(OUTBOX_RETENTION_DAYS)
   const mfaChallengesDeleted = await repositories.challenges.purgeExpired()
   const mfaEnrolmentsDeleted = await repositories.mfa.purgeAbandoned(ENROLMENT_TTL_SECONDS)
+  const oauthFlowsDeleted = await repositories.purgeExpiredSignIns()
   const result = {
     sessionsDeleted,
     throttleCountersDeleted,
@@ -84,6 +90,7 @@ export async function handler(_event: unknown, context: Pick<Context, 'awsReques
     outboxRowsDeleted,
     mfaChallengesDeleted,
     mfaEnrolmentsDeleted,
+    oauthFlowsDeleted,
   }
   logger.info('maintenance done', { event: 'db.maintenance', ...result })
   return result

@@ -8,6 +8,10 @@ import * as v from 'valibot'
 import { API_KEY_ROTATION_OVERLAP_HOURS, apiKeyEnvironmentOf } from './keys/api-key.js'
 import type { SecretBoxKeyring } from './mfa/secret-box.js'
 import { parseMfaKeys } from './mfa/secret-box.js'
+import type { OAuthConfig } from './oauth/settings.js'
+import { readOAuthConfig } from './oauth/settings.js'
+
+export type { OAuthConfig }
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const
 export type LogLevel = (typeof LOG_LEVELS)[number]
@@ -588,6 +592,26 @@ let current: Config | undefined
 export function getConfig(): Config {
   current ??= loadConfig(process.env)
   return current
+}
+
+/**
+ * The sign-in providers' configuration (README "Sign in with OpenID Connect"), checked as strictly (fails closed
+ * outside `local`). Apart from Config: only the provider sign-in and linking functions read it, so only their
+ * bundles carry it. Per-provider variables have names of the providers' own, read from `env` as given.
+ */
+export function loadOAuthConfig(env: Readonly<Record<string, string | undefined>>): OAuthConfig {
+  const problems: string[] = []
+  const oauth = readOAuthConfig(env, (env['STAGE']?.trim() || '(unset)') !== DEVELOPMENT_STAGE, problems)
+  if (problems.length > 0) throw new ConfigError(problems)
+  return oauth
+}
+
+let oauthConfig: OAuthConfig | undefined
+
+/** The sign-in providers' configuration, parsed from `process.env` on first use (cold start) and kept. */
+export function getOAuthConfig(): OAuthConfig {
+  oauthConfig ??= loadOAuthConfig(process.env)
+  return oauthConfig
 }
 
 let authorizerConfig: AuthorizerConfig | undefined

@@ -11,13 +11,18 @@
  * serverless-offline's Lambda API (LAMBDA_ENDPOINT) as they would on AWS, and the minute schedule, which
  * serverless-offline does not run, is stood in for by an invocation every minute from here.
  *
+ * Sign in with OpenID Connect goes to a real OpenID provider (oidc-provider, in this process, infra/local/oidc-provider.ts)
+ * as the provider `example`, with a test user the banner shows, unless OAUTH_PROVIDERS is set (then yours are used).
+ *
  * Environment: PORT (default 8080), LAMBDA_PORT (serverless-offline's invoke API; default: a free port),
- * SES_PORT (the local SES and its mailbox page; default 8005, or a free port when taken),
+ * SES_PORT (the local SES and its mailbox page; default 8005, or a free port when taken), OIDC_PORT (the example
+ * OpenID provider; default 8006, or a free port when taken),
  * LOCAL_DATABASE_PORT (default 54329, or a free port when taken), DATABASE_URL, and whatever
  * serverless.yml's stage `local` reads: JWT_SECRET, JWT_ACCESS_EXPIRATION, JWT_REFRESH_EXPIRATION, LOG_LEVEL.
  */
 import type { ChildProcess } from 'node:child_process'
 import { spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { mkdir, rm } from 'node:fs/promises'
 import type { Server } from 'node:http'
 import { join } from 'node:path'
@@ -26,6 +31,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { migrate } from '../../lib/db/migrate.js'
 import type { LocalDatabase } from './database.js'
 import { startLocalDatabase } from './database.js'
+import type { LocalOidcProvider } from './oidc-provider.js'
+import { LOCAL_OIDC_USER, startLocalOidcProvider } from './oidc-provider.js'
 import { freePort, isFree } from './ports.js'
 import { startSes } from './ses.js'
 
@@ -35,6 +42,7 @@ const log = (message: string): void => console.log(`[attune-auth] ${message}`)
 let database: LocalDatabase | undefined
 let offline: ChildProcess | undefined
 let ses: Server | undefined
+let oidc: LocalOidcProvider | undefined
 let mailerSchedule: NodeJS.Timeout | undefined
 let workFolders: string[] = []
 let stopping = false
@@ -66,6 +74,7 @@ async function main(): Promise<void> {
   const wantedSesPort = parsePort('SES_PORT', 8005)
   const sesPort = (await isFree(wantedSesPort)) ? wantedSesPort : await freePort()
   ses = await startSes(sesPort)
+  const oauthEnvironment = await startExampleProvider(port)
   const lambdaEndpoint = `http://127.0.0.1:${lambdaPort}`
   // serverless-esbuild's work folder, our own (`osls package` deletes the one it uses), and a temp folder for
   // serverless-offline, which copies each handler there and never removes it: both removed on stop.
@@ -87,6 +96,7 @@ async function main(): Promise<void> {
       TMPDIR: offlineTmp,
       SES_ENDPOINT: `http://127.0.0.1:${sesPort}`,
       LAMBDA_ENDPOINT: lambdaEndpoint,
+      ...oauthEnvironment,
     },
     // Own process group: Ctrl-C reaches us, and we stop it in order. The IPC channel tells it when we are gone.
     detached: true,
@@ -101,6 +111,10 @@ async function main(): Promise<void> {
       log(`ready in ${((performance.now() - started) / 1000).toFixed(1)} s: http://localhost:${port}`)
       log(`database: ${database ? `${url} (data in ${database.dataDir})` : 'DATABASE_URL'}`)
       log(`mailbox (local SES): http://localhost:${sesPort}`)
+      if (oidc) {
+        log(`OpenID provider "example": ${oidc.issuer} (sign in as ${LOCAL_OIDC_USER.login} / ${LOCAL_OIDC_USER.password})`)
+        log(`  try: http://localhost:${port}/auth/oauth/example/authorize?redirect_uri=${EXAMPLE_REDIRECT_URI}&code_challenge=...`)
+      }
       mailerSchedule = setInterval(() => void invokeMailer(lambdaEndpoint), 60_000)
       log('press Ctrl-C to stop')
     }
@@ -134,11 +148,37 @@ async function stop(signal?: NodeJS.Signals, exitCode = 0): Promise<void> {
   }
   clearInterval(mailerSchedule)
   await new Promise<void>((resolve) => (ses ? ses.close(() => resolve()) : resolve()))
+  await oidc?.close()
   await Promise.all(workFolders.map((folder) => rm(folder, { recursive: true, force: true })))
   // Ctrl-C in a terminal reaches the PostgreSQL server too (same process group): stop() waits for it all the same.
   await database?.stop()
   log('stopped')
   process.exit(exitCode)
+}
+
+/** Where the example provider's sign-ins may return to unless OAUTH_ALLOWED_REDIRECT_URIS says otherwise: a client's page. */
+const EXAMPLE_REDIRECT_URI = 'http://localhost:3000/auth/callback'
+
+/**
+ * The example OpenID provider and the variables that configure it as provider `example` (none when the
+ * environment configures providers of its own). Its client secret is new at every start.
+ */
+async function startExampleProvider(port: number): Promise<Record<string, string>> {
+  if (process.env['OAUTH_PROVIDERS']?.trim()) return {}
+  const wanted = parsePort('OIDC_PORT', 8006)
+  const client = { clientId: 'attune-local', clientSecret: randomBytes(32).toString('base64url') }
+  oidc = await startLocalOidcProvider({
+    port: (await isFree(wanted)) ? wanted : await freePort(),
+    clients: [{ ...client, redirectUris: [`http://localhost:${port}/auth/oauth/example/callback`] }],
+  })
+  return {
+    OAUTH_PROVIDERS: 'example',
+    OAUTH_EXAMPLE_ISSUER: oidc.issuer,
+    OAUTH_EXAMPLE_CLIENT_ID: client.clientId,
+    OAUTH_EXAMPLE_CLIENT_SECRET: client.clientSecret,
+    OAUTH_ALLOWED_REDIRECT_URIS: process.env['OAUTH_ALLOWED_REDIRECT_URIS']?.trim() || EXAMPLE_REDIRECT_URI,
+    OAUTH_PUBLIC_URL: `http://localhost:${port}`,
+  }
 }
 
 /** Signals serverless-offline's process group (spawned detached, it leads one), which may be gone already. */

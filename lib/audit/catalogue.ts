@@ -6,9 +6,10 @@
 import type { AuditEventType } from './events.js'
 
 export const AUDIT_EVENTS: Readonly<Record<AuditEventType, string>> = {
-  'identity.registered': 'An account was created (`POST /auth/register`).',
+  'identity.registered':
+    'An account was created: by `POST /auth/register`, or by a first sign-in with a provider (`POST /auth/oauth/token`; `data.provider` names it).',
   'session.created':
-    'A session opened: `data.method` is `password` (a login), `mfa` (a login completed with a second factor, `POST /auth/mfa/verify`) or `registration`. Its `session_id`, source address and user agent are those of the new session.',
+    'A session opened: `data.method` is `password` (a login), `provider` (a sign-in with an OpenID Connect provider), `mfa` (a sign-in completed with a second factor, `POST /auth/mfa/verify`) or `registration`. Its `session_id`, source address and user agent are those of the new session.',
   'session.ended':
     'A session ended; `data.reason` says why: `logout`, `logout_all`, `logout_others`, `ended_by_user` (`DELETE /auth/sessions/{id}`), `password_changed`, `refresh_token_reused`, `session_limit` (the oldest beyond `MAX_SESSIONS_PER_IDENTITY`), `password_guessing` (repeated wrong current passwords on change-password), `password_reset`, `mfa_enabled` (the identity turned two-factor authentication on from another session), or `expired` (written by the maintenance function when it deletes a session that expired without being ended).',
   'password.changed': 'The password was changed (`POST /auth/change-password`); `data.other_sessions_ended` counts the sessions it ended.',
@@ -47,6 +48,10 @@ export const AUDIT_EVENTS: Readonly<Record<AuditEventType, string>> = {
   'api_key.revoked': 'The API key `data.key_id` was revoked: refused on its next request.',
   'api_key.rotated':
     'The API key `data.key_id` was replaced by `data.successor_id`, with the same name and scopes; the old one keeps working `data.overlap_hours` more.',
+  'identity.linked':
+    'A provider account (`data.provider`, `data.linked_id`) was linked to the identity: explicitly (`POST /auth/identities/{provider}/link`, `data.automatic` false) or by a sign-in whose verified address matched (`OAUTH_AUTO_LINK`, `data.automatic` true).',
+  'identity.unlinked':
+    'A provider account (`data.provider`, `data.linked_id`) was unlinked (`DELETE /auth/identities/{id}`): it no longer signs in.',
 }
 
 /** AUDIT_EVENTS as the README's table. */

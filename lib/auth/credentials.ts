@@ -122,7 +122,7 @@ export function createCredentialRules(deps: CredentialRuleDependencies, password
       if (identity.passwordHash && passwords.needsRehash(identity.passwordHash)) await rehash(identity, password)
       if (attempt.secondFactor) {
         // No token before the second factor: a challenge, which remembers the credentials the password proved.
-        const state = { identityId: identity.id, credentialsVersion: identity.credentialsVersion }
+        const state = { identityId: identity.id, credentialsVersion: identity.credentialsVersion, firstFactor: 'pwd' as const }
         const required = await challenges.open(state, loginAttempts.onSuccess(keys))
         logger.info('login needs a second factor', { ...log, outcome: 'success', reason: 'mfa_required', identityId: identity.id })
         return required

@@ -6,9 +6,13 @@
 import type { Sql } from './client.js'
 import type { AlsoWhenOpened } from './sessions.js'
 
+/** How the first factor was proved: a password, or a provider's sign-in (lib/oauth). RFC 8176 `amr` values. */
+export type FirstFactor = 'pwd' | 'fed'
+
 export interface ChallengeState {
   identityId: number
   credentialsVersion: number
+  firstFactor: FirstFactor
 }
 
 export interface ChallengeRepository {
@@ -24,23 +28,25 @@ export interface ChallengeRepository {
 
 export function createChallengeRepository(sql: Sql): ChallengeRepository {
   return {
-    async openChallenge(tokenHash, { identityId, credentialsVersion }, ttlSeconds, also = []) {
+    async openChallenge(tokenHash, { identityId, credentialsVersion, firstFactor }, ttlSeconds, also = []) {
       const opened = sql`exists (select 1 from opened)`
       await sql`
         with opened as (
-          insert into attune.mfa_challenge (token_hash, identity_id, credentials_version, expires)
-          values (${Buffer.from(tokenHash)}, ${identityId}, ${credentialsVersion}, now() + make_interval(secs => ${ttlSeconds}))
+          insert into attune.mfa_challenge (token_hash, identity_id, credentials_version, first_method, expires)
+          values (${Buffer.from(tokenHash)}, ${identityId}, ${credentialsVersion}, ${firstFactor}, now() + make_interval(secs => ${ttlSeconds}))
           returning 1
         )${also.reduce((more, statement, i) => sql`${more}, ${sql(`also_${i}`)} as (${statement(opened)})`, sql``)}
         select 1`
     },
 
     async attemptChallenge(tokenHash, maxAttempts) {
-      const [row] = await sql<{ identity_id: string; credentials_version: string }[]>`
+      const [row] = await sql<{ identity_id: string; credentials_version: string; first_method: FirstFactor }[]>`
         update attune.mfa_challenge set attempts = attempts + 1
         where token_hash = ${Buffer.from(tokenHash)} and expires > now() and attempts < ${maxAttempts}
-        returning identity_id, credentials_version`
-      return row && { identityId: Number(row.identity_id), credentialsVersion: Number(row.credentials_version) }
+        returning identity_id, credentials_version, first_method`
+      return (
+        row && { identityId: Number(row.identity_id), credentialsVersion: Number(row.credentials_version), firstFactor: row.first_method }
+      )
     },
 
     async closeChallenge(tokenHash) {

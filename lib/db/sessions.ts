@@ -146,8 +146,15 @@ export const toIssuedClaims = (row: AssuranceRow & { authz_version: string | num
   authTime: Number(row.auth_time),
 })
 
+/** How a session was opened, as its `session.created` says. */
+export type SignInMethod = 'password' | 'registration' | 'mfa' | 'provider'
+
+/** The method of a sign-in with this assurance: a second factor, else a provider (amr `fed`), else a password. */
+export const signInMethodOf = ({ acr, amr }: Pick<Assurance, 'acr' | 'amr'>): SignInMethod =>
+  acr === 'aal2' ? 'mfa' : amr.includes('fed') ? 'provider' : 'password'
+
 /** SQL: the `session.created` event of the sessions in the CTE `opened` (from `insertSession`). */
-export function recordOpened(sql: Queryable, s: SessionOpening, method: 'password' | 'registration' | 'mfa', opened: string) {
+export function recordOpened(sql: Queryable, s: SessionOpening, method: SignInMethod, opened: string) {
   return recordEvents(
     sql,
     { type: 'session.created', outcome: 'success', actor: USER, origin: s },
@@ -207,7 +214,7 @@ export function createSessionRepository(sql: Sql, policy: SessionPolicy): Sessio
             offset ${policy.maxPerIdentity - 1}
           ) and exists (select 1 from opened)
           returning t.id, t.identity_id
-        ), opened_event as (${recordOpened(sql, s, s.assurance.acr === 'aal2' ? 'mfa' : 'password', 'opened')}
+        ), opened_event as (${recordOpened(sql, s, signInMethodOf(s.assurance), 'opened')}
         ), capped_events as (${recordEnded(sql, 'session_limit', s, 'capped')}
         )${also.reduce((more, statement, i) => sql`${more}, ${sql(`also_${i}`)} as (${statement(opened)})`, sql``)}
         select exists (select 1 from opened) as opened, o.acr, o.amr, o.auth_time, ${grantsColumns(sql, s.identityId)}

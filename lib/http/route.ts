@@ -57,6 +57,8 @@ export interface RouteOptions<S extends AnySchema | undefined, A extends boolean
   unwrapped?: boolean
   /** Response headers added to (or replacing) the defaults, e.g. a Cache-Control for a public document. */
   headers?: Record<string, string>
+  /** The result is a URL to answer 302 to (`redirectRoute`). */
+  redirect?: boolean
 }
 
 type BodyOf<S> = S extends AnySchema ? v.InferOutput<S> : undefined
@@ -96,8 +98,29 @@ export function jsonRoute<
     const body = (options.body ? validateBody(options.body, event.body as unknown) : undefined) as BodyOf<S>
     const query = (options.query ? validateQuery(options.query, event.queryStringParameters) : undefined) as BodyOf<Q>
     const data = await handle({ event, context, body, query, user, client: clientInfo(event) })
+    if (options.redirect) return redirectResponse(data as string)
     return jsonResponse(status, options.unwrapped ? data : { data }, options.headers)
   })
+}
+
+/**
+ * 302 to `location`: a browser's hop in a provider sign-in. Never cached, and no Referer from the page it lands
+ * on (the URL carries a state or a one-time code).
+ */
+export function redirectResponse(location: string): APIGatewayProxyResult {
+  return {
+    statusCode: 302,
+    headers: { Location: location, 'Cache-Control': 'no-store', Pragma: 'no-cache', 'Referrer-Policy': 'no-referrer' },
+    body: '',
+  }
+}
+
+/** A Lambda handler answering 302 to the URL `handle` returns; a failure is the usual JSON error (never a redirect). */
+export function redirectRoute<Q extends AnySchema | undefined = undefined>(
+  options: Pick<RouteOptions<undefined, false, Q>, 'query'>,
+  handle: (request: HttpRequest<undefined, undefined, BodyOf<Q>>) => Promise<string>,
+): middy.MiddyfiedHandler<APIGatewayProxyEvent, APIGatewayProxyResult> {
+  return jsonRoute({ ...options, redirect: true }, handle)
 }
 
 /** Logs one structured line per request with its ids, route and outcome; maps any error to the API's error body. */

@@ -74,7 +74,7 @@ export function createMfaSignIn(deps: MfaSignInDependencies) {
         logger.info('second factor refused', { ...log, outcome: 'failure', reason: 'mfa_token_invalid' })
         throw new ApiError('mfa_token_invalid')
       }
-      const { identityId, credentialsVersion } = state
+      const { identityId, credentialsVersion, firstFactor } = state
       // The password changed since the login: refused before a code (a recovery code above all) is spent on it.
       if ((await identities.findById(identityId))?.credentialsVersion !== credentialsVersion) {
         logger.info('second factor refused', { ...log, outcome: 'failure', reason: 'credentials_changed', identityId })
@@ -84,7 +84,12 @@ export function createMfaSignIn(deps: MfaSignInDependencies) {
       // Single use: of two requests racing with good codes, one signs in.
       if (!(await challenges.close(mfa_token))) throw new ApiError('mfa_token_invalid')
       const { session, refresh } = newSession(tokens, client)
-      const claims = await sessions.open({ ...session, identityId, credentialsVersion, assurance: { acr: 'aal2', amr: ['pwd', method] } })
+      const claims = await sessions.open({
+        ...session,
+        identityId,
+        credentialsVersion,
+        assurance: { acr: 'aal2', amr: [firstFactor, method] },
+      })
       if (!claims) {
         logger.info('second factor refused', { ...log, outcome: 'failure', reason: 'credentials_changed', identityId })
         throw new ApiError('mfa_token_invalid')

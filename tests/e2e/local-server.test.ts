@@ -3,10 +3,11 @@
  * authorizer in front of the protected routes, and the README's cURL flow.
  * The server gets a free port and the test run's database (tests/support/global-setup.ts).
  */
-import { randomUUID } from 'node:crypto'
+import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import type { Reason } from '@attune-auth/client'
 import { BEARER_CHALLENGE, REASONS } from '@attune-auth/client'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { LOCAL_OIDC_USER } from '../../infra/local/oidc-provider.js'
 import { freePort } from '../../infra/local/ports.js'
 import { loadConfig } from '../../lib/config.js'
 import { createTokenService, newIdentityClaims } from '../../lib/tokens/service.js'
@@ -14,6 +15,7 @@ import type { LocalServer } from '../support/local-server.js'
 import { startLocalServer, stopLocalServer } from '../support/local-server.js'
 import type { ReceivedMail } from '../support/local-ses.js'
 import { tokenIn } from '../support/local-ses.js'
+import { signInAtProvider } from '../support/oidc-browser.js'
 import { referenceStep, referenceTotp } from '../support/totp-reference.js'
 
 const JWT_SECRET = process.env['JWT_SECRET'] ?? 'test-secret-that-is-at-least-32-bytes-long!'
@@ -339,6 +341,36 @@ describe('npm start: two-factor sign-in, over HTTP', () => {
       body: { mfa_token: again.body.data.mfa_token, code: referenceTotp(secret, step) },
     })
     expect({ status: replay.status, body: replay.body }).toEqual({ status: 401, body: refusal('mfa_code_invalid') })
+  }, 60_000)
+})
+
+describe('npm start: sign in with its example OpenID provider, over HTTP', () => {
+  it('goes authorize → the provider’s login form → callback → one-time code → tokens, and the authorizer accepts them', async () => {
+    const banner = server?.output.join('') ?? ''
+    expect(banner).toContain(`sign in as ${LOCAL_OIDC_USER.login} / ${LOCAL_OIDC_USER.password}`)
+    const verifier = randomBytes(48).toString('base64url')
+    const challenge = createHash('sha256').update(verifier).digest('base64url')
+    const query = new URLSearchParams({
+      redirect_uri: 'http://localhost:3000/auth/callback',
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+      state: 'e2e',
+    })
+    const start = await fetch(`${baseUrl}/auth/oauth/example/authorize?${query}`, { redirect: 'manual' })
+    expect(start.status).toBe(302)
+    const callback = await signInAtProvider(start.headers.get('location') ?? '', LOCAL_OIDC_USER, `${baseUrl}/auth/oauth/example/callback`)
+    const back = await fetch(callback, { redirect: 'manual' })
+    expect(back.status).toBe(302)
+    const landed = new URL(back.headers.get('location') ?? '')
+    expect(`${landed.origin}${landed.pathname}`).toBe('http://localhost:3000/auth/callback')
+    expect(landed.searchParams.get('state')).toBe('e2e')
+    const tokens = await request('POST', '/auth/oauth/token', { body: { code: landed.searchParams.get('code'), code_verifier: verifier } })
+    expect(tokens.status).toBe(200)
+    const me = await request('GET', '/auth/me', { token: tokens.body.data.access_token })
+    expect(me.status).toBe(200)
+    expect(me.body.data).toMatchObject({ display_name: LOCAL_OIDC_USER.name, email: LOCAL_OIDC_USER.email })
+    const linked = await request('GET', '/auth/identities', { token: tokens.body.data.access_token })
+    expect(linked.body.data).toMatchObject({ has_password: false, identities: [{ provider: 'example', email: LOCAL_OIDC_USER.email }] })
   }, 60_000)
 })
 

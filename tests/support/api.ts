@@ -20,6 +20,9 @@ import { handler as emailChangeHandler } from '../../functions/email-change.js'
 import { handler as emailResendHandler } from '../../functions/email-resend.js'
 import { handler as emailVerifyHandler } from '../../functions/email-verify.js'
 import { handler as endSessionHandler } from '../../functions/end-session.js'
+import { handler as identitiesLinkHandler } from '../../functions/identities-link.js'
+import { handler as identitiesListHandler } from '../../functions/identities-list.js'
+import { handler as identitiesUnlinkHandler } from '../../functions/identities-unlink.js'
 import { handler as jwksHandler } from '../../functions/jwks.js'
 import { handler as loginHandler } from '../../functions/login.js'
 import { handler as logoutHandler } from '../../functions/logout.js'
@@ -30,6 +33,9 @@ import { handler as mfaTotpActivateHandler } from '../../functions/mfa-totp-acti
 import { handler as mfaTotpEnrolHandler } from '../../functions/mfa-totp-enrol.js'
 import { handler as mfaTotpRemoveHandler } from '../../functions/mfa-totp-remove.js'
 import { handler as mfaVerifyHandler } from '../../functions/mfa-verify.js'
+import { handler as oauthAuthorizeHandler } from '../../functions/oauth-authorize.js'
+import { handler as oauthCallbackHandler } from '../../functions/oauth-callback.js'
+import { handler as oauthTokenHandler } from '../../functions/oauth-token.js'
 import { handler as openIdHandler } from '../../functions/openid-configuration.js'
 import { handler as passwordForgotHandler } from '../../functions/password-forgot.js'
 import { handler as passwordResetHandler } from '../../functions/password-reset.js'
@@ -59,6 +65,17 @@ async function call(
   if (pathParameters) event.pathParameters = pathParameters
   const res = await invoke(handler, event)
   expectMatchesOpenApi(method, pathParameters ? path.replace(/[^/]+$/, '{id}') : path, res.status, res.body)
+  return res
+}
+
+/** A public GET route with its `{provider}` and a query string, as API Gateway passes them; checked against docs/openapi.yaml. */
+async function callWithQuery(handler: Handler, path: string, documented: string, provider: string, query: Record<string, string>) {
+  const event = restEvent({ method: 'GET', path })
+  event.pathParameters = { provider }
+  event.queryStringParameters = Object.keys(query).length > 0 ? query : null
+  event.multiValueQueryStringParameters = event.queryStringParameters && Object.fromEntries(Object.entries(query).map(([k, v]) => [k, [v]]))
+  const res = await invoke(handler, event)
+  expectMatchesOpenApi('GET', documented, res.status, res.body)
   return res
 }
 
@@ -203,6 +220,29 @@ export const api = {
     recoveryCodes: (token: string | undefined, body: unknown) =>
       callProtected(mfaRecoveryCodesHandler, 'POST', '/auth/mfa/recovery-codes', token, body),
     verify: (body: unknown) => call(mfaVerifyHandler, 'POST', '/auth/mfa/verify', body),
+  },
+  oauth: {
+    authorize: (provider: string, query: Record<string, string>) =>
+      callWithQuery(oauthAuthorizeHandler, `/auth/oauth/${provider}/authorize`, '/auth/oauth/{provider}/authorize', provider, query),
+    callback: (provider: string, query: Record<string, string>) =>
+      callWithQuery(oauthCallbackHandler, `/auth/oauth/${provider}/callback`, '/auth/oauth/{provider}/callback', provider, query),
+    token: (body: unknown) => call(oauthTokenHandler, 'POST', '/auth/oauth/token', body),
+  },
+  identities: {
+    link: (token: string | undefined, provider: string, body: unknown) =>
+      callProtected(
+        identitiesLinkHandler,
+        'POST',
+        `/auth/identities/${provider}/link`,
+        token,
+        body,
+        { provider },
+        undefined,
+        '/auth/identities/{provider}/link',
+      ),
+    list: (token: string | undefined) => callProtected(identitiesListHandler, 'GET', '/auth/identities', token),
+    unlink: (token: string | undefined, id: string) =>
+      callProtected(identitiesUnlinkHandler, 'DELETE', `/auth/identities/${id}`, token, undefined, { id }),
   },
   serviceAccounts: {
     create: (token: string | undefined, body: unknown) =>

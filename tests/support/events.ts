@@ -105,7 +105,8 @@ type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGat
 /** Invokes a handler as Lambda would and parses its JSON answer. */
 export async function invoke<T = any>(handler: Handler, event: APIGatewayProxyEvent): Promise<Parsed<T>> {
   const result = await handler(event, lambdaContext())
-  return { status: result.statusCode, headers: result.headers ?? {}, body: JSON.parse(result.body) as T }
+  // A redirect (a provider sign-in's hops) has no body.
+  return { status: result.statusCode, headers: result.headers ?? {}, body: (result.body === '' ? null : JSON.parse(result.body)) as T }
 }
 
 let counter = 0

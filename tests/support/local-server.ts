@@ -30,7 +30,15 @@ export async function startLocalServer(env: Record<string, string> = {}): Promis
     cwd: ROOT,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, PORT: String(port), DATABASE_URL: inject('databaseUrl'), LOG_LEVEL: 'warn', ...env },
+    // Its example OpenID provider on a free port too: two servers may start at once.
+    env: {
+      ...process.env,
+      PORT: String(port),
+      OIDC_PORT: String(await freePort()),
+      DATABASE_URL: inject('databaseUrl'),
+      LOG_LEVEL: 'warn',
+      ...env,
+    },
   })
   const output: string[] = []
   const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { handler as maintenance } from '../../../functions/maintenance.js'
 import { getApp } from '../../../lib/app.js'
@@ -77,5 +77,27 @@ describe('scheduled maintenance: two-factor leftovers', () => {
     expect(await sql`select count(*)::int as n from attune.mfa_challenge where identity_id = ${user.identityId}`).toEqual([{ n: 1 }])
     const factors = await sql`select id from attune.mfa_factor where identity_id = ${user.identityId} order by id`
     expect(factors.map((f) => f['id']).sort()).toEqual([pending, active].sort())
+  })
+})
+
+describe('scheduled maintenance: provider sign-ins left unfinished', () => {
+  it('deletes expired flows and one-time codes, and keeps live ones', async () => {
+    const { sql } = getApp()
+    const hash = () => randomBytes(32)
+    const [expiredFlow, liveFlow, expiredCode, liveCode] = [hash(), hash(), hash(), hash()]
+    await sql`
+      insert into attune.oauth_flow (state_hash, provider, nonce, code_verifier, client_challenge, redirect_uri, expires) values
+        (${expiredFlow}, 'example', 'n', 'v', 'c', 'https://app.test/cb', now() - interval '1 second'),
+        (${liveFlow}, 'example', 'n', 'v', 'c', 'https://app.test/cb', now() + interval '10 minutes')`
+    await sql`
+      insert into attune.oauth_code (code_hash, provider, subject, email_verified, client_challenge, expires) values
+        (${expiredCode}, 'example', 's', false, 'c', now() - interval '1 second'),
+        (${liveCode}, 'example', 's', false, 'c', now() + interval '1 minute')`
+    const { oauthFlowsDeleted } = await maintenance({}, lambdaContext())
+    expect(oauthFlowsDeleted).toBeGreaterThanOrEqual(2)
+    const left = await sql`
+      select (select count(*) from attune.oauth_flow where state_hash in ${sql([expiredFlow, liveFlow])})::int as flows,
+             (select count(*) from attune.oauth_code where code_hash in ${sql([expiredCode, liveCode])})::int as codes`
+    expect(left).toEqual([{ flows: 1, codes: 1 }])
   })
 })

@@ -158,7 +158,7 @@ describe('login challenges (the mfa_token)', () => {
   it('allows five attempts, is spent once, expires, and knows nothing of a forged token', async () => {
     const challenges = createChallenges(createChallengeRepository(sql()))
     const user = await registerUser()
-    const state = { identityId: user.identityId, credentialsVersion: 1 }
+    const state = { identityId: user.identityId, credentialsVersion: 1, firstFactor: 'pwd' as const }
     const opened = await challenges.open(state)
     expect(opened).toMatchObject({ mfa_required: true, methods: ['totp', 'recovery_code'], expires_in: 300 })
     expect(opened.mfa_token).toMatch(/^[A-Za-z0-9_-]{43}$/)

@@ -1,4 +1,4 @@
-import { ApiError, BEARER_CHALLENGE, ERROR_STATUS, invalidField, REASONS } from '@attune-auth/client'
+import { ApiError, BEARER_CHALLENGE, ERROR_STATUS, invalidField, REASONS, stepUpChallenge, stepUpRequired } from '@attune-auth/client'
 import { describe, expect, it } from 'vitest'
 import { AUDIT_EVENTS } from '../../../lib/audit/catalogue.js'
 import { AUDIT_EVENT_TYPES } from '../../../lib/audit/events.js'
@@ -48,6 +48,9 @@ const PROTECTED = [
   'DELETE /auth/mfa/totp/{id}',
   'POST /auth/mfa/recovery-codes',
   'POST /auth/reauthenticate',
+  'GET /auth/identities',
+  'POST /auth/identities/{provider}/link',
+  'DELETE /auth/identities/{id}',
   'GET /admin/permissions',
   'POST /admin/permissions',
   'GET /admin/roles',
@@ -87,13 +90,14 @@ describe('docs/openapi.yaml', () => {
     expect(doc.servers?.map((server) => server.url)).toEqual(['http://localhost:8080'])
   })
 
-  it('documents every route of the original specification, the session and the discovery routes, and no other', () => {
+  it('documents every route of the original specification, the session, provider sign-in and discovery routes, and no other', () => {
     expect(
       documentedOperations()
         .map(({ method, path }) => `${method} ${path}`)
         .sort(),
     ).toEqual([
       'DELETE /admin/service-accounts/{id}/keys/{keyId}',
+      'DELETE /auth/identities/{id}',
       'DELETE /auth/mfa/totp/{id}',
       'DELETE /auth/sessions/{id}',
       'GET /.well-known/jwks.json',
@@ -103,8 +107,11 @@ describe('docs/openapi.yaml', () => {
       'GET /admin/permissions',
       'GET /admin/roles',
       'GET /admin/service-accounts/{id}/keys',
+      'GET /auth/identities',
       'GET /auth/me',
       'GET /auth/mfa',
+      'GET /auth/oauth/{provider}/authorize',
+      'GET /auth/oauth/{provider}/callback',
       'GET /auth/security-events',
       'GET /auth/sessions',
       'POST /admin/permissions',
@@ -116,12 +123,14 @@ describe('docs/openapi.yaml', () => {
       'POST /auth/email',
       'POST /auth/email/resend',
       'POST /auth/email/verify',
+      'POST /auth/identities/{provider}/link',
       'POST /auth/login',
       'POST /auth/logout',
       'POST /auth/mfa/recovery-codes',
       'POST /auth/mfa/totp',
       'POST /auth/mfa/totp/{id}/activate',
       'POST /auth/mfa/verify',
+      'POST /auth/oauth/token',
       'POST /auth/password/forgot',
       'POST /auth/password/reset',
       'POST /auth/reauthenticate',
@@ -171,6 +180,12 @@ describe('docs/openapi.yaml', () => {
       'DELETE /auth/mfa/totp/{id}': ['200', '400', '401', '404', '413', '415', '429', '500', '503'],
       'POST /auth/mfa/recovery-codes': ['200', '400', '401', '404', '413', '415', '429', '500', '503'],
       'POST /auth/reauthenticate': ['200', '400', '401', '404', '413', '415', '429', '500', '503'],
+      'GET /auth/oauth/{provider}/authorize': ['302', '400', '404', '500', '503'],
+      'GET /auth/oauth/{provider}/callback': ['302', '400', '404', '429', '500', '503'],
+      'POST /auth/oauth/token': ['200', '400', '401', '409', '413', '415', '429', '500', '503'],
+      'GET /auth/identities': ['200', '401', '500', '503'],
+      'POST /auth/identities/{provider}/link': ['200', '400', '401', '404', '409', '413', '415', '429', '500', '503'],
+      'DELETE /auth/identities/{id}': ['200', '401', '404', '409', '500', '503'],
       'GET /.well-known/jwks.json': ['200', '500'],
       'GET /.well-known/openid-configuration': ['200', '404', '500'],
     })
@@ -186,7 +201,7 @@ describe('docs/openapi.yaml', () => {
     expect(new Set(operations.map(({ operation }) => operation.operationId)).size).toBe(operations.length)
   })
 
-  it('protects /auth/me, /auth/change-password, the session routes and the security events with the bearerAuth JWT scheme, and only them', () => {
+  it('protects /auth/me, /auth/change-password, the session, security-event, two-factor, linked-identity and admin routes with the bearerAuth JWT scheme, and only them', () => {
     expect(openApiDocument().components?.securitySchemes?.['bearerAuth']).toMatchObject({
       type: 'http',
       scheme: 'bearer',
@@ -231,7 +246,14 @@ describe('docs/openapi.yaml', () => {
     let checked = 0
     for (const { method, path, operation } of documentedOperations()) {
       for (const status of Object.keys(operation.responses)) {
-        const examples = documentedResponse(method, path, Number(status)).content?.['application/json']?.examples ?? {}
+        const response = documentedResponse(method, path, Number(status))
+        if (!response.content) {
+          // A redirect (a provider sign-in's hops) answers no body: its Location is documented instead.
+          expect(status, `${method} ${path} ${status} has no body`).toMatch(/^3\d\d$/)
+          expect(Object.keys(response.headers ?? {}), `${method} ${path} ${status}`).toContain('Location')
+          continue
+        }
+        const examples = response.content['application/json']?.examples ?? {}
         expect(Object.keys(examples).length, `${method} ${path} ${status} has examples`).toBeGreaterThan(0)
         for (const example of Object.values(examples)) {
           expectMatchesOpenApi(method, path, Number(status), example.value)
@@ -248,6 +270,27 @@ describe('docs/openapi.yaml', () => {
       }
     }
     expect(checked).toBeGreaterThan(30)
+  })
+
+  it("documents the provider sign-in's browser hops as 302s with Location, no-store and no-referrer, and no body", () => {
+    for (const path of ['/auth/oauth/{provider}/authorize', '/auth/oauth/{provider}/callback']) {
+      const redirect = documentedResponse('GET', path, 302)
+      expect(redirect.content, path).toBeUndefined()
+      expect(Object.keys(redirect.headers ?? {}).sort(), path).toEqual(['Cache-Control', 'Location', 'Referrer-Policy'])
+    }
+    expect(openApiDocument().components?.headers?.['Referrer-Policy']?.['schema']).toEqual({ type: 'string', const: 'no-referrer' })
+    expect(() => expectMatchesOpenApi('GET', '/auth/oauth/example/authorize', 302, null)).not.toThrow()
+  })
+
+  it('documents the step-up challenge, with max_age, on the 401 of the routes that change the ways in', () => {
+    for (const route of ['POST /auth/identities/{provider}/link', 'DELETE /auth/identities/{id}']) {
+      const [method = '', path = ''] = route.split(' ')
+      const header = documentedResponse(method, path, 401).headers?.['WWW-Authenticate'] as { $ref?: string }
+      const challenge = openApiDocument().components?.headers?.[header.$ref?.split('/').pop() ?? '']
+      expect(challenge?.['schema'], route).toMatchObject({
+        examples: [BEARER_CHALLENGE, stepUpChallenge({ maxAge: 300 })],
+      })
+    }
   })
 
   it("uses the original specification's examples for the token pair, the current user, the password change and the error", () => {
@@ -361,6 +404,24 @@ describe('expectMatchesOpenApi', () => {
       ['POST', '/auth/change-password', new ApiError('invalid_current_password')],
       ['DELETE', '/auth/sessions/{id}', new ApiError('session_not_found')],
       ['GET', '/.well-known/openid-configuration', new ApiError('discovery_not_configured')],
+      ['GET', '/auth/oauth/{provider}/authorize', invalidField('code_challenge_method must be S256')],
+      ['GET', '/auth/oauth/{provider}/authorize', new ApiError('redirect_uri_not_allowed')],
+      ['GET', '/auth/oauth/{provider}/authorize', new ApiError('oauth_provider_unknown')],
+      ['GET', '/auth/oauth/{provider}/authorize', new ApiError('service_unavailable')],
+      ['GET', '/auth/oauth/{provider}/callback', new ApiError('oauth_state_invalid')],
+      ['GET', '/auth/oauth/{provider}/callback', new ApiError('oauth_provider_unknown')],
+      ['GET', '/auth/oauth/{provider}/callback', new ApiError('too_many_attempts')],
+      ['POST', '/auth/oauth/token', new ApiError('oauth_code_invalid')],
+      ['POST', '/auth/oauth/token', new ApiError('account_exists_link_required')],
+      ['POST', '/auth/oauth/token', new ApiError('too_many_attempts')],
+      ['POST', '/auth/identities/{provider}/link', stepUpRequired({ maxAge: 300 })],
+      ['POST', '/auth/identities/{provider}/link', new ApiError('oauth_code_invalid')],
+      ['POST', '/auth/identities/{provider}/link', new ApiError('oauth_provider_unknown')],
+      ['POST', '/auth/identities/{provider}/link', new ApiError('identity_already_linked')],
+      ['POST', '/auth/identities/{provider}/link', new ApiError('redirect_uri_not_allowed')],
+      ['DELETE', '/auth/identities/{id}', stepUpRequired({ maxAge: 300 })],
+      ['DELETE', '/auth/identities/{id}', new ApiError('linked_identity_not_found')],
+      ['DELETE', '/auth/identities/{id}', new ApiError('last_way_in')],
     ]
     for (const { method, path } of documentedOperations()) {
       cases.push([method, path, toApiError(new Error('boom'))])
@@ -443,6 +504,31 @@ describe('expectRequestMatchesOpenApi', () => {
     accepts('/auth/refresh', { refresh_token: 't'.repeat(MAX_TOKEN_LENGTH) })
     rejects('/auth/refresh', { refresh_token: 't'.repeat(MAX_TOKEN_LENGTH + 1) })
     rejects('/auth/refresh', { refresh_token: '' })
+  })
+
+  it('documents the PKCE bounds lib/oauth/requests.ts enforces, and a link body that is a start or a finish, never both', () => {
+    const challenge = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM'
+    const verifier = (n: number) => 'v'.repeat(n)
+    const start = { redirect_uri: 'https://app.example.com/auth/callback', code_challenge: challenge, code_challenge_method: 'S256' }
+    const finish = { code: 'SfuimKcZ6icjkb4cVMMb8hEkpOqK3cx4PowqQM22sGY', code_verifier: verifier(43) }
+    const link = '/auth/identities/example/link'
+
+    expect(() => expectRequestMatchesOpenApi('POST', '/auth/oauth/token', finish)).not.toThrow()
+    expect(() => expectRequestMatchesOpenApi('POST', '/auth/oauth/token', { ...finish, code_verifier: verifier(128) })).not.toThrow()
+    expect(() => expectRequestMatchesOpenApi('POST', '/auth/oauth/token', { ...finish, code_verifier: verifier(42) })).toThrow()
+    expect(() => expectRequestMatchesOpenApi('POST', '/auth/oauth/token', { ...finish, code_verifier: verifier(129) })).toThrow()
+    expect(() => expectRequestMatchesOpenApi('POST', '/auth/oauth/token', { ...finish, code: 'c'.repeat(129) })).toThrow()
+    expect(() => expectRequestMatchesOpenApi('POST', '/auth/oauth/token', { code: finish.code })).toThrow(/code_verifier/)
+
+    expect(() => expectRequestMatchesOpenApi('POST', link, start)).not.toThrow()
+    expect(() => expectRequestMatchesOpenApi('POST', link, { ...start, state: 's'.repeat(512) })).not.toThrow()
+    expect(() => expectRequestMatchesOpenApi('POST', link, finish)).not.toThrow()
+    expect(() => expectRequestMatchesOpenApi('POST', link, { ...start, ...finish })).toThrow()
+    expect(() => expectRequestMatchesOpenApi('POST', link, {})).toThrow()
+    expect(() => expectRequestMatchesOpenApi('POST', link, { ...start, code_challenge_method: 'plain' })).toThrow()
+    expect(() => expectRequestMatchesOpenApi('POST', link, { ...start, code_challenge: challenge.slice(1) })).toThrow()
+    expect(() => expectRequestMatchesOpenApi('POST', link, { ...start, state: 'two words' })).toThrow()
+    expect(() => expectRequestMatchesOpenApi('POST', link, { ...start, state: 's'.repeat(513) })).toThrow()
   })
 
   it('rejects a request body for a route that takes none', () => {
