@@ -10,11 +10,17 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import type { LocalOidcProvider, LocalOidcUser } from '../../../infra/local/oidc-provider.js'
 import { startLocalOidcProvider } from '../../../infra/local/oidc-provider.js'
 import { freePort } from '../../../infra/local/ports.js'
-import { getApp } from '../../../lib/app.js'
+import { createApp, getApp } from '../../../lib/app.js'
+import { loadConfig } from '../../../lib/config.js'
 import { setLogLevel } from '../../../lib/log.js'
+import { withChallenges } from '../../../lib/mfa/challenges.js'
+import { oauthParts } from '../../../lib/oauth/parts.js'
+import { createOAuthSignIn } from '../../../lib/oauth/sign-in.js'
 import { api, registerUser, TOKEN_PAIR, verifiedUser } from '../../support/api.js'
 import { captureLogs } from '../../support/capture-logs.js'
 import { uniqueLogin } from '../../support/events.js'
+import type { GitHubStandIn } from '../../support/github-stand-in.js'
+import { startGitHubStandIn } from '../../support/github-stand-in.js'
 import { signInAtProvider } from '../../support/oidc-browser.js'
 import { referenceStep, referenceTotp } from '../../support/totp-reference.js'
 
@@ -25,6 +31,7 @@ const CLIENTS = {
   example: { clientId: 'attune-example', clientSecret: `example-client-secret-${randomUUID()}` },
   trusted: { clientId: 'attune-trusted', clientSecret: `trusted-client-secret-${randomUUID()}` },
 }
+const GITHUB_CLIENT = { clientId: 'Iv1.attune', clientSecret: `github-client-secret-${randomUUID()}` }
 const OAUTH_VARIABLES = [
   'OAUTH_PROVIDERS',
   'OAUTH_EXAMPLE_ISSUER',
@@ -36,6 +43,10 @@ const OAUTH_VARIABLES = [
   'OAUTH_DOWN_ISSUER',
   'OAUTH_DOWN_CLIENT_ID',
   'OAUTH_DOWN_CLIENT_SECRET',
+  'OAUTH_GITHUB_ISSUER',
+  'OAUTH_GITHUB_API_URL',
+  'OAUTH_GITHUB_CLIENT_ID',
+  'OAUTH_GITHUB_CLIENT_SECRET',
   'OAUTH_ALLOWED_REDIRECT_URIS',
   'OAUTH_AUTO_LINK',
   'OAUTH_TRUSTED_PROVIDERS',
@@ -43,8 +54,10 @@ const OAUTH_VARIABLES = [
 ]
 
 let provider: LocalOidcProvider
+let github: GitHubStandIn
 
 beforeAll(async () => {
+  github = await startGitHubStandIn(GITHUB_CLIENT)
   provider = await startLocalOidcProvider({
     port: 0,
     clients: Object.entries(CLIENTS).map(([name, c]) => ({ ...c, redirectUris: [`${PUBLIC_URL}/auth/oauth/${name}/callback`] })),
@@ -52,7 +65,7 @@ beforeAll(async () => {
   })
   // Read by the handlers' cold start (the first getApp() of this file), as the deployed environment would be.
   Object.assign(process.env, {
-    OAUTH_PROVIDERS: 'example,trusted,down',
+    OAUTH_PROVIDERS: 'example,trusted,down,github',
     OAUTH_EXAMPLE_ISSUER: provider.issuer,
     OAUTH_EXAMPLE_CLIENT_ID: CLIENTS.example.clientId,
     OAUTH_EXAMPLE_CLIENT_SECRET: CLIENTS.example.clientSecret,
@@ -63,6 +76,11 @@ beforeAll(async () => {
     OAUTH_DOWN_ISSUER: `http://127.0.0.1:${await freePort()}`,
     OAUTH_DOWN_CLIENT_ID: 'down',
     OAUTH_DOWN_CLIENT_SECRET: 'down-secret',
+    // GitHub's OAuth 2 (type `github` by its name): the stand-in serves both its web and its API endpoints.
+    OAUTH_GITHUB_ISSUER: github.url,
+    OAUTH_GITHUB_API_URL: github.url,
+    OAUTH_GITHUB_CLIENT_ID: GITHUB_CLIENT.clientId,
+    OAUTH_GITHUB_CLIENT_SECRET: GITHUB_CLIENT.clientSecret,
     OAUTH_ALLOWED_REDIRECT_URIS: `${APP}, ${NATIVE_APP}`,
     OAUTH_AUTO_LINK: 'verified_email',
     OAUTH_TRUSTED_PROVIDERS: 'trusted',
@@ -73,6 +91,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const name of OAUTH_VARIABLES) delete process.env[name]
   await provider?.close()
+  await github?.close()
 })
 
 afterEach(() => {
@@ -532,6 +551,80 @@ describe('linking and unlinking', () => {
     expect(res.body.reason).toBe('step_up_required')
     expect(res.headers['WWW-Authenticate']).toBe('Bearer realm="attune-auth", error="insufficient_user_authentication", max_age=300')
     expect((await api.identities.unlink(owner.tokens.access_token, randomUUID())).body.reason).toBe('step_up_required')
+  })
+})
+
+describe('GitHub (OAuth 2 without OpenID Connect)', () => {
+  /** Authorize → GitHub (which approves at once as the user it was told) → callback → the one-time code. */
+  async function githubFlow() {
+    const client = pkce()
+    const start = await api.oauth.authorize('github', {
+      redirect_uri: APP,
+      code_challenge: client.challenge,
+      code_challenge_method: 'S256',
+    })
+    const toGitHub = new URL(start.headers['Location'] as string)
+    expect(`${toGitHub.origin}${toGitHub.pathname}`).toBe(`${github.url}/login/oauth/authorize`)
+    expect(Object.fromEntries(toGitHub.searchParams)).toMatchObject({ scope: 'read:user user:email', code_challenge_method: 'S256' })
+    expect(toGitHub.searchParams.has('nonce')).toBe(false)
+    const atCallback = new URL((await fetch(toGitHub, { redirect: 'manual' })).headers.get('location') ?? '')
+    const back = await api.oauth.callback('github', Object.fromEntries(atCallback.searchParams))
+    const landed = new URL(back.headers['Location'] as string)
+    return { landed, code: landed.searchParams.get('code') ?? '', verifier: client.verifier }
+  }
+
+  it('signs in with the numeric user id as subject and the primary verified address, through the same routes', async () => {
+    const id = Math.floor(Math.random() * 1e9)
+    const email = `${uniqueLogin('gh')}@github.attune.test`
+    github.signInAs({
+      id,
+      login: 'octocat',
+      name: 'The Octocat',
+      emails: [
+        { email: `unverified-${email}`, primary: false, verified: false },
+        { email, primary: true, verified: true },
+      ],
+    })
+    const first = await githubFlow()
+    const res = await api.oauth.token({ code: first.code, code_verifier: first.verifier })
+    expect(res.status).toBe(200)
+    expect((await api.me(res.body.data.access_token)).body.data).toMatchObject({ display_name: 'The Octocat', email })
+    const [link] = await getApp().sql`select subject from attune.federated_identity where provider = 'github' and email = ${email}`
+    expect(link?.['subject']).toBe(String(id))
+    // Again: the same account.
+    const second = await githubFlow()
+    const again = await api.oauth.token({ code: second.code, code_verifier: second.verifier })
+    expect(decodeJwt(again.body.data.access_token).sub).toBe(decodeJwt(res.body.data.access_token).sub)
+  })
+
+  it('keeps no address when GitHub has no primary verified one', async () => {
+    github.signInAs({
+      id: Math.floor(Math.random() * 1e9),
+      login: 'ghost',
+      name: null,
+      emails: [{ email: 'x@github.attune.test', primary: true, verified: false }],
+    })
+    const flow = await githubFlow()
+    const res = await api.oauth.token({ code: flow.code, code_verifier: flow.verifier })
+    expect((await api.me(res.body.data.access_token)).body.data.email ?? null).toBeNull()
+  })
+})
+
+describe('throttling', () => {
+  it('counts failed code redemptions and bad states against the source address: past ADDRESS_MAX_FAILURES, 429', async () => {
+    const env: Record<string, string | undefined> = { ...process.env, ADDRESS_MAX_FAILURES: '3' }
+    const rules = createOAuthSignIn(withChallenges(oauthParts(createApp(loadConfig(env)))))
+    const client = { requestId: null, userAgent: null, sourceIp: `10.${randomBytes(3).join('.')}` }
+    const refusals = []
+    for (let i = 0; i < 4; i++) {
+      const failed = await rules
+        .token({ code: randomBytes(32).toString('base64url'), code_verifier: pkce().verifier }, client)
+        .catch((e) => e)
+      refusals.push(failed.reason)
+    }
+    expect(refusals).toEqual(['oauth_code_invalid', 'oauth_code_invalid', 'oauth_code_invalid', 'too_many_attempts'])
+    const state = await rules.callback('example', { state: randomBytes(32).toString('base64url') }, client).catch((e) => e)
+    expect(state).toMatchObject({ reason: 'too_many_attempts', headers: { 'Retry-After': expect.stringMatching(/^\d+$/) } })
   })
 })
 
