@@ -7,20 +7,25 @@ import { createDecisionCaches } from '../lib/authorizer/caches.js'
 import type { AuthorizerDependencies, AuthorizerEvent, RestAuthorizerEvent, SimpleAuthorizerResult } from '../lib/authorizer/decision.js'
 import { decide, permitsRoute, requestOf, routeArnOf, toAuthorizerResult } from '../lib/authorizer/decision.js'
 import { parseExecuteApiArn } from '../lib/authz/route-requirements.js'
-import { getAuthorizerConfig } from '../lib/config.js'
+import type { AuthorizerConfig } from '../lib/config.js'
+import { getAuthorizerConfig, refreshSecrets } from '../lib/config.js'
 import { createSql } from '../lib/db/client.js'
 import { createSessionLookup } from '../lib/db/session-lookup.js'
 import { configureLogging, logger } from '../lib/log.js'
 import { createTokenService } from '../lib/tokens/service.js'
 
 let deps: (AuthorizerDependencies & { simpleResponses: boolean }) | undefined
+/** The configuration `deps` were built from: a rotated secret rebuilds them (and closes the old pool). */
+let builtFrom: { config: AuthorizerConfig; end: () => Promise<void> } | undefined
 
 /** Built on the first invocation and kept: only what a decision needs (no password hashing in this bundle). */
 function dependencies(): AuthorizerDependencies & { simpleResponses: boolean } {
-  if (!deps) {
-    const config = getAuthorizerConfig()
+  const config = getAuthorizerConfig()
+  if (!deps || builtFrom?.config !== config) {
     configureLogging(config)
     const sql = createSql(config.database)
+    void builtFrom?.end().catch(() => {})
+    builtFrom = { config, end: () => sql.end({ timeout: 5 }) }
     deps = {
       tokens: createTokenService(config.jwt),
       sessions: createSessionLookup(sql, config.sessions),
@@ -34,7 +39,10 @@ function dependencies(): AuthorizerDependencies & { simpleResponses: boolean } {
 export function handler(event: RestAuthorizerEvent, context?: Context): Promise<APIGatewayAuthorizerResult>
 export function handler(event: AuthorizerEvent, context?: Context): Promise<APIGatewayAuthorizerResult | SimpleAuthorizerResult>
 export async function handler(event: AuthorizerEvent, context?: Context): Promise<APIGatewayAuthorizerResult | SimpleAuthorizerResult> {
+  // A first read of the secrets that fails throws: API Gateway answers AUTHORIZER_CONFIGURATION_ERROR (503).
+  const warning = await refreshSecrets()
   const { simpleResponses, ...decisionDeps } = dependencies()
+  if (warning) logger.warn(warning, { event: 'config.secrets' })
   if (context) logger.addContext(context)
   logger.appendKeys(requestOf(event))
   try {

@@ -11,7 +11,8 @@
  *   events are all older than AUDIT_RETENTION_DAYS (the only way an audit event ever leaves).
  */
 import type { Context } from 'aws-lambda'
-import { getConfig } from '../lib/config.js'
+import type { Config } from '../lib/config.js'
+import { getConfig, refreshSecrets } from '../lib/config.js'
 import type { AuditRepository } from '../lib/db/audit.js'
 import { AUDIT_PARTITIONS_AHEAD, createAuditRepository } from '../lib/db/audit.js'
 import { createSql } from '../lib/db/client.js'
@@ -54,11 +55,16 @@ interface Repositories {
 }
 
 let repositories: Repositories | undefined
+/** The configuration the repositories were built from: a rotated secret rebuilds them. */
+let builtFrom: Config | undefined
 
 export async function handler(_event: unknown, context: Pick<Context, 'awsRequestId'>): Promise<MaintenanceResult> {
+  const warning = await refreshSecrets()
   const config = getConfig()
   configureLogging(config)
-  if (!repositories) {
+  if (warning) logger.warn(warning, { event: 'config.secrets' })
+  if (!repositories || builtFrom !== config) {
+    builtFrom = config
     const sql = createSql(config.database)
     repositories = {
       sessions: createSessionRepository(sql, config.sessions),

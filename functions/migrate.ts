@@ -4,7 +4,7 @@
  * The SQL files ship in this function's package (serverless.yml `package.patterns`).
  */
 import { fileURLToPath } from 'node:url'
-import { getConfig } from '../lib/config.js'
+import { getConfig, refreshSecrets } from '../lib/config.js'
 import { bootstrapAdminKey, migrate } from '../lib/db/migrate.js'
 import { configureLogging, logger } from '../lib/log.js'
 
@@ -16,6 +16,7 @@ export interface MigrationResult {
 }
 
 export async function handler(): Promise<MigrationResult> {
+  await refreshSecrets()
   const config = getConfig()
   configureLogging(config)
   const applied = await migrate(config.database.url, {

@@ -69,17 +69,26 @@ export function createApp(config: Config): App {
 
 let app: App | undefined
 
-/** The container's app, built from `process.env` on first use. */
+/**
+ * The container's app, built from the configuration on first use, and again when a rotated secret changed it
+ * (lib/config.ts refreshSecrets): the old database pool is then closed once its queries are done.
+ */
 export function getApp(): App {
-  app ??= createApp(getConfig())
+  const config = getConfig()
+  if (app?.config !== config) {
+    const old = app
+    app = createApp(config)
+    if (old) void old.sql.end({ timeout: 5 }).catch(() => {})
+  }
   return app
 }
 
-/** `build(getApp())`, made on first call and kept for the container's life: a function's own rules. */
+/** `build(getApp())`, made on first call and kept while the app is the same: a function's own rules. */
 export function perContainer<T>(build: (app: App) => T): () => T {
-  let built: { value: T } | undefined
+  let built: { value: T; app: App } | undefined
   return () => {
-    built ??= { value: build(getApp()) }
+    const current = getApp()
+    if (built?.app !== current) built = { value: build(current), app: current }
     return built.value
   }
 }

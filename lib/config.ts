@@ -10,6 +10,7 @@ import type { SecretBoxKeyring } from './mfa/secret-box.js'
 import { parseMfaKeys } from './mfa/secret-box.js'
 import type { OAuthConfig } from './oauth/settings.js'
 import { readOAuthConfig } from './oauth/settings.js'
+import { SecretsUnavailableError, withSecrets } from './secrets.js'
 
 export type { OAuthConfig }
 
@@ -586,11 +587,52 @@ function readAsymmetricKeys(
   return { algorithm, privateKey, previousPublicKey }
 }
 
+/** Seconds the secrets read from SSM are used before they are read again (SECRETS_MAX_AGE). */
+export const DEFAULT_SECRETS_MAX_AGE = 300
+
+/** What the configuration is parsed from: `process.env`, with the secrets read from SSM once they are (refreshSecrets). */
+let environment: Readonly<Record<string, string | undefined>> = process.env
+/** When the secrets were last read (milliseconds since the epoch), or when a failed re-read may try again. */
+let secretsReadAt: number | undefined
+
 let current: Config | undefined
 
-/** The process's configuration, parsed from `process.env` on first use (cold start) and kept. */
+/**
+ * With SECRETS_PATH set (every deployed stage), reads the secrets from SSM (lib/secrets.ts): on the first call,
+ * then again once SECRETS_MAX_AGE seconds have passed, so a rotated secret reaches warm containers without a
+ * deploy. When a value changed, every configuration is parsed anew on its next get, and what was built from the
+ * old one is rebuilt (lib/app.ts). Every invocation awaits it first (lib/http/route.ts, the other handlers); it
+ * costs nothing until the age passes. A failed first read throws (503); a failed re-read keeps the values it had
+ * and answers the warning to log (tried again a minute later).
+ */
+export async function refreshSecrets(now: number = Date.now()): Promise<string | undefined> {
+  const path = process.env['SECRETS_PATH']?.trim()
+  if (!path) return undefined
+  const maxAgeText = process.env['SECRETS_MAX_AGE']?.trim()
+  const maxAge = maxAgeText && /^\d+$/.test(maxAgeText) ? Number(maxAgeText) : DEFAULT_SECRETS_MAX_AGE
+  if (secretsReadAt !== undefined && now - secretsReadAt < maxAge * 1000) return undefined
+  let next: Readonly<Record<string, string | undefined>>
+  try {
+    next = await withSecrets(process.env, path)
+  } catch (error) {
+    if (secretsReadAt === undefined) throw error
+    secretsReadAt = now - maxAge * 1000 + 60_000
+    return `secrets could not be read again (${error instanceof SecretsUnavailableError ? error.message : 'failure'}): the values read before are kept`
+  }
+  secretsReadAt = now
+  const changed = Object.keys({ ...next, ...environment }).some((name) => next[name] !== environment[name])
+  if (changed) {
+    environment = next
+    current = undefined
+    oauthConfig = undefined
+    authorizerConfig = undefined
+  }
+  return undefined
+}
+
+/** The process's configuration, parsed from its environment on first use (cold start) and kept until a secret changes. */
 export function getConfig(): Config {
-  current ??= loadConfig(process.env)
+  current ??= loadConfig(environment)
   return current
 }
 
@@ -608,16 +650,16 @@ export function loadOAuthConfig(env: Readonly<Record<string, string | undefined>
 
 let oauthConfig: OAuthConfig | undefined
 
-/** The sign-in providers' configuration, parsed from `process.env` on first use (cold start) and kept. */
+/** The sign-in providers' configuration, parsed from the environment on first use (cold start) and kept until a secret changes. */
 export function getOAuthConfig(): OAuthConfig {
-  oauthConfig ??= loadOAuthConfig(process.env)
+  oauthConfig ??= loadOAuthConfig(environment)
   return oauthConfig
 }
 
 let authorizerConfig: AuthorizerConfig | undefined
 
-/** The authorizer's configuration, parsed from `process.env` on first use (cold start) and kept. */
+/** The authorizer's configuration, parsed from the environment on first use (cold start) and kept until a secret changes. */
 export function getAuthorizerConfig(): AuthorizerConfig {
-  authorizerConfig ??= loadAuthorizerConfig(process.env)
+  authorizerConfig ??= loadAuthorizerConfig(environment)
   return authorizerConfig
 }

@@ -1,14 +1,18 @@
 /**
  * Infrastructure failures in the API's terms: anything thrown that is not an ApiError becomes an opaque 500,
- * or a 503 when the database cannot be reached or answered too late (clients may retry). The cause is kept
+ * or a 503 when the database cannot be reached or answered too late, or the secrets cannot be read from SSM
+ * (clients may retry). The cause is kept
  * for the log line, never answered.
  */
 import { ApiError } from '@attune-auth/client/errors'
+import { SecretsUnavailableError } from '../secrets.js'
 
 /** Turns anything thrown into an ApiError. */
 export function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error
-  if (isDatabaseUnavailable(error) || isEarlyTimeout(error)) return new ApiError('service_unavailable', { cause: error })
+  if (isDatabaseUnavailable(error) || isEarlyTimeout(error) || error instanceof SecretsUnavailableError) {
+    return new ApiError('service_unavailable', { cause: error })
+  }
   return new ApiError('internal_error', { cause: error })
 }
 

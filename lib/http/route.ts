@@ -15,6 +15,7 @@ import middy from '@middy/core'
 import httpHeaderNormalizer from '@middy/http-header-normalizer'
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda'
 import type * as v from 'valibot'
+import { refreshSecrets } from '../config.js'
 import { logger } from '../log.js'
 import type { AnySchema } from './body.js'
 import { jsonBody, validateBody, validateQuery } from './body.js'
@@ -90,6 +91,7 @@ export function jsonRoute<
   const route = middy<APIGatewayProxyEvent, APIGatewayProxyResult>({ timeoutEarlyInMillis: 500 })
     .use(httpHeaderNormalizer())
     .use(requestLog())
+    .use(secrets())
   if (options.authenticated) route.use({ before: (request) => void users.set(request.event, requireAuth(request.event)) })
   if (options.body) route.use(jsonBody(options.bodyOptional ?? false))
   return route.handler(async (event, context) => {
@@ -121,6 +123,16 @@ export function redirectRoute<Q extends AnySchema | undefined = undefined>(
   handle: (request: HttpRequest<undefined, undefined, BodyOf<Q>>) => Promise<string>,
 ): middy.MiddyfiedHandler<APIGatewayProxyEvent, APIGatewayProxyResult> {
   return jsonRoute({ ...options, redirect: true }, handle)
+}
+
+/** The secrets read from SSM (lib/config.ts refreshSecrets) before the handler builds anything from the configuration. */
+function secrets(): middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
+  return {
+    before: async () => {
+      const warning = await refreshSecrets()
+      if (warning) logger.warn(warning, { event: 'config.secrets' })
+    },
+  }
 }
 
 /** Logs one structured line per request with its ids, route and outcome; maps any error to the API's error body. */

@@ -16,6 +16,7 @@ import postgres from 'postgres'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { migrations } from '../../lib/db/migrate.js'
+import { SECRET_PARAMETERS } from '../../lib/secrets.js'
 import { packagingEnvironment } from '../support/osls-package.js'
 import { zipEntries, zipEntry } from '../support/zip.js'
 
@@ -235,6 +236,7 @@ describe('npm run package (osls package --stage local)', () => {
         JWT_ALGORITHM: 'HS256',
         DATABASE_PREPARE: 'true',
         JWT_ISSUER: 'attune-auth',
+        SECRETS_PATH: '',
         JWT_PREVIOUS_SECRET_UNTIL: '',
         JWT_PRIVATE_KEY: '',
         JWT_PREVIOUS_SECRET: '',
@@ -247,18 +249,16 @@ describe('npm run package (osls package --stage local)', () => {
     }
   })
 
-  it("reads deployed stages' secrets from SSM under the stage's own path", () => {
-    const config = parse(readFileSync(join(ROOT, 'serverless.yml'), 'utf8'), { logLevel: 'error' }) as {
-      provider: { environment: Record<string, string> }
-    }
-    expect(config.provider.environment['JWT_SECRET']).toContain('ssm:/attune-auth/${sls:stage}/jwt-secret')
-    expect(config.provider.environment['DATABASE_URL']).toContain('ssm:/attune-auth/${sls:stage}/database-url')
-    expect(config.provider.environment['JWT_PRIVATE_KEY']).toContain('ssm:/attune-auth/${sls:stage}/jwt-private-key')
-    expect(config.provider.environment['PSEUDONYM_KEY']).toContain('ssm:/attune-auth/${sls:stage}/pseudonym-key')
-    expect(config.provider.environment['MFA_ENCRYPTION_KEYS']).toContain('ssm:/attune-auth/${sls:stage}/mfa-encryption-keys')
+  it("keeps no secret in serverless.yml: deployed stages' functions read them at run time under the stage's own path", () => {
+    const source = readFileSync(join(ROOT, 'serverless.yml'), 'utf8')
+    const config = parse(source, { logLevel: 'error' }) as { provider: { environment: Record<string, string> } }
+    expect(config.provider.environment['SECRETS_PATH']).toBe("${self:custom.secretsPath.${sls:stage}, '/attune-auth/${sls:stage}'}")
+    for (const variable of Object.keys(SECRET_PARAMETERS)) expect(config.provider.environment[variable]).not.toContain('ssm:')
+    // No `${ssm:...}` at all: osls would resolve it into the template at deploy time.
+    expect(source.replace(/^\s*#.*$/gm, '')).not.toMatch(/\$\{ssm:/)
   })
 
-  it("grants the functions nothing beyond writing their own logs, sending mail from the stage's SES identity, and starting the mailer", () => {
+  it("grants the functions nothing beyond writing their own logs, reading the stage's secrets, sending mail from its SES identity, and starting the mailer", () => {
     const [[, role] = []] = ofType('AWS::IAM::Role')
     const statements = (role as Resource).Properties['Policies'].flatMap((policy: any) => policy.PolicyDocument.Statement)
     const other = statements.filter((statement: any) => ![statement.Action].flat().every((action: string) => action.startsWith('logs:')))
@@ -266,6 +266,17 @@ describe('npm run package (osls package --stage local)', () => {
       expect(JSON.stringify(statement.Resource)).toContain('log-group:/aws/lambda/attune-auth-local')
     }
     expect(other).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['ssm:GetParameters'],
+        Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/attune-auth/local/*' },
+      },
+      {
+        Effect: 'Allow',
+        Action: ['kms:Decrypt'],
+        Resource: '*',
+        Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Sub': 'ssm.${AWS::Region}.amazonaws.com' } } },
+      },
       {
         Effect: 'Allow',
         Action: ['ses:SendEmail'],

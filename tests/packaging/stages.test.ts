@@ -4,17 +4,20 @@
  */
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { SECRET_PARAMETERS } from '../../lib/secrets.js'
 import type { PackagedStage } from '../support/osls-package.js'
 import { packageStage } from '../support/osls-package.js'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const FILES = ['serverless.yml', 'package.json', 'functions', 'lib', 'infra']
-const secretsFor = (stage: string): Record<string, string> => ({
-  [`/attune-auth/${stage}/jwt-secret`]: `${stage}-jwt-secret-of-at-least-32-bytes!!!`,
-  [`/attune-auth/${stage}/database-url`]: `postgres://app@${stage}.proxy.example:5432/attune`,
-  [`/attune-auth/${stage}/pseudonym-key`]: `${stage}-pseudonym-key-of-at-least-32-bytes!!`,
-  [`/attune-auth/${stage}/mfa-encryption-keys`]: `k1:${Buffer.from(`${stage}-mfa-key-of-32-bytes-exactly!`.slice(0, 32)).toString('base64')}`,
-})
+/** Every secret a stage has in SSM, each a marker that must never reach the template or the functions' configuration. */
+const secretsFor = (stage: string): Record<string, string> =>
+  Object.fromEntries(
+    [...Object.values(SECRET_PARAMETERS), 'oauth-google-client-secret'].map((name) => [
+      `/attune-auth/${stage}/${name}`,
+      `MARKER-${stage}-${name}-SECRET`,
+    ]),
+  )
 
 const stages: Record<string, PackagedStage> = {}
 
@@ -32,31 +35,42 @@ const environment = (stage: string) => functions(stage).map((f) => f.Properties[
 const authorizers = (stage: string) => Object.values(stages[stage]?.resources ?? {}).filter((r) => r.Type === 'AWS::ApiGateway::Authorizer')
 
 describe('deployed stages, packaged offline', () => {
-  it('reads each stage’s secrets from SSM under that stage’s own path, and nothing else', () => {
+  it('puts no secret in the template or the functions’ configuration: only where each stage’s secrets are', () => {
     for (const stage of ['dev', 'prod']) {
-      expect(new Set(stages[stage]?.asked)).toEqual(
-        new Set(
-          [
-            'jwt-secret',
-            'database-url',
-            'pseudonym-key',
-            'mfa-encryption-keys',
-            'jwt-private-key',
-            'jwt-previous-secret',
-            'jwt-previous-public-key',
-          ].map((name) => `/attune-auth/${stage}/${name}`),
-        ),
-      )
+      // osls reads no secret at deploy time any more.
+      expect(stages[stage]?.asked).toEqual([])
+      const template = JSON.stringify(stages[stage]?.resources)
+      for (const marker of Object.values(secretsFor(stage))) expect(template).not.toContain(marker)
+      expect(template).not.toMatch(/MARKER-/)
       for (const env of environment(stage)) {
         expect(env).toMatchObject({
           STAGE: stage,
-          JWT_SECRET: secretsFor(stage)[`/attune-auth/${stage}/jwt-secret`],
-          DATABASE_URL: secretsFor(stage)[`/attune-auth/${stage}/database-url`],
-          PSEUDONYM_KEY: secretsFor(stage)[`/attune-auth/${stage}/pseudonym-key`],
-          MFA_ENCRYPTION_KEYS: secretsFor(stage)[`/attune-auth/${stage}/mfa-encryption-keys`],
-          JWT_PRIVATE_KEY: '', // not set in SSM: HS256
+          SECRETS_PATH: `/attune-auth/${stage}`,
+          JWT_SECRET: '',
+          DATABASE_URL: '',
+          PSEUDONYM_KEY: '',
+          MFA_ENCRYPTION_KEYS: '',
+          JWT_PRIVATE_KEY: '',
         })
       }
+    }
+  })
+
+  it('lets the functions read their own stage’s secrets only, decrypted through SSM only', () => {
+    for (const stage of ['dev', 'prod']) {
+      const role = Object.values(stages[stage]?.resources ?? {}).find((r) => r.Type === 'AWS::IAM::Role')
+      const policies = (role?.Properties['Policies'] ?? []) as { PolicyDocument: { Statement: Record<string, any>[] } }[]
+      const statements = policies.flatMap((policy) => policy.PolicyDocument.Statement)
+      const reads = statements.filter((statement) => JSON.stringify(statement['Action']).includes('ssm:'))
+      expect(reads).toEqual([
+        {
+          Effect: 'Allow',
+          Action: ['ssm:GetParameters'],
+          Resource: { 'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/attune-auth/${stage}/*` },
+        },
+      ])
+      const decrypt = statements.find((statement) => JSON.stringify(statement['Action']).includes('kms:'))
+      expect(decrypt?.['Condition']).toEqual({ StringEquals: { 'kms:ViaService': { 'Fn::Sub': 'ssm.${AWS::Region}.amazonaws.com' } } })
     }
   })
 

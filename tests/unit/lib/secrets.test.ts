@@ -1,0 +1,68 @@
+import { createHash, createHmac } from 'node:crypto'
+import { SignatureV4 } from '@smithy/signature-v4'
+import { AwsClient } from 'aws4fetch'
+import { describe, expect, it } from 'vitest'
+import { SECRET_PARAMETERS, secretParameters } from '../../../lib/secrets.js'
+
+const bytes = (data: string | ArrayBuffer | ArrayBufferView): string | Uint8Array =>
+  typeof data === 'string'
+    ? data
+    : ArrayBuffer.isView(data)
+      ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+      : new Uint8Array(data)
+
+/** The SHA-256 the SDK's signer takes (the SDK ships its own; node:crypto does the same). */
+class Sha256 {
+  private readonly hash
+  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
+    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret))
+  }
+  update(data: string | ArrayBuffer | ArrayBufferView): void {
+    this.hash.update(bytes(data))
+  }
+  reset(): void {}
+  async digest(): Promise<Uint8Array> {
+    return new Uint8Array(this.hash.digest())
+  }
+}
+
+describe('reading secrets from SSM', () => {
+  it('signs GetParameters exactly as the AWS SDK’s own SigV4 signer does', async () => {
+    const credentials = {
+      accessKeyId: 'AKIDEXAMPLE',
+      secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+      sessionToken: 'session-token',
+    }
+    const body = JSON.stringify({ Names: ['/attune-auth/prod/jwt-secret'], WithDecryption: true })
+    const headers = { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AmazonSSM.GetParameters' }
+    const ours = await new AwsClient({ ...credentials, service: 'ssm', region: 'eu-west-1' }).sign('https://ssm.eu-west-1.amazonaws.com/', {
+      method: 'POST',
+      headers,
+      body,
+      aws: { datetime: '20261202T050000Z', allHeaders: true },
+    })
+    const sdk = await new SignatureV4({ credentials, region: 'eu-west-1', service: 'ssm', sha256: Sha256, applyChecksum: false }).sign(
+      {
+        method: 'POST',
+        protocol: 'https:',
+        hostname: 'ssm.eu-west-1.amazonaws.com',
+        path: '/',
+        headers: { host: 'ssm.eu-west-1.amazonaws.com', ...headers },
+        body,
+        query: {},
+      },
+      { signingDate: new Date('2026-12-02T05:00:00Z') },
+    )
+    expect(ours.headers.get('authorization')).toBe(sdk.headers['authorization'])
+    expect(ours.headers.get('x-amz-security-token')).toBe('session-token')
+  })
+
+  it('reads the fixed secrets and each provider’s client secret under the stage’s path', () => {
+    const wanted = secretParameters({ OAUTH_PROVIDERS: 'google, okta-eu' }, '/attune-auth/prod/')
+    expect(Object.fromEntries(wanted)).toEqual({
+      ...Object.fromEntries(Object.entries(SECRET_PARAMETERS).map(([variable, name]) => [variable, `/attune-auth/prod/${name}`])),
+      OAUTH_GOOGLE_CLIENT_SECRET: '/attune-auth/prod/oauth-google-client-secret',
+      OAUTH_OKTA_EU_CLIENT_SECRET: '/attune-auth/prod/oauth-okta-eu-client-secret',
+    })
+  })
+})
