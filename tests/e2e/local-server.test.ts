@@ -7,10 +7,12 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import type { Reason } from '@attune-auth/client'
 import { BEARER_CHALLENGE, REASONS } from '@attune-auth/client'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { runConformance } from '../../infra/conformance.js'
 import { LOCAL_OIDC_USER } from '../../infra/local/oidc-provider.js'
 import { freePort } from '../../infra/local/ports.js'
 import { loadConfig } from '../../lib/config.js'
 import { createTokenService, newIdentityClaims } from '../../lib/tokens/service.js'
+import { CHECKS } from '../conformance/checks.js'
 import type { LocalServer } from '../support/local-server.js'
 import { startLocalServer, stopLocalServer } from '../support/local-server.js'
 import type { ReceivedMail } from '../support/local-ses.js'
@@ -18,6 +20,8 @@ import { tokenIn } from '../support/local-ses.js'
 import { signInAtProvider } from '../support/oidc-browser.js'
 import { referenceStep, referenceTotp } from '../support/totp-reference.js'
 
+/** Anything shaped like a JWT: the conformance suite's output never holds one. */
+const JWT_LIKE = /[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/
 const JWT_SECRET = process.env['JWT_SECRET'] ?? 'test-secret-that-is-at-least-32-bytes-long!'
 
 let server: LocalServer | undefined
@@ -372,6 +376,25 @@ describe('npm start: sign in with its example OpenID provider, over HTTP', () =>
     const linked = await request('GET', '/auth/identities', { token: tokens.body.data.access_token })
     expect(linked.body.data).toMatchObject({ has_password: false, identities: [{ provider: 'example', email: LOCAL_OIDC_USER.email }] })
   }, 60_000)
+})
+
+describe('npm start: the conformance suite (npm run conformance)', () => {
+  it('passes every check, the authorizer of another API included (our own GET /auth/sessions stands in for it)', async () => {
+    const lines: string[] = []
+    const outcome = await runConformance({
+      baseUrl: baseUrl,
+      protectedUrl: `${baseUrl}/auth/sessions`,
+      print: (line) => lines.push(line),
+    })
+    const failed = outcome.results.filter((r) => r.status !== 'passed').map((r) => r.name)
+    expect(failed, `checks that did not pass:\n${lines.join('\n')}`).toEqual([])
+    expect(outcome.results.map((r) => r.name)).toEqual(CHECKS.map((c) => c.name))
+    expect(outcome).toMatchObject({ passed: CHECKS.length, failed: 0, skipped: 0 })
+    expect(lines.at(-1)).toBe(`${CHECKS.length} passed, 0 failed`)
+    expect(lines.filter((l) => l.startsWith('✓ '))).toHaveLength(CHECKS.length)
+    expect(lines.join('\n')).toContain('there is no endpoint that deletes an account')
+    expect(lines.join('\n')).not.toMatch(JWT_LIKE)
+  }, 120_000)
 })
 
 describe('npm start: email, verification and password reset, through the local SES', () => {
