@@ -68,7 +68,21 @@ function refused(error: unknown): ProviderOutcome {
   return { ok: false, failure: 'temporarily_unavailable', detail: error instanceof Error ? error.message : 'unknown failure' }
 }
 
-const text = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null)
+const CONTROL = /[\p{Cc}\p{Cs}]/u
+
+/** A display value from a provider, fit to store: a string without control characters, at most `max` long. */
+const text = (value: unknown, max = 256): string | null =>
+  typeof value === 'string' && value !== '' && value.length <= max && !CONTROL.test(value) ? value : null
+
+/** OpenID Connect Core §2: `sub` is at most 255 ASCII characters; anything else is refused, never stored. */
+const subjectOf = (value: unknown): string | null => (typeof value === 'string' && /^[\x21-\x7e]{1,255}$/.test(value) ? value : null)
+
+/** The account, or a refusal when the provider's subject is not one we can key an account by. */
+function accountOf(subject: unknown, email: string | null, emailVerified: boolean, name: string | null): ProviderOutcome {
+  const sub = subjectOf(subject)
+  if (!sub) return { ok: false, failure: 'access_denied', detail: 'the provider’s subject is not 1-255 printable ASCII characters' }
+  return { ok: true, account: { subject: sub, email, emailVerified: email !== null && emailVerified, name } }
+}
 
 export function createProvider(settings: OAuthProviderSettings, oauth: OAuthConfig): Provider {
   const redirectUri = callbackUrl(oauth, settings.name)
@@ -103,7 +117,7 @@ export function createProvider(settings: OAuthProviderSettings, oauth: OAuthConf
     return configuration
   }
 
-  async function githubAccount(configuration: client.Configuration, accessToken: string): Promise<ProviderAccount> {
+  async function githubAccount(configuration: client.Configuration, accessToken: string): Promise<ProviderOutcome> {
     const get = async <T>(path: string): Promise<T> => {
       const response = await client.fetchProtectedResource(configuration, accessToken, new URL(`${settings.apiUrl}${path}`), 'GET')
       if (!response.ok) throw new Error(`GitHub answered ${response.status} for ${path}`)
@@ -112,7 +126,7 @@ export function createProvider(settings: OAuthProviderSettings, oauth: OAuthConf
     const user = await get<{ id: number; name?: string | null; login?: string }>('/user')
     const emails = await get<GitHubEmail[]>('/user/emails')
     const primary = emails.find((email) => email.primary && email.verified)
-    return { subject: String(user.id), email: primary?.email ?? null, emailVerified: primary !== undefined, name: text(user.name) }
+    return accountOf(String(user.id), text(primary?.email, 320), primary !== undefined, text(user.name))
   }
 
   return {
@@ -146,7 +160,7 @@ export function createProvider(settings: OAuthProviderSettings, oauth: OAuthConf
             pkceCodeVerifier: codeVerifier,
             expectedState: state,
           })
-          return { ok: true, account: await githubAccount(configuration, tokens.access_token) }
+          return await githubAccount(configuration, tokens.access_token)
         }
         const tokens = await client.authorizationCodeGrant(configuration, current, {
           pkceCodeVerifier: codeVerifier,
@@ -156,16 +170,7 @@ export function createProvider(settings: OAuthProviderSettings, oauth: OAuthConf
         })
         const claims = tokens.claims()
         if (!claims) return { ok: false, failure: 'access_denied', detail: 'no ID token' }
-        const email = text(claims['email'])
-        return {
-          ok: true,
-          account: {
-            subject: claims.sub,
-            email,
-            emailVerified: email !== null && claims['email_verified'] === true,
-            name: text(claims['name']),
-          },
-        }
+        return accountOf(claims.sub, text(claims['email'], 320), claims['email_verified'] === true, text(claims['name']))
       } catch (error) {
         return refused(error)
       }

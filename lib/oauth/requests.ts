@@ -39,7 +39,10 @@ const clientSide = {
 export const AuthorizeQuery = v.object(clientSide)
 
 /** GET /auth/oauth/{provider}/callback's query: what the provider sends back (checked by openid-client). */
-export const CallbackQuery = v.record(v.string(), v.pipe(v.string(), v.maxLength(4096)))
+export const CallbackQuery = v.record(
+  v.pipe(v.string(), v.maxLength(256, 'a callback parameter has a name over 256 characters')),
+  v.pipe(v.string(), v.maxLength(4096, 'a callback parameter is over 4096 characters')),
+)
 
 /** The one-time code and the verifier of the challenge it is bound to. */
 const redemption = {

@@ -323,6 +323,19 @@ describe('attacks on the flow', () => {
     expect(await count(getApp().sql`select count(*)::int as n from attune.federated_identity where subject = ${user.subject}`)).toBe(0)
   })
 
+  it('never stores what a provider may not send: a control character drops a name, a subject over 255 characters is refused', async () => {
+    const odd = providerUser({ name: 'Grace\u0000Hopper', email: `bad\u0007-${uniqueLogin('x')}@provider.attune.test` })
+    const res = await signIn('example', odd)
+    expect(res.status).toBe(200)
+    expect((await api.me(res.body.data.access_token)).body.data).toMatchObject({ display_name: null })
+    expect((await api.me(res.body.data.access_token)).body.data.email ?? null).toBeNull()
+
+    const long = providerUser({ subject: 's'.repeat(256) })
+    const { parameters } = await atProvider('example', long)
+    const back = await api.oauth.callback('example', parameters)
+    expect(new URL(back.headers['Location'] as string).searchParams.get('error')).toBe('access_denied')
+  })
+
   it('refuses a callback whose iss names another issuer (mix-up, RFC 9207)', async () => {
     const { parameters } = await atProvider('example', providerUser())
     const back = await api.oauth.callback('example', { ...parameters, iss: 'https://evil.test' })

@@ -5,9 +5,10 @@
 /**
  * The endpoints fuzzed, one property each: FUZZ_RUNS (the total) is split evenly between them. 6 public
  * (public-endpoints.test.ts), 8 behind the authorizer (protected-endpoints.test.ts), 8 admin (admin-endpoints.test.ts),
- * 7 two-factor (mfa-endpoints.test.ts: POST /auth/mfa/verify, public, and 6 behind the authorizer).
+ * 7 two-factor (mfa-endpoints.test.ts: POST /auth/mfa/verify, public, and 6 behind the authorizer), 6 provider
+ * sign-in (oauth-endpoints.test.ts: 3 public, 3 behind the authorizer).
  */
-export const FUZZED_ENDPOINTS = 29
+export const FUZZED_ENDPOINTS = 35
 export const DEFAULT_SEED = 20261129
 const DEFAULT_RUNS_PER_ENDPOINT = 100
 
