@@ -39,7 +39,7 @@ describe('run: scripts, as shellcheck sees them', () => {
   it('are every step’s script, at its line of the workflow, with each expression replaced by as many underscores', () => {
     const text = workflow('deploy.yml')
     const migrate = runScripts(text).filter((run) => run.script.includes('migrate:invoke'))
-    expect(migrate.map((run) => run.where)).toEqual(['job dev, step 7 (Migrate)', 'job prod, step 7 (Migrate)'])
+    expect(migrate.map((run) => run.where)).toEqual(['job dev, step 8 (Migrate)', 'job prod, step 8 (Migrate)'])
     for (const run of migrate) {
       expect(text.split('\n')[run.line - 1]).toContain('npm run migrate:invoke')
       expect(run.shell).toBe('bash')
@@ -94,7 +94,7 @@ describe('shellcheck', () => {
     expect(await lintWorkflows(root, (line) => found.push(line))).toBe(4)
     const line = broken.split('\n').findIndex((l) => l.includes('cd $(dirname')) + 1
     expect(found).toContain(
-      `.github/workflows/deploy.yml:${line}:14: shellcheck SC2046 (warning) in job dev, step 7 (Migrate): Quote this to prevent word splitting.`,
+      `.github/workflows/deploy.yml:${line}:14: shellcheck SC2046 (warning) in job dev, step 8 (Migrate): Quote this to prevent word splitting.`,
     )
     expect(found.filter((l) => l.includes('SC2164'))).toHaveLength(2)
   })

@@ -180,12 +180,12 @@ describe('deploy.yml', () => {
       expect(j.permissions).toEqual({ 'id-token': 'write', contents: 'read' })
     })
 
-    it('assumes the deploy role from the repository variables through OIDC', () => {
+    it('assumes its own stage’s deploy role from the repository variables through OIDC', () => {
       const credentials = j.steps.filter((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@'))
       expect(credentials).toHaveLength(1)
       expect(credentials[0]?.uses).toMatch(/^aws-actions\/configure-aws-credentials@[0-9a-f]{40}$/)
       expect(credentials[0]?.with).toMatchObject({
-        'role-to-assume': '${{ vars.AWS_DEPLOY_ROLE_ARN }}',
+        'role-to-assume': `\${{ vars.AWS_DEPLOY_ROLE_ARN_${stage.toUpperCase()} }}`,
         'aws-region': '${{ vars.AWS_REGION }}',
       })
       for (const key of Object.keys(credentials[0]?.with ?? {})) expect(key).not.toMatch(/access-key|secret|session-token/)
@@ -200,9 +200,11 @@ describe('deploy.yml', () => {
       expect(deployStep).toBeGreaterThan(npmTest)
     })
 
-    it(`deploys stage ${stage} to the region of the repository variable, with the credentials`, () => {
+    it(`deploys stage ${stage} to the region of the repository variable, through its CloudFormation role and bucket`, () => {
       const deployCommands = commands(j).filter((c) => c.includes('osls deploy'))
-      expect(deployCommands).toEqual([`npx osls deploy --stage ${stage} --region "\${{ vars.AWS_REGION }}"`])
+      expect(deployCommands).toEqual([
+        `npx osls deploy --stage ${stage} --region "\${{ vars.AWS_REGION }}" --param "deploymentRole=$CFN_ROLE_ARN" --param "deploymentBucket=$DEPLOYMENT_BUCKET"`,
+      ])
       expect(stepIndex(j, /npx osls deploy/)).toBeGreaterThan(stepIndex(j, /^aws-actions\/configure-aws-credentials@/))
     })
 
