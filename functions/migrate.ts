@@ -5,6 +5,7 @@
  */
 import { fileURLToPath } from 'node:url'
 import { getConfig, refreshSecrets } from '../lib/config.js'
+import { passwordFor } from '../lib/db/client.js'
 import { bootstrapAdminKey, migrate } from '../lib/db/migrate.js'
 import { configureLogging, logger } from '../lib/log.js'
 
@@ -19,8 +20,11 @@ export async function handler(): Promise<MigrationResult> {
   await refreshSecrets()
   const config = getConfig()
   configureLogging(config)
-  const applied = await migrate(config.database.url, {
+  const { migrationUrl, iam } = config.database
+  const pass = passwordFor(migrationUrl, iam)
+  const applied = await migrate(migrationUrl, {
     dir: MIGRATIONS,
+    ...(pass ? { pass } : {}),
     onApplied: ({ id, name }) => logger.info('migration applied', { event: 'db.migrate', id, name }),
     bootstrapAdminKey: bootstrapAdminKey(config.bootstrapAdminLogin),
     onBootstrap: (outcome) => logger.info(`BOOTSTRAP_ADMIN_LOGIN: ${outcome}`, { event: 'db.bootstrap_admin', outcome }),

@@ -5,6 +5,7 @@
 import type { KeyObject } from 'node:crypto'
 import { createPrivateKey, createPublicKey } from 'node:crypto'
 import * as v from 'valibot'
+import type { AwsCredentials } from './db/iam-auth.js'
 import { API_KEY_ROTATION_OVERLAP_HOURS, apiKeyEnvironmentOf } from './keys/api-key.js'
 import type { SecretBoxKeyring } from './mfa/secret-box.js'
 import { parseMfaKeys } from './mfa/secret-box.js'
@@ -79,6 +80,10 @@ export interface Config {
   pseudonymKey: Uint8Array
   database: {
     url: string
+    /** DATABASE_AUTH=iam: a 15-minute token signed with the function's role at every new connection, no password (lib/db/iam-auth.ts). */
+    iam: AwsCredentials | undefined
+    /** MIGRATION_DATABASE_URL: the migrations' own login (the database owner), DATABASE_URL when unset. */
+    migrationUrl: string
     poolMax: number
     connectTimeout: number
     statementTimeout: number
@@ -232,6 +237,13 @@ const CoreEnvSchema = v.object({
   DATABASE_CONNECT_TIMEOUT: positiveInt(3),
   DATABASE_STATEMENT_TIMEOUT: positiveInt(3000),
   DATABASE_PREPARE: v.optional(v.picklist(['true', 'false'], 'must be true or false'), 'true'),
+  DATABASE_AUTH: v.optional(v.picklist(['password', 'iam'], 'must be password or iam'), 'password'),
+  MIGRATION_DATABASE_URL: v.optional(v.pipe(v.string(), v.trim())),
+  // The function's own credentials (Lambda sets them from its role): IAM database authentication signs with them.
+  AWS_REGION: v.optional(v.string()),
+  AWS_ACCESS_KEY_ID: v.optional(v.string()),
+  AWS_SECRET_ACCESS_KEY: v.optional(v.string()),
+  AWS_SESSION_TOKEN: v.optional(v.string()),
   AUTHORIZER_SIMPLE_RESPONSES: v.optional(v.picklist(['true', 'false'], 'must be true or false'), 'true'),
   LOG_LEVEL: v.optional(v.pipe(v.string(), v.toLowerCase(), v.picklist(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(', ')}`)), 'info'),
 })
@@ -344,6 +356,8 @@ function readCore(e: CoreEnv, problems: string[], warnings: string[]): Omit<Auth
     apiKeys: { environment: apiKeyEnvironmentOf(stage) },
     database: {
       url: e.DATABASE_URL,
+      iam: readDatabaseAuth(e, production, problems),
+      migrationUrl: e.MIGRATION_DATABASE_URL || e.DATABASE_URL,
       poolMax: e.DATABASE_POOL_MAX,
       connectTimeout: e.DATABASE_CONNECT_TIMEOUT,
       statementTimeout: e.DATABASE_STATEMENT_TIMEOUT,
@@ -542,6 +556,59 @@ function readMfaKeys(
     // parseMfaKeys's messages name entries by position, never key material.
     problems.push(`MFA_ENCRYPTION_KEYS: ${error instanceof Error ? error.message : 'unreadable'}`)
     return development
+  }
+}
+
+/** Hosts a connection to which never leaves the machine: TLS is not required for them. */
+const LOCAL_DATABASE_HOSTS: readonly string[] = ['localhost', '127.0.0.1', '[::1]', '']
+
+/**
+ * The database connection's rules. Outside stage `local` a connection that leaves the machine must verify the
+ * server: `sslmode=verify-full` (postgres.js turns `require` into `rejectUnauthorized: false`, which a
+ * man in the middle passes). With DATABASE_AUTH=iam: no password in DATABASE_URL, a user, TLS, and the function's
+ * credentials to sign with. Problems name the rule, never the URL (it may hold a password).
+ */
+function readDatabaseAuth(e: CoreEnv, production: boolean, problems: string[]): AwsCredentials | undefined {
+  const iam = e.DATABASE_AUTH === 'iam'
+  const urls: [string, string | undefined][] = [
+    ['DATABASE_URL', e.DATABASE_URL],
+    ['MIGRATION_DATABASE_URL', e.MIGRATION_DATABASE_URL || undefined],
+  ]
+  for (const [name, text] of urls) {
+    if (text === undefined) continue
+    let url: URL | undefined
+    try {
+      url = new URL(text)
+    } catch {
+      url = undefined
+    }
+    if (!url || !/^postgres(ql)?:$/.test(url.protocol)) {
+      problems.push(`${name} must be a postgres:// URL`)
+      continue
+    }
+    const sslmode = url.searchParams.get('sslmode') ?? url.searchParams.get('ssl') ?? ''
+    const verified = sslmode === 'verify-full' || url.searchParams.get('sslrootcert') === 'system'
+    if (production && !verified && !LOCAL_DATABASE_HOSTS.includes(url.hostname)) {
+      problems.push(
+        `${name} must end with ?sslmode=verify-full outside stage "local" (sslmode=require does not check the server's certificate)`,
+      )
+    }
+    if (!iam) continue
+    if (url.password !== '') problems.push(`${name} must hold no password with DATABASE_AUTH=iam (the token replaces it)`)
+    if (url.username === '') problems.push(`${name} must name the database user with DATABASE_AUTH=iam`)
+    if (!verified) problems.push(`DATABASE_AUTH=iam needs sslmode=verify-full in ${name} (IAM tokens are sent over TLS only)`)
+  }
+  if (!iam) return undefined
+  const region = e.AWS_REGION?.trim()
+  if (!e.AWS_ACCESS_KEY_ID || !e.AWS_SECRET_ACCESS_KEY || !region) {
+    problems.push("DATABASE_AUTH=iam needs the function's AWS credentials and AWS_REGION (Lambda sets them from its role)")
+    return undefined
+  }
+  return {
+    accessKeyId: e.AWS_ACCESS_KEY_ID,
+    secretAccessKey: e.AWS_SECRET_ACCESS_KEY,
+    sessionToken: e.AWS_SESSION_TOKEN || undefined,
+    region,
   }
 }
 

@@ -21,6 +21,7 @@ export const SECRET_PARAMETERS: Readonly<Record<string, string>> = {
   PSEUDONYM_KEY: 'pseudonym-key',
   MFA_ENCRYPTION_KEYS: 'mfa-encryption-keys',
   DATABASE_URL: 'database-url',
+  MIGRATION_DATABASE_URL: 'migration-database-url',
 }
 
 /** GetParameters takes at most ten names (SSM's quota). */

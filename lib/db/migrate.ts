@@ -32,6 +32,8 @@ export const CODE_MIGRATIONS: Readonly<Record<number, { name: string; run: (sql:
 
 export interface MigrateOptions {
   dir?: string
+  /** The password, or a function that signs one for each connection (IAM database authentication, lib/db/iam-auth.ts). */
+  pass?: () => Promise<string>
   onApplied?: (migration: { id: number; name: string }) => void
   /**
    * The canonical key of a login to hold the `admin` role (BOOTSTRAP_ADMIN_LOGIN), granted after the migrations
@@ -98,7 +100,12 @@ async function bootstrapAdmin(sql: Transaction, key: string): Promise<'granted' 
 export async function migrate(databaseUrl: string, options: MigrateOptions = {}): Promise<string[]> {
   const pending = migrations(options.dir)
   const applied: string[] = []
-  const sql = postgres(databaseUrl, { max: 1, onnotice: () => {}, connection: { application_name: 'attune-auth-migrate' } })
+  const sql = postgres(databaseUrl, {
+    max: 1,
+    onnotice: () => {},
+    connection: { application_name: 'attune-auth-migrate' },
+    ...(options.pass ? { pass: options.pass } : {}),
+  })
   try {
     await sql.begin(async (tx) => {
       // Transaction-scoped: released at commit or rollback, whatever happens in between.

@@ -28,6 +28,7 @@ interface Resource {
   DependsOn?: string[]
 }
 interface Template {
+  Conditions: Record<string, unknown>
   Resources: Record<string, Resource>
   Outputs: Record<string, { Value: unknown; Export?: { Name: string } }>
 }
@@ -237,6 +238,8 @@ describe('npm run package (osls package --stage local)', () => {
         DATABASE_PREPARE: 'true',
         JWT_ISSUER: 'attune-auth',
         SECRETS_PATH: '',
+        DATABASE_AUTH: '',
+        NODE_EXTRA_CA_CERTS: '',
         JWT_PREVIOUS_SECRET_UNTIL: '',
         JWT_PRIVATE_KEY: '',
         JWT_PREVIOUS_SECRET: '',
@@ -253,7 +256,7 @@ describe('npm run package (osls package --stage local)', () => {
     const source = readFileSync(join(ROOT, 'serverless.yml'), 'utf8')
     const config = parse(source, { logLevel: 'error' }) as { provider: { environment: Record<string, string> } }
     expect(config.provider.environment['SECRETS_PATH']).toBe("${self:custom.secretsPath.${sls:stage}, '/attune-auth/${sls:stage}'}")
-    for (const variable of Object.keys(SECRET_PARAMETERS)) expect(config.provider.environment[variable]).not.toContain('ssm:')
+    for (const variable of Object.keys(SECRET_PARAMETERS)) expect(config.provider.environment[variable] ?? '').not.toContain('ssm:')
     // No `${ssm:...}` at all: osls would resolve it into the template at deploy time.
     expect(source.replace(/^\s*#.*$/gm, '')).not.toMatch(/\$\{ssm:/)
   })
@@ -297,6 +300,36 @@ describe('npm run package (osls package --stage local)', () => {
         Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:attune-auth-local-mailer' },
       },
     ])
+  })
+
+  it('lets the functions connect to the database with IAM as its one user only when databaseConnectResource is set', () => {
+    expect(template.Conditions['DatabaseIamAuth']).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] })
+    const policy = template.Resources['DatabaseConnectPolicy'] as Resource & { Condition: string }
+    expect(policy.Condition).toBe('DatabaseIamAuth')
+    expect(policy.Properties['Roles']).toEqual([{ Ref: 'IamRoleLambdaExecution' }])
+    expect(policy.Properties['PolicyDocument'].Statement).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'rds-db:connect',
+        Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:rds-db:${AWS::Region}:${AWS::AccountId}:dbuser:' },
+      },
+    ])
+  })
+
+  it('gives the migrate function a role of its own: its logs, the stage’s secrets, the database owner, nothing else', () => {
+    expect(template.Resources['MigrateLambdaFunction']?.Properties['Role']).toEqual({ 'Fn::GetAtt': ['MigrateRole', 'Arn'] })
+    const role = template.Resources['MigrateRole'] as Resource
+    const statements = role.Properties['Policies'].flatMap((policy: any) => policy.PolicyDocument.Statement)
+    expect(statements.map((statement: any) => statement.Action ?? statement['Fn::If'][1].Action)).toEqual([
+      ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      'ssm:GetParameters',
+      'kms:Decrypt',
+      'rds-db:connect',
+    ])
+    expect(JSON.stringify(statements[0].Resource)).toContain('log-group:/aws/lambda/attune-auth-local-migrate:*')
+    expect(statements[3]['Fn::If'][0]).toBe('MigrationIamAuth')
+    // The other functions' role can never connect as the owner: only as the one user databaseConnectResource names.
+    expect(JSON.stringify(template.Resources['IamRoleLambdaExecution'])).not.toContain('rds-db')
   })
 
   it('publishes the API URL and the authorizer ARN (export and SSM parameter) for other stacks', () => {

@@ -46,6 +46,9 @@ describe('deployed stages, packaged offline', () => {
         expect(env).toMatchObject({
           STAGE: stage,
           SECRETS_PATH: `/attune-auth/${stage}`,
+          // RDS's certificate authorities, for sslmode=verify-full (Node 20+ runtimes no longer load them by default).
+          NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem',
+          DATABASE_AUTH: '',
           JWT_SECRET: '',
           DATABASE_URL: '',
           PSEUDONYM_KEY: '',

@@ -79,7 +79,7 @@ describe('secrets read at run time from SSM', () => {
     const callsBefore = ssm.calls.length
     const res = await register()
     expect(res.status).toBe(200)
-    // One call for the seven secrets (at most ten names per call), none of them read from the environment.
+    // One call for the eight secrets (at most ten names per call), none of them read from the environment.
     expect(ssm.calls.slice(callsBefore)).toEqual([
       [
         `${PATH}/jwt-secret`,
@@ -89,6 +89,7 @@ describe('secrets read at run time from SSM', () => {
         `${PATH}/pseudonym-key`,
         `${PATH}/mfa-encryption-keys`,
         `${PATH}/database-url`,
+        `${PATH}/migration-database-url`,
       ],
     ])
     await expect(jwtVerify(res.body.data.access_token, new TextEncoder().encode(FIRST_JWT_SECRET))).resolves.toBeDefined()

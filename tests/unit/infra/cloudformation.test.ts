@@ -160,12 +160,13 @@ describe('infra/database.yml', () => {
     }
   })
 
-  it('puts a PostgreSQL RDS Proxy in front that requires TLS and authenticates with the managed secret, not IAM', () => {
+  it('signs in with IAM end to end: the cluster accepts IAM tokens, the proxy requires TLS and attaches no secret', () => {
+    expect(cluster.Properties['EnableIAMDatabaseAuthentication']).toBe(true)
+    expect(cluster.Properties['EnableHttpEndpoint']).toBe(true)
     expect(proxy.Properties['EngineFamily']).toBe('POSTGRESQL')
     expect(proxy.Properties['RequireTLS']).toBe(true)
-    expect(proxy.Properties['Auth']).toEqual([
-      expect.objectContaining({ AuthScheme: 'SECRETS', IAMAuth: 'DISABLED', SecretArn: secretOfCluster }),
-    ])
+    expect(proxy.Properties['DefaultAuthScheme']).toBe('IAM_AUTH')
+    expect(proxy.Properties).not.toHaveProperty('Auth')
     const targets = only(template, 'AWS::RDS::DBProxyTargetGroup')
     expect(targets.Properties['DBClusterIdentifiers']).toEqual([{ Ref: clusterName }])
     expect([targets.DependsOn ?? []].flat()).toEqual(
@@ -173,10 +174,18 @@ describe('infra/database.yml', () => {
     )
   })
 
-  it('lets the proxy read only the database secret', () => {
+  it('lets the proxy connect to this cluster only, and read no secret', () => {
     const [, role] = resourcesOfType(template, 'AWS::IAM::Role').find(([name]) => proxy.Properties['RoleArn']['Fn::GetAtt'][0] === name)!
     const statements = role.Properties['Policies'].flatMap((p: Json) => p.PolicyDocument.Statement)
-    expect(statements.find((s: Json) => s.Action === 'secretsmanager:GetSecretValue').Resource).toEqual(secretOfCluster)
+    expect(statements).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'rds-db:connect',
+        Resource: {
+          'Fn::Sub': `arn:\${AWS::Partition}:rds-db:\${AWS::Region}:\${AWS::AccountId}:dbuser:\${${clusterName}.DBClusterResourceId}/*`,
+        },
+      },
+    ])
     expect(role.Properties['AssumeRolePolicyDocument'].Statement[0].Principal).toEqual({ Service: 'rds.amazonaws.com' })
   })
 

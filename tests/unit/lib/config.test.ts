@@ -7,6 +7,7 @@ import {
   loadAuthorizerConfig,
   loadConfig,
 } from '../../../lib/config.js'
+import { createSql } from '../../../lib/db/client.js'
 
 const DATABASE_URL = 'postgres://u:p@127.0.0.1:5432/attune'
 /** 48 random bytes as `openssl rand -base64 48` prints them: what a deployer puts in SSM. */
@@ -237,5 +238,68 @@ describe('loadConfig: mail', () => {
     const local = loadConfig({ DATABASE_URL, STAGE: 'local' }).email
     expect(local.resetUrl).toMatch(/^http:\/\/localhost:\d+\/.*\{token\}$/)
     expect(local.from).toMatch(/@attune\.localhost>$/)
+  })
+})
+
+describe('loadConfig: the database connection', () => {
+  const REMOTE = 'postgres://attune_app@attune-db-prod.proxy-abc.eu-west-1.rds.amazonaws.com:5432/attune'
+  const CREDENTIALS = {
+    AWS_REGION: 'eu-west-1',
+    AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+    AWS_SECRET_ACCESS_KEY: 'secret',
+    AWS_SESSION_TOKEN: 'token',
+  }
+
+  it('refuses a remote database without certificate verification outside local, never naming the URL', () => {
+    const problems = problemsOf({ ...PRODUCTION, DATABASE_URL: 'postgres://u:hunter2@db.example.com:5432/attune?sslmode=require' })
+    expect(problems).toContain('DATABASE_URL must end with ?sslmode=verify-full outside stage "local"')
+    expect(problems).not.toContain('hunter2')
+    expect(problemsOf({ ...PRODUCTION, DATABASE_URL: 'postgres://u:p@db.example.com/attune' })).toContain('sslmode=verify-full')
+    expect(
+      loadConfig({ ...PRODUCTION, DATABASE_URL: 'postgres://u:p@db.example.com/attune?sslmode=verify-full' }).database.iam,
+    ).toBeUndefined()
+    // This machine's database, and stage local, need no TLS.
+    expect(() => loadConfig({ ...PRODUCTION, DATABASE_URL: 'postgres://u:p@localhost:5432/attune' })).not.toThrow()
+    expect(() => loadConfig({ ...PRODUCTION, STAGE: 'local', DATABASE_URL: 'postgres://u:p@db.example.com/attune' })).not.toThrow()
+  })
+
+  it('signs in with the function’s role (DATABASE_AUTH=iam): no password, a user, TLS, and credentials required', () => {
+    const config = loadConfig({ ...PRODUCTION, ...CREDENTIALS, DATABASE_AUTH: 'iam', DATABASE_URL: `${REMOTE}?sslmode=verify-full` })
+    expect(config.database.iam).toEqual({
+      accessKeyId: 'AKIDEXAMPLE',
+      secretAccessKey: 'secret',
+      sessionToken: 'token',
+      region: 'eu-west-1',
+    })
+    const problems = problemsOf({
+      ...PRODUCTION,
+      DATABASE_AUTH: 'iam',
+      DATABASE_URL: 'postgres://attune_app:a-password@attune-db-prod.proxy-abc.eu-west-1.rds.amazonaws.com:5432/attune?sslmode=require',
+    })
+    expect(problems).toContain('DATABASE_URL must hold no password with DATABASE_AUTH=iam')
+    expect(problems).toContain('DATABASE_AUTH=iam needs sslmode=verify-full')
+    expect(problems).toContain("DATABASE_AUTH=iam needs the function's AWS credentials and AWS_REGION")
+    expect(problems).not.toContain('a-password')
+  })
+
+  it('runs the migrations as their own login when MIGRATION_DATABASE_URL is set, under the same rules', () => {
+    expect(loadConfig(PRODUCTION).database.migrationUrl).toBe(DATABASE_URL)
+    const owner = 'postgres://attune_master@db.example.com:5432/attune?sslmode=verify-full'
+    expect(loadConfig({ ...PRODUCTION, MIGRATION_DATABASE_URL: owner }).database.migrationUrl).toBe(owner)
+    expect(problemsOf({ ...PRODUCTION, MIGRATION_DATABASE_URL: 'postgres://m:p@db.example.com/attune?sslmode=require' })).toContain(
+      'MIGRATION_DATABASE_URL must end with ?sslmode=verify-full',
+    )
+  })
+
+  it('gives postgres.js a fresh IAM token as the password of every new connection', async () => {
+    const config = loadConfig({ ...PRODUCTION, ...CREDENTIALS, DATABASE_AUTH: 'iam', DATABASE_URL: `${REMOTE}?sslmode=verify-full` })
+    const sql = createSql(config.database)
+    const { pass } = sql.options as unknown as { pass: () => Promise<string> }
+    const token = await pass()
+    expect(token).toMatch(/^attune-db-prod\.proxy-abc\.eu-west-1\.rds\.amazonaws\.com:5432\/\?/)
+    const query = new URLSearchParams(token.split('?')[1])
+    expect([query.get('Action'), query.get('DBUser')]).toEqual(['connect', 'attune_app'])
+    expect(token).toContain('X-Amz-Credential=AKIDEXAMPLE%2F')
+    await sql.end()
   })
 })
