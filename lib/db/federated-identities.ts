@@ -308,28 +308,32 @@ export function createFederatedIdentityRepository(sql: Sql, policy: SessionPolic
     },
 
     async unlink(identityId, linkId, origin) {
-      // One statement: the identity row is locked, so two unlinks of its last two links cannot both pass.
-      const [row] = await sql<{ found: boolean; unlinked: boolean }[]>`
-        with owner as (
-          select id, password_hash is not null as has_password from attune.identity where id = ${identityId} for update
-        ), target as (
-          select f.id, f.identity_id, f.provider from attune.federated_identity f join owner o on o.id = f.identity_id
-          where f.id = ${linkId}
-        ), removed as (
-          delete from attune.federated_identity f using target t
-          where f.id = t.id and (
-            (select has_password from owner)
-            or exists (select 1 from attune.federated_identity other where other.identity_id = t.identity_id and other.id <> t.id)
-          )
-          returning f.id, f.identity_id, f.provider
-        ), recorded as (${recordEvents(
-          sql,
-          { type: 'identity.unlinked', outcome: 'success', actor: USER, origin },
-          sql`select identity_id, null::uuid as session_id, jsonb_build_object('provider', provider, 'linked_id', id) as data from removed`,
-        )})
-        select exists (select 1 from target) as found, exists (select 1 from removed) as unlinked`
-      if (!row?.found) return 'not_found'
-      return row.unlinked ? 'unlinked' : 'last_way_in'
+      // The identity row is locked first, in a statement of its own: under READ COMMITTED the delete's snapshot is
+      // taken after the lock, so it sees a racing unlink that committed meanwhile. (Within one statement the other
+      // link's row would still look alive, and two unlinks of an identity's last two links could both pass.)
+      return sql.begin(async (tx) => {
+        const [owner] = await tx<{ has_password: boolean }[]>`
+          select password_hash is not null as has_password from attune.identity where id = ${identityId} for update`
+        if (!owner) return 'not_found' as const
+        const [row] = await tx<{ found: boolean; unlinked: boolean }[]>`
+          with target as (
+            select f.id, f.identity_id, f.provider from attune.federated_identity f where f.id = ${linkId} and f.identity_id = ${identityId}
+          ), removed as (
+            delete from attune.federated_identity f using target t
+            where f.id = t.id and (
+              ${owner.has_password}::boolean
+              or exists (select 1 from attune.federated_identity other where other.identity_id = t.identity_id and other.id <> t.id)
+            )
+            returning f.id, f.identity_id, f.provider
+          ), recorded as (${recordEvents(
+            tx,
+            { type: 'identity.unlinked', outcome: 'success', actor: USER, origin },
+            tx`select identity_id, null::uuid as session_id, jsonb_build_object('provider', provider, 'linked_id', id) as data from removed`,
+          )})
+          select exists (select 1 from target) as found, exists (select 1 from removed) as unlinked`
+        if (!row?.found) return 'not_found' as const
+        return row.unlinked ? ('unlinked' as const) : ('last_way_in' as const)
+      })
     },
   }
 }
