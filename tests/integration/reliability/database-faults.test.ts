@@ -201,7 +201,7 @@ describe('database faults', () => {
   })
 
   it('maps a host that does not resolve to 503', async () => {
-    const app = track(appFor('postgres://postgres:x@attune-db.invalid:5432/attune'))
+    const app = track(appFor('postgres://postgres:x@attune-db.invalid:5432/attune?sslmode=verify-full'))
     const res = await timed(routes(app).login, loginEvent('someone'))
     expect(res).toMatchObject({ status: 503, body: UNAVAILABLE })
     const { error } = await rejection(
