@@ -226,6 +226,7 @@ const CoreEnvSchema = v.object({
   JWT_ALGORITHM: v.optional(v.picklist(SIGNING_ALGORITHMS, `must be one of ${SIGNING_ALGORITHMS.join(', ')}`), 'HS256'),
   JWT_PRIVATE_KEY: v.optional(v.string()),
   JWT_PREVIOUS_PUBLIC_KEY: v.optional(v.string()),
+  JWT_PUBLIC_KEY: v.optional(v.string()),
   JWT_PREVIOUS_SECRET_UNTIL: timestamp,
   JWT_ISSUER: nonEmpty('attune-auth'),
   JWT_AUDIENCE: nonEmpty('attune-api'),
@@ -326,6 +327,9 @@ function readCore(e: CoreEnv, problems: string[], warnings: string[]): Omit<Auth
     problems.push('JWT_PREVIOUS_SECRET_UNTIL is required with JWT_PREVIOUS_SECRET (when the rotation overlap ends)')
   }
   const asymmetric = readAsymmetricKeys(e.JWT_ALGORITHM, e.JWT_PRIVATE_KEY, e.JWT_PREVIOUS_PUBLIC_KEY, problems)
+  if (asymmetric && e.JWT_PUBLIC_KEY && !publicHalfOf(asymmetric.privateKey, e.JWT_PUBLIC_KEY)) {
+    problems.push('JWT_PUBLIC_KEY is not the public half of JWT_PRIVATE_KEY (the JWK Set would publish a key that verifies nothing)')
+  }
   if (e.JWT_PREVIOUS_PUBLIC_KEY && e.JWT_PREVIOUS_SECRET_UNTIL === undefined) {
     problems.push('JWT_PREVIOUS_SECRET_UNTIL is required with JWT_PREVIOUS_PUBLIC_KEY (when the rotation overlap ends)')
   }
@@ -612,6 +616,16 @@ function readDatabaseAuth(e: CoreEnv, production: boolean, problems: string[]): 
   }
 }
 
+/** Whether `publicText` (PEM) is the public key of `privateKey`. */
+function publicHalfOf(privateKey: KeyObject, publicText: string): boolean {
+  try {
+    const given = createPublicKey(pem(publicText)).export({ type: 'spki', format: 'der' })
+    return createPublicKey(privateKey).export({ type: 'spki', format: 'der' }).equals(given)
+  } catch {
+    return false
+  }
+}
+
 /** PEM from the environment; `\n` escapes are accepted, as single-line secrets often carry them. */
 const pem = (text: string): string => text.replace(/\\n/g, '\n').trim()
 
@@ -693,6 +707,7 @@ export async function refreshSecrets(now: number = Date.now()): Promise<string |
     current = undefined
     oauthConfig = undefined
     authorizerConfig = undefined
+    publicConfig = undefined
   }
   return undefined
 }
@@ -721,6 +736,76 @@ let oauthConfig: OAuthConfig | undefined
 export function getOAuthConfig(): OAuthConfig {
   oauthConfig ??= loadOAuthConfig(environment)
   return oauthConfig
+}
+
+/**
+ * What the public discovery functions (jwks, openid-configuration) need: the issuer, the algorithm and the public
+ * keys, and nothing secret. They read no secret at all, and no SSM: the public key is JWT_PUBLIC_KEY (a plain
+ * param); where JWT_PRIVATE_KEY is in the environment (stage `local`, the tests) its public half serves instead.
+ */
+export interface PublicConfig {
+  production: boolean
+  logLevel: LogLevel
+  warnings: string[]
+  jwt: {
+    issuer: string
+    algorithm: SigningAlgorithm
+    /** ES256/RS256: the current public key, and the previous one during a rotation (until previousUntil). */
+    publicKey: KeyObject | undefined
+    previousPublicKey: KeyObject | undefined
+    /** Milliseconds since the epoch. */
+    previousUntil: number | undefined
+  }
+}
+
+const PublicEnvSchema = v.object({
+  STAGE: CoreEnvSchema.entries.STAGE,
+  JWT_ISSUER: CoreEnvSchema.entries.JWT_ISSUER,
+  JWT_ALGORITHM: CoreEnvSchema.entries.JWT_ALGORITHM,
+  JWT_PUBLIC_KEY: v.optional(v.string()),
+  JWT_PRIVATE_KEY: v.optional(v.string()),
+  JWT_PREVIOUS_PUBLIC_KEY: v.optional(v.string()),
+  JWT_PREVIOUS_SECRET_UNTIL: timestamp,
+  LOG_LEVEL: CoreEnvSchema.entries.LOG_LEVEL,
+})
+
+export function loadPublicConfig(env: Readonly<Record<string, string | undefined>>): PublicConfig {
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''))
+  const parsed = v.safeParse(PublicEnvSchema, present)
+  if (!parsed.success) throw new ConfigError(parsed.issues.map((issue) => `${v.getDotPath(issue) ?? 'environment'} ${issue.message}`))
+  const e = parsed.output
+  const problems: string[] = []
+  let publicKey: KeyObject | undefined
+  let previousPublicKey: KeyObject | undefined
+  if (e.JWT_ALGORITHM !== 'HS256') {
+    const readPublic = (name: string, text: string): KeyObject | undefined => {
+      try {
+        return createPublicKey(pem(text))
+      } catch {
+        problems.push(`${name} is not a readable PEM key`)
+        return undefined
+      }
+    }
+    if (e.JWT_PUBLIC_KEY) publicKey = readPublic('JWT_PUBLIC_KEY', e.JWT_PUBLIC_KEY)
+    else if (e.JWT_PRIVATE_KEY) publicKey = readPublic('JWT_PRIVATE_KEY', e.JWT_PRIVATE_KEY)
+    else problems.push(`JWT_PUBLIC_KEY (the PEM public key) is required with JWT_ALGORITHM=${e.JWT_ALGORITHM}`)
+    if (e.JWT_PREVIOUS_PUBLIC_KEY) previousPublicKey = readPublic('JWT_PREVIOUS_PUBLIC_KEY', e.JWT_PREVIOUS_PUBLIC_KEY)
+  }
+  if (problems.length > 0) throw new ConfigError(problems)
+  return {
+    production: (e.STAGE ?? '(unset)') !== DEVELOPMENT_STAGE,
+    logLevel: e.LOG_LEVEL,
+    warnings: [],
+    jwt: { issuer: e.JWT_ISSUER, algorithm: e.JWT_ALGORITHM, publicKey, previousPublicKey, previousUntil: e.JWT_PREVIOUS_SECRET_UNTIL },
+  }
+}
+
+let publicConfig: PublicConfig | undefined
+
+/** The public discovery functions' configuration, parsed from the environment on first use (cold start) and kept. */
+export function getPublicConfig(): PublicConfig {
+  publicConfig ??= loadPublicConfig(environment)
+  return publicConfig
 }
 
 let authorizerConfig: AuthorizerConfig | undefined

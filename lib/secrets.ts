@@ -17,7 +17,6 @@ export const SECRET_PARAMETERS: Readonly<Record<string, string>> = {
   JWT_SECRET: 'jwt-secret',
   JWT_PRIVATE_KEY: 'jwt-private-key',
   JWT_PREVIOUS_SECRET: 'jwt-previous-secret',
-  JWT_PREVIOUS_PUBLIC_KEY: 'jwt-previous-public-key',
   PSEUDONYM_KEY: 'pseudonym-key',
   MFA_ENCRYPTION_KEYS: 'mfa-encryption-keys',
   DATABASE_URL: 'database-url',

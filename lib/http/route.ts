@@ -60,6 +60,8 @@ export interface RouteOptions<S extends AnySchema | undefined, A extends boolean
   headers?: Record<string, string>
   /** The result is a URL to answer 302 to (`redirectRoute`). */
   redirect?: boolean
+  /** False for the public discovery functions, which read no secret: no SSM call (default true). */
+  readsSecrets?: boolean
 }
 
 type BodyOf<S> = S extends AnySchema ? v.InferOutput<S> : undefined
@@ -91,7 +93,7 @@ export function jsonRoute<
   const route = middy<APIGatewayProxyEvent, APIGatewayProxyResult>({ timeoutEarlyInMillis: 500 })
     .use(httpHeaderNormalizer())
     .use(requestLog())
-    .use(secrets())
+  if (options.readsSecrets !== false) route.use(secrets())
   if (options.authenticated) route.use({ before: (request) => void users.set(request.event, requireAuth(request.event)) })
   if (options.body) route.use(jsonBody(options.bodyOptional ?? false))
   return route.handler(async (event, context) => {

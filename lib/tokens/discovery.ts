@@ -9,7 +9,9 @@
  * http(s) JWT_ISSUER (`npm start` sets `http://localhost:<port>`). Otherwise there is no document.
  */
 import { ApiError } from '@attune-auth/client/errors'
-import type { Config } from '../config.js'
+import type { JWK } from 'jose'
+import type { PublicConfig } from '../config.js'
+import { publicEntry } from './keyring.js'
 
 export const JWKS_PATH = '/.well-known/jwks.json'
 
@@ -22,14 +24,16 @@ export interface OpenIdConfiguration {
   subject_types_supported: string[]
 }
 
+type DiscoveryConfig = { production: boolean; jwt: Pick<PublicConfig['jwt'], 'issuer' | 'algorithm'> }
+
 /** Where this API is reached, from configuration only; undefined when the issuer is not a URL we may publish. */
-export function baseUrl(config: Pick<Config, 'production' | 'jwt'>): string | undefined {
+export function baseUrl(config: DiscoveryConfig): string | undefined {
   const issuer = config.jwt.issuer
   const allowed = config.production ? /^https:\/\/[^/?#\s]+(\/[^?#\s]*)?$/ : /^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/
   return allowed.test(issuer) ? issuer.replace(/\/+$/, '') : undefined
 }
 
-export function openIdConfiguration(config: Pick<Config, 'production' | 'jwt'>): OpenIdConfiguration {
+export function openIdConfiguration(config: DiscoveryConfig): OpenIdConfiguration {
   const base = baseUrl(config)
   if (base === undefined) {
     throw new ApiError('discovery_not_configured')
@@ -37,9 +41,21 @@ export function openIdConfiguration(config: Pick<Config, 'production' | 'jwt'>):
   return {
     issuer: config.jwt.issuer,
     jwks_uri: `${base}${JWKS_PATH}`,
-    id_token_signing_alg_values_supported: [config.jwt.asymmetric?.algorithm ?? 'HS256'],
+    id_token_signing_alg_values_supported: [config.jwt.algorithm],
     token_endpoint: `${base}/auth/login`,
     response_types_supported: ['token'],
     subject_types_supported: ['public'],
   }
+}
+
+/**
+ * The JWK Set (RFC 7517) of the public keys that verify our tokens: the current one and, until the rotation
+ * overlap ends, the previous one. Empty with HS256, whose key is secret. Built from public keys only.
+ */
+export async function publicJwks(jwt: PublicConfig['jwt'], now: number = Date.now()): Promise<{ keys: JWK[] }> {
+  const { algorithm, publicKey, previousPublicKey, previousUntil } = jwt
+  if (algorithm === 'HS256' || !publicKey) return { keys: [] }
+  const entries = [await publicEntry(publicKey, algorithm, Number.POSITIVE_INFINITY)]
+  if (previousPublicKey && now < (previousUntil ?? 0)) entries.push(await publicEntry(previousPublicKey, algorithm, previousUntil ?? 0))
+  return { keys: entries.flatMap((entry) => (entry.jwk ? [entry.jwk] : [])) }
 }

@@ -61,7 +61,8 @@ interface Entry extends Candidate {
 const importHmacKey = (secret: Uint8Array): Promise<webcrypto.CryptoKey> =>
   crypto.subtle.importKey('raw', secret, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify'])
 
-async function publicEntry(key: KeyObject, algorithm: string, until: number): Promise<Entry> {
+/** A public key as its JWK Set entry (`kid` its RFC 7638 thumbprint), verifying until `until`. */
+export async function publicEntry(key: KeyObject, algorithm: string, until: number): Promise<Entry> {
   const jwk = await exportJWK(key)
   const kid = await calculateJwkThumbprint(jwk)
   return { key, until, kid, jwk: { ...jwk, kid, alg: algorithm, use: 'sig' } }

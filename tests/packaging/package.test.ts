@@ -244,6 +244,7 @@ describe('npm run package (osls package --stage local)', () => {
         JWT_PRIVATE_KEY: '',
         JWT_PREVIOUS_SECRET: '',
         JWT_PREVIOUS_PUBLIC_KEY: '',
+        JWT_PUBLIC_KEY: '',
         JWT_SECRET: '',
         PSEUDONYM_KEY: '',
         MFA_ENCRYPTION_KEYS: '',
@@ -314,6 +315,17 @@ describe('npm run package (osls package --stage local)', () => {
         Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:rds-db:${AWS::Region}:${AWS::AccountId}:dbuser:' },
       },
     ])
+  })
+
+  it('gives the public discovery functions a role that may write their logs and nothing else: no secret, no SSM', () => {
+    for (const name of ['JwksLambdaFunction', 'OpenidConfigurationLambdaFunction']) {
+      expect(template.Resources[name]?.Properties['Role'], name).toEqual({ 'Fn::GetAtt': ['PublicRole', 'Arn'] })
+    }
+    const role = template.Resources['PublicRole'] as Resource
+    const statements = role.Properties['Policies'].flatMap((policy: any) => policy.PolicyDocument.Statement)
+    expect(statements).toHaveLength(1)
+    expect(statements[0].Action).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents'])
+    expect(JSON.stringify(statements[0].Resource)).toMatch(/attune-auth-local-jwks:\*.*attune-auth-local-openidConfiguration:\*/)
   })
 
   it('gives the migrate function a role of its own: its logs, the stage’s secrets, the database owner, nothing else', () => {

@@ -79,13 +79,12 @@ describe('secrets read at run time from SSM', () => {
     const callsBefore = ssm.calls.length
     const res = await register()
     expect(res.status).toBe(200)
-    // One call for the eight secrets (at most ten names per call), none of them read from the environment.
+    // One call for the seven secrets (at most ten names per call), none of them read from the environment.
     expect(ssm.calls.slice(callsBefore)).toEqual([
       [
         `${PATH}/jwt-secret`,
         `${PATH}/jwt-private-key`,
         `${PATH}/jwt-previous-secret`,
-        `${PATH}/jwt-previous-public-key`,
         `${PATH}/pseudonym-key`,
         `${PATH}/mfa-encryption-keys`,
         `${PATH}/database-url`,

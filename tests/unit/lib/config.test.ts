@@ -1,3 +1,4 @@
+import { createPublicKey, generateKeyPairSync } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import {
   ConfigError,
@@ -301,5 +302,18 @@ describe('loadConfig: the database connection', () => {
     expect([query.get('Action'), query.get('DBUser')]).toEqual(['connect', 'attune_app'])
     expect(token).toContain('X-Amz-Credential=AKIDEXAMPLE%2F')
     await sql.end()
+  })
+})
+
+describe('loadConfig: the published public key', () => {
+  it('refuses a JWT_PUBLIC_KEY that is not the public half of JWT_PRIVATE_KEY', () => {
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+    const other = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+    const keys = { JWT_ALGORITHM: 'ES256', JWT_PRIVATE_KEY: String(privateKey.export({ type: 'pkcs8', format: 'pem' })) }
+    const own = String(createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }))
+    expect(() => loadConfig({ ...PRODUCTION, ...keys, JWT_PUBLIC_KEY: own })).not.toThrow()
+    expect(
+      problemsOf({ ...PRODUCTION, ...keys, JWT_PUBLIC_KEY: String(other.publicKey.export({ type: 'spki', format: 'pem' })) }),
+    ).toContain('JWT_PUBLIC_KEY is not the public half of JWT_PRIVATE_KEY')
   })
 })
