@@ -62,7 +62,15 @@ export const VARIANTS: Variant[] = [
     stage: 'prod',
     files: SERVICE_FILES,
     parameters: secretsFor('prod'),
-    params: { wafRateLimit: '300', alarmTopicArn: 'arn:aws:sns:us-east-1:123456789012:security-alerts' },
+    params: {
+      wafRateLimit: '300',
+      alarmTopicArn: 'arn:aws:sns:us-east-1:123456789012:security-alerts',
+      accessLogs: 'true',
+      tracing: 'true',
+      databaseAuth: 'iam',
+      databaseConnectResource: 'prx-0123456789abcdef0/attune_login',
+      migrationConnectResource: 'prx-0123456789abcdef0/attune_admin',
+    },
     expect: (template) =>
       Object.values(template.Resources ?? {}).some((r) => r.Type === 'AWS::WAFv2::WebACL') ? undefined : 'no AWS::WAFv2::WebACL',
   },
@@ -71,6 +79,7 @@ export const VARIANTS: Variant[] = [
     stage: 'prod',
     files: SERVICE_FILES,
     parameters: secretsFor('prod'),
+    params: { inVpc: 'true' },
     edit: (yml) => {
       const doc = parseDocument(yml)
       doc.setIn(['custom', 'vpc', 'prod'], doc.createNode(VPC))
