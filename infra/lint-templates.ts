@@ -34,7 +34,11 @@ const secretsFor = (stage: string): Record<string, string> => ({
 })
 
 /** The VPC settings of the `prod in a VPC` variant (infra/database.yml's outputs on a real deploy). */
-const VPC = { securityGroupIds: ['sg-0123456789abcdef0'], subnetIds: ['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210'] }
+/** custom.vpc.prod as docs/DEPLOY.md writes it: the database stack's exports, imported (infra/database.yml). */
+const VPC = {
+  securityGroupIds: [{ 'Fn::ImportValue': 'attune-db-prod-LambdaSecurityGroupId' }],
+  subnetIds: { 'Fn::Split': [',', { 'Fn::ImportValue': 'attune-db-prod-SubnetIds' }] },
+}
 
 interface Variant {
   name: string

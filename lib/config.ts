@@ -563,6 +563,9 @@ function readMfaKeys(
   }
 }
 
+/** An RDS Proxy endpoint (`<name>.proxy-<id>.<region>.rds.amazonaws.com`). */
+const RDS_PROXY_HOST = /\.proxy-[a-z0-9]+\.[a-z0-9-]+\.rds\.amazonaws\.com$/
+
 /** Hosts a connection to which never leaves the machine: TLS is not required for them. */
 const LOCAL_DATABASE_HOSTS: readonly string[] = ['localhost', '127.0.0.1', '[::1]', '']
 
@@ -595,6 +598,11 @@ function readDatabaseAuth(e: CoreEnv, production: boolean, problems: string[]): 
     if (production && !verified && !LOCAL_DATABASE_HOSTS.includes(url.hostname)) {
       problems.push(
         `${name} must end with ?sslmode=verify-full outside stage "local" (sslmode=require does not check the server's certificate)`,
+      )
+    }
+    if (name === 'DATABASE_URL' && RDS_PROXY_HOST.test(url.hostname) && e.DATABASE_PREPARE === 'true') {
+      problems.push(
+        'DATABASE_PREPARE must be false behind RDS Proxy (prepared statements pin its connections to one client: docs/DEPLOY.md)',
       )
     }
     if (!iam) continue

@@ -249,6 +249,7 @@ describe('loadConfig: the database connection', () => {
     AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
     AWS_SECRET_ACCESS_KEY: 'secret',
     AWS_SESSION_TOKEN: 'token',
+    DATABASE_PREPARE: 'false',
   }
 
   it('refuses a remote database without certificate verification outside local, never naming the URL', () => {
@@ -281,6 +282,12 @@ describe('loadConfig: the database connection', () => {
     expect(problems).toContain('DATABASE_AUTH=iam needs sslmode=verify-full')
     expect(problems).toContain("DATABASE_AUTH=iam needs the function's AWS credentials and AWS_REGION")
     expect(problems).not.toContain('a-password')
+  })
+
+  it('refuses prepared statements behind RDS Proxy, which would pin its connections', () => {
+    const url = `${REMOTE}?sslmode=verify-full`
+    expect(problemsOf({ ...PRODUCTION, DATABASE_URL: url })).toContain('DATABASE_PREPARE must be false behind RDS Proxy')
+    expect(loadConfig({ ...PRODUCTION, DATABASE_URL: url, DATABASE_PREPARE: 'false' }).database.prepare).toBe(false)
   })
 
   it('runs the migrations as their own login when MIGRATION_DATABASE_URL is set, under the same rules', () => {
