@@ -1,30 +1,8 @@
-import { createHash, createHmac } from 'node:crypto'
 import { SignatureV4 } from '@smithy/signature-v4'
 import { AwsClient } from 'aws4fetch'
 import { describe, expect, it } from 'vitest'
 import { SECRET_PARAMETERS, secretParameters } from '../../../lib/secrets.js'
-
-const bytes = (data: string | ArrayBuffer | ArrayBufferView): string | Uint8Array =>
-  typeof data === 'string'
-    ? data
-    : ArrayBuffer.isView(data)
-      ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
-      : new Uint8Array(data)
-
-/** The SHA-256 the SDK's signer takes (the SDK ships its own; node:crypto does the same). */
-class Sha256 {
-  private readonly hash
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret))
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.hash.update(bytes(data))
-  }
-  reset(): void {}
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest())
-  }
-}
+import { Sha256 } from '../../support/sdk-sha256.js'
 
 describe('reading secrets from SSM', () => {
   it('signs GetParameters exactly as the AWS SDK’s own SigV4 signer does', async () => {
