@@ -17,7 +17,8 @@ export interface MigrationResult {
 }
 
 export async function handler(): Promise<MigrationResult> {
-  await refreshSecrets()
+  // The migrations' own login too (MIGRATION_DATABASE_URL), which only this function may read.
+  await refreshSecrets(Date.now(), { migration: true })
   const config = getConfig()
   configureLogging(config)
   const { migrationUrl, iam } = config.database

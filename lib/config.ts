@@ -11,6 +11,7 @@ import type { SecretBoxKeyring } from './mfa/secret-box.js'
 import { parseMfaKeys } from './mfa/secret-box.js'
 import type { OAuthConfig } from './oauth/settings.js'
 import { readOAuthConfig } from './oauth/settings.js'
+import type { SecretScope } from './secrets.js'
 import { SecretsUnavailableError, withSecrets } from './secrets.js'
 
 export type { OAuthConfig }
@@ -694,7 +695,7 @@ let current: Config | undefined
  * costs nothing until the age passes. A failed first read throws (503); a failed re-read keeps the values it had
  * and answers the warning to log (tried again a minute later).
  */
-export async function refreshSecrets(now: number = Date.now()): Promise<string | undefined> {
+export async function refreshSecrets(now: number = Date.now(), scope: SecretScope = { migration: false }): Promise<string | undefined> {
   const path = process.env['SECRETS_PATH']?.trim()
   if (!path) return undefined
   const maxAgeText = process.env['SECRETS_MAX_AGE']?.trim()
@@ -702,7 +703,7 @@ export async function refreshSecrets(now: number = Date.now()): Promise<string |
   if (secretsReadAt !== undefined && now - secretsReadAt < maxAge * 1000) return undefined
   let next: Readonly<Record<string, string | undefined>>
   try {
-    next = await withSecrets(process.env, path)
+    next = await withSecrets(process.env, path, scope)
   } catch (error) {
     if (secretsReadAt === undefined) throw error
     secretsReadAt = now - maxAge * 1000 + 60_000

@@ -20,7 +20,14 @@ export const SECRET_PARAMETERS: Readonly<Record<string, string>> = {
   PSEUDONYM_KEY: 'pseudonym-key',
   MFA_ENCRYPTION_KEYS: 'mfa-encryption-keys',
   DATABASE_URL: 'database-url',
-  MIGRATION_DATABASE_URL: 'migration-database-url',
+}
+
+/** The migrations' own login: only the migrate function reads it (the others' role is denied it, serverless.yml). */
+export const MIGRATION_SECRET_PARAMETERS: Readonly<Record<string, string>> = { MIGRATION_DATABASE_URL: 'migration-database-url' }
+
+/** Which secrets a function reads: every function the shared ones, the migrate function its own login too. */
+export interface SecretScope {
+  migration: boolean
 }
 
 /** GetParameters takes at most ten names (SSM's quota). */
@@ -29,9 +36,10 @@ const NAMES_PER_CALL = 10
 type Environment = Readonly<Record<string, string | undefined>>
 
 /** The variables to read and their full parameter names: the fixed secrets and each provider's client secret. */
-export function secretParameters(env: Environment, path: string): Map<string, string> {
+export function secretParameters(env: Environment, path: string, scope: SecretScope = { migration: false }): Map<string, string> {
   const base = path.replace(/\/+$/, '')
-  const wanted = new Map(Object.entries(SECRET_PARAMETERS).map(([variable, name]) => [variable, `${base}/${name}`]))
+  const names = { ...SECRET_PARAMETERS, ...(scope.migration ? MIGRATION_SECRET_PARAMETERS : {}) }
+  const wanted = new Map(Object.entries(names).map(([variable, name]) => [variable, `${base}/${name}`]))
   for (const provider of (env['OAUTH_PROVIDERS'] ?? '').split(/[\s,]+/).filter((name) => /^[a-z][a-z0-9-]{0,31}$/.test(name))) {
     wanted.set(`OAUTH_${provider.toUpperCase().replace(/-/g, '_')}_CLIENT_SECRET`, `${base}/oauth-${provider}-client-secret`)
   }
@@ -97,8 +105,8 @@ export async function readParameters(names: readonly string[], env: Environment)
 }
 
 /** `env` with every secret variable that is unset there filled from its parameter (a value set in `env` wins). */
-export async function withSecrets(env: Environment, path: string): Promise<Record<string, string | undefined>> {
-  const wanted = [...secretParameters(env, path)].filter(([variable]) => !env[variable]?.trim())
+export async function withSecrets(env: Environment, path: string, scope: SecretScope): Promise<Record<string, string | undefined>> {
+  const wanted = [...secretParameters(env, path, scope)].filter(([variable]) => !env[variable]?.trim())
   const values = await readParameters(
     wanted.map(([, name]) => name),
     env,

@@ -276,6 +276,13 @@ describe('npm run package (osls package --stage local)', () => {
         Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/attune-auth/local/*' },
       },
       {
+        Effect: 'Deny',
+        Action: ['ssm:GetParameters'],
+        Resource: {
+          'Fn::Sub': 'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/attune-auth/local/migration-database-url',
+        },
+      },
+      {
         Effect: 'Allow',
         Action: ['kms:Decrypt'],
         Resource: '*',

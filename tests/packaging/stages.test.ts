@@ -64,7 +64,15 @@ describe('deployed stages, packaged offline', () => {
       const role = Object.values(stages[stage]?.resources ?? {}).find((r) => r.Type === 'AWS::IAM::Role')
       const policies = (role?.Properties['Policies'] ?? []) as { PolicyDocument: { Statement: Record<string, any>[] } }[]
       const statements = policies.flatMap((policy) => policy.PolicyDocument.Statement)
-      const reads = statements.filter((statement) => JSON.stringify(statement['Action']).includes('ssm:'))
+      const reads = statements.filter(
+        (statement) => statement['Effect'] === 'Allow' && JSON.stringify(statement['Action']).includes('ssm:'),
+      )
+      // Never the migrations' own login: the migrate function's role alone reads it.
+      expect(statements.filter((statement) => statement['Effect'] === 'Deny').map((statement) => statement['Resource'])).toEqual([
+        {
+          'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/attune-auth/${stage}/migration-database-url`,
+        },
+      ])
       expect(reads).toEqual([
         {
           Effect: 'Allow',

@@ -88,7 +88,6 @@ describe('secrets read at run time from SSM', () => {
         `${PATH}/pseudonym-key`,
         `${PATH}/mfa-encryption-keys`,
         `${PATH}/database-url`,
-        `${PATH}/migration-database-url`,
       ],
     ])
     await expect(jwtVerify(res.body.data.access_token, new TextEncoder().encode(FIRST_JWT_SECRET))).resolves.toBeDefined()

@@ -42,5 +42,10 @@ describe('reading secrets from SSM', () => {
       OAUTH_GOOGLE_CLIENT_SECRET: '/attune-auth/prod/oauth-google-client-secret',
       OAUTH_OKTA_EU_CLIENT_SECRET: '/attune-auth/prod/oauth-okta-eu-client-secret',
     })
+    // The migrations' own login only for the migrate function (the others' role is denied it).
+    expect(secretParameters({}, '/attune-auth/prod').has('MIGRATION_DATABASE_URL')).toBe(false)
+    expect(secretParameters({}, '/attune-auth/prod', { migration: true }).get('MIGRATION_DATABASE_URL')).toBe(
+      '/attune-auth/prod/migration-database-url',
+    )
   })
 })
