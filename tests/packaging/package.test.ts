@@ -278,9 +278,10 @@ describe('npm run package (osls package --stage local)', () => {
       {
         Effect: 'Deny',
         Action: ['ssm:GetParameters'],
-        Resource: {
-          'Fn::Sub': 'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/attune-auth/local/migration-database-url',
-        },
+        Resource: [
+          { 'Fn::Sub': 'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/attune-auth/local/migration-database-url' },
+          { 'Fn::Sub': 'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/attune-auth/local/oauth-*' },
+        ],
       },
       {
         Effect: 'Allow',
@@ -314,7 +315,7 @@ describe('npm run package (osls package --stage local)', () => {
     expect(template.Conditions['DatabaseIamAuth']).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] })
     const policy = template.Resources['DatabaseConnectPolicy'] as Resource & { Condition: string }
     expect(policy.Condition).toBe('DatabaseIamAuth')
-    expect(policy.Properties['Roles']).toEqual([{ Ref: 'IamRoleLambdaExecution' }])
+    expect(policy.Properties['Roles']).toEqual([{ Ref: 'IamRoleLambdaExecution' }, { Ref: 'OAuthRole' }])
     expect(policy.Properties['PolicyDocument'].Statement).toEqual([
       {
         Effect: 'Allow',
@@ -330,9 +331,26 @@ describe('npm run package (osls package --stage local)', () => {
     }
     const role = template.Resources['PublicRole'] as Resource
     const statements = role.Properties['Policies'].flatMap((policy: any) => policy.PolicyDocument.Statement)
-    expect(statements).toHaveLength(1)
+    expect(statements).toHaveLength(2)
     expect(statements[0].Action).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents'])
+    // X-Ray only with param tracing (Lambda refuses an Active-traced function whose role cannot send traces).
+    expect(statements[1]['Fn::If'][0]).toBe('TracingEnabled')
     expect(JSON.stringify(statements[0].Resource)).toMatch(/attune-auth-local-jwks:\*.*attune-auth-local-openidConfiguration:\*/)
+  })
+
+  it('gives the provider sign-in functions a role of their own: the only one that reads the providers’ client secrets', () => {
+    const functions = ['OauthAuthorize', 'OauthCallback', 'OauthToken', 'IdentitiesLink', 'IdentitiesList', 'IdentitiesUnlink']
+    for (const name of functions) {
+      expect(template.Resources[`${name}LambdaFunction`]?.Properties['Role'], name).toEqual({ 'Fn::GetAtt': ['OAuthRole', 'Arn'] })
+    }
+    const shared = JSON.stringify(template.Resources['IamRoleLambdaExecution'])
+    expect(shared).toContain('parameter/attune-auth/local/oauth-*')
+    const role = template.Resources['OAuthRole'] as Resource
+    const statements = role.Properties['Policies'].flatMap((policy: any) => policy.PolicyDocument.Statement)
+    const denied = statements.filter((statement: any) => statement.Effect === 'Deny').map((statement: any) => statement.Resource)
+    expect(JSON.stringify(denied)).toContain('migration-database-url')
+    expect(JSON.stringify(denied)).not.toContain('oauth-')
+    expect((template.Resources['DatabaseConnectPolicy'] as Resource).Properties['Roles']).toContainEqual({ Ref: 'OAuthRole' })
   })
 
   it('gives the migrate function a role of its own: its logs, the stage’s secrets, the database owner, nothing else', () => {

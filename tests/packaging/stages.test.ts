@@ -67,11 +67,14 @@ describe('deployed stages, packaged offline', () => {
       const reads = statements.filter(
         (statement) => statement['Effect'] === 'Allow' && JSON.stringify(statement['Action']).includes('ssm:'),
       )
-      // Never the migrations' own login: the migrate function's role alone reads it.
+      // Never the migrations' own login nor the providers' client secrets: the migrate and sign-in roles alone read them.
       expect(statements.filter((statement) => statement['Effect'] === 'Deny').map((statement) => statement['Resource'])).toEqual([
-        {
-          'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/attune-auth/${stage}/migration-database-url`,
-        },
+        [
+          {
+            'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/attune-auth/${stage}/migration-database-url`,
+          },
+          { 'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/attune-auth/${stage}/oauth-*` },
+        ],
       ])
       expect(reads).toEqual([
         {
