@@ -58,7 +58,11 @@ describe('vitest.config.ts', () => {
     const files = testFiles().filter((file) => !file.startsWith('tests/runtime/'))
     expect(files.length).toBeGreaterThan(40)
     expect(files.map((file) => ({ file, projects: projectsRunning(file) })).filter(({ projects }) => projects.length !== 1)).toEqual([])
-    expect(testFiles().filter((file) => file.startsWith('tests/runtime/')).map(projectsRunning)).toEqual([[]])
+    expect(
+      testFiles()
+        .filter((file) => file.startsWith('tests/runtime/'))
+        .map(projectsRunning),
+    ).toEqual([[]])
     // The ones whose tier is not their folder's.
     expect(projectsRunning('examples/orders-service/orders.test.ts')).toEqual(['integration'])
     expect(projectsRunning('examples/orders-service/package.test.ts')).toEqual(['packaging'])
