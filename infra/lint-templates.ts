@@ -131,8 +131,11 @@ const describeMatch = (match: LintMatch): string =>
   `  ${match.Level.padEnd(13)} ${match.Rule.Id} line ${match.Location.Start.LineNumber}` +
   `${match.Location.Path ? ` ${match.Location.Path.join('/')}` : ''}: ${match.Message}`
 
-/** Packages one variant (in a copy of `root` when it edits serverless.yml) and returns its template's path in `out`. */
-async function packageVariant(root: string, variant: Variant, out: string): Promise<string> {
+/**
+ * Packages one variant (in a copy of `root` when it edits serverless.yml) and answers its template, checked to be
+ * what the variant says (its `expect`), as the JSON text osls wrote. tests/packaging/resource-spec.test.ts uses it too.
+ */
+export async function packageVariant(root: string, variant: Variant): Promise<string> {
   let from = root
   let scratch: string | undefined
   if (variant.edit !== undefined) {
@@ -156,15 +159,20 @@ async function packageVariant(root: string, variant: Variant, out: string): Prom
       const text = readFileSync(join(packaged.out, 'cloudformation-template-update-stack.json'), 'utf8')
       const problem = variant.expect?.(JSON.parse(text) as Template)
       if (problem !== undefined) throw new Error(`variant ${variant.name} is not what it says: ${problem}`)
-      const file = join(out, `${variant.name}.json`)
-      await writeFile(file, text)
-      return file
+      return text
     } finally {
       await packaged.cleanup()
     }
   } finally {
     if (scratch !== undefined) await rm(scratch, { recursive: true, force: true })
   }
+}
+
+/** Packages one variant and writes its template to `out`: the file's path. */
+async function packageVariantInto(root: string, variant: Variant, out: string): Promise<string> {
+  const file = join(out, `${variant.name}.json`)
+  await writeFile(file, await packageVariant(root, variant))
+  return file
 }
 
 /** Runs `tasks` at most `limit` at a time, in order of start; resolves with every outcome. */
@@ -190,7 +198,7 @@ export async function lintTemplates(root: string, out: string, log: (line: strin
   await mkdir(out, { recursive: true })
   const started = Date.now()
   const packaged = await settleAll(
-    VARIANTS.map((variant) => () => packageVariant(root, variant, out)),
+    VARIANTS.map((variant) => () => packageVariantInto(root, variant, out)),
     3,
   )
   log(`packaged ${VARIANTS.length} variants in ${Math.round((Date.now() - started) / 1000)} s`)

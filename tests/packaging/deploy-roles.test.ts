@@ -13,7 +13,7 @@
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type CollectionTag, parseDocument, type ScalarTag, type YAMLMap, type YAMLSeq } from 'yaml'
+import { readCloudFormationYaml } from '../support/cloudformation-yaml.js'
 import type { PackagedStage } from '../support/osls-package.js'
 import { packageStage } from '../support/osls-package.js'
 
@@ -40,25 +40,10 @@ const PROVIDER = `arn:${PARTITION}:iam::${ACCOUNT}:oidc-provider/token.actions.g
 // ---------------------------------------------------------------------------------------------------------------
 // The template, parsed with CloudFormation's short forms and evaluated for one stage.
 
-const INTRINSICS = ['Ref', 'GetAtt', 'Sub', 'If', 'Equals', 'Not', 'And', 'Or', 'FindInMap', 'Join', 'Select', 'Split', 'Condition']
-const longForm = (name: string, value: unknown): Json => {
-  if (name === 'Ref' || name === 'Condition') return { [name]: value }
-  if (name === 'GetAtt' && typeof value === 'string') {
-    const dot = value.indexOf('.')
-    return { 'Fn::GetAtt': [value.slice(0, dot), value.slice(dot + 1)] }
-  }
-  return { [`Fn::${name}`]: value }
-}
-const CUSTOM_TAGS: (ScalarTag | CollectionTag)[] = INTRINSICS.flatMap((name) => [
-  { tag: `!${name}`, resolve: (value: string) => longForm(name, value) } as ScalarTag,
-  { tag: `!${name}`, collection: 'seq', resolve: (seq: YAMLSeq) => longForm(name, seq.toJSON()) } as unknown as CollectionTag,
-  { tag: `!${name}`, collection: 'map', resolve: (map: YAMLMap) => longForm(name, map.toJSON()) } as unknown as CollectionTag,
-])
-
 function loadTemplate(): Json {
-  const doc = parseDocument(readFileSync(`${ROOT}/${TEMPLATE}`, 'utf8'), { customTags: CUSTOM_TAGS })
-  expect([...doc.errors, ...doc.warnings].map((e) => e.message)).toEqual([])
-  return doc.toJS()
+  const { template, errors } = readCloudFormationYaml(readFileSync(`${ROOT}/${TEMPLATE}`, 'utf8'))
+  expect(errors).toEqual([])
+  return template
 }
 
 interface Resource {

@@ -6,22 +6,13 @@
  * and infra/*.yml. First, that the checker finds the defects it is for, and accepts what CloudFormation accepts.
  */
 import { readdirSync, readFileSync } from 'node:fs'
-import { cp, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { loadAwsServiceSpec } from '@aws-cdk/aws-service-spec'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { VARIANTS } from '../../infra/lint-templates.js'
-import { packageStage } from '../support/osls-package.js'
-import {
-  checkTemplate,
-  formatProblem,
-  type Inspection,
-  inspectTemplate,
-  parseCloudFormationYaml,
-  type SpecDatabase,
-} from '../support/resource-spec.js'
+import { packageVariant, VARIANTS } from '../../infra/lint-templates.js'
+import { parseCloudFormationYaml } from '../support/cloudformation-yaml.js'
+import { checkTemplate, formatProblem, type Inspection, inspectTemplate, type SpecDatabase } from '../support/resource-spec.js'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
@@ -181,40 +172,6 @@ describe('the checker', () => {
   })
 })
 
-/** Packages one variant as infra/lint-templates.ts does (in a copy when it edits serverless.yml); returns its template. */
-async function packageVariant(variant: Variant): Promise<Json> {
-  let from = ROOT
-  let scratch: string | undefined
-  if (variant.edit !== undefined) {
-    scratch = await mkdtemp(join(tmpdir(), `attune-spec-${variant.name}-`))
-    for (const file of variant.files) await cp(join(ROOT, file), join(scratch, file), { recursive: true })
-    const yml = join(scratch, variant.service ?? '.', 'serverless.yml')
-    await writeFile(yml, variant.edit(readFileSync(yml, 'utf8')))
-    await symlink(join(ROOT, 'node_modules'), join(scratch, 'node_modules'), 'dir')
-    from = scratch
-  }
-  try {
-    const packaged = await packageStage({
-      root: from,
-      files: variant.files,
-      stage: variant.stage,
-      parameters: variant.parameters,
-      ...(variant.service === undefined ? {} : { service: variant.service }),
-      ...(variant.params === undefined ? {} : { params: variant.params }),
-    })
-    try {
-      const template = JSON.parse(readFileSync(join(packaged.out, 'cloudformation-template-update-stack.json'), 'utf8'))
-      const problem = variant.expect?.(template)
-      if (problem !== undefined) throw new Error(`variant ${variant.name} is not what it says: ${problem}`)
-      return template
-    } finally {
-      await packaged.cleanup()
-    }
-  } finally {
-    if (scratch !== undefined) await rm(scratch, { recursive: true, force: true })
-  }
-}
-
 describe('the packaged stages', () => {
   const packaged = new Map<string, PromiseSettledResult<Json>>()
   const seconds = new Map<string, number>()
@@ -226,8 +183,8 @@ describe('the packaged stages', () => {
       while (next < VARIANTS.length) {
         const variant = VARIANTS[next++] as Variant
         const started = performance.now()
-        const outcome = await packageVariant(variant).then(
-          (value) => ({ status: 'fulfilled', value }) as const,
+        const outcome = await packageVariant(ROOT, variant).then(
+          (text) => ({ status: 'fulfilled', value: JSON.parse(text) as Json }) as const,
           (reason: unknown) => ({ status: 'rejected', reason }) as const,
         )
         packaged.set(variant.name, outcome)

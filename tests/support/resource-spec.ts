@@ -20,7 +20,6 @@
  * A property whose specification type is a union passes when the value matches any member.
  */
 import type { PropertyType, Resource, ResourceProperties, SpecDatabase } from '@aws-cdk/service-spec-types'
-import { type CollectionTag, parseDocument, type ScalarTag, type YAMLMap, type YAMLSeq } from 'yaml'
 
 export type { SpecDatabase }
 
@@ -340,45 +339,3 @@ export function checkTemplate(template: TemplateLike, db: SpecDatabase): Problem
 }
 
 export const formatProblem = (problem: Problem): string => `${problem.resource} ${problem.path}: ${problem.rule}: ${problem.message}`
-
-/** CloudFormation's short-form intrinsic functions: `!Name` on a scalar, a sequence or a map becomes `{ "Fn::Name": ... }`. */
-const INTRINSICS = [
-  'Base64',
-  'Cidr',
-  'FindInMap',
-  'GetAZs',
-  'ImportValue',
-  'Join',
-  'Select',
-  'Split',
-  'Sub',
-  'If',
-  'Equals',
-  'Not',
-  'And',
-  'Or',
-  'Transform',
-]
-function longForm(name: string, value: unknown): Json {
-  if (name === 'Ref') return { Ref: value }
-  if (name === 'Condition') return { Condition: value }
-  if (name === 'GetAtt') {
-    if (typeof value !== 'string') return { 'Fn::GetAtt': value }
-    const dot = value.indexOf('.')
-    return { 'Fn::GetAtt': [value.slice(0, dot), value.slice(dot + 1)] }
-  }
-  return { [`Fn::${name}`]: value }
-}
-const CUSTOM_TAGS: (ScalarTag | CollectionTag)[] = ['Ref', 'Condition', 'GetAtt', ...INTRINSICS].flatMap((name) => [
-  { tag: `!${name}`, resolve: (value: string) => longForm(name, value) } as ScalarTag,
-  { tag: `!${name}`, collection: 'seq', resolve: (seq: YAMLSeq) => longForm(name, seq.toJSON()) } as unknown as CollectionTag,
-  { tag: `!${name}`, collection: 'map', resolve: (map: YAMLMap) => longForm(name, map.toJSON()) } as unknown as CollectionTag,
-])
-
-/** A YAML CloudFormation template in its JSON form (as tests/unit/infra/cloudformation.test.ts reads infra/*.yml); throws on a YAML error. */
-export function parseCloudFormationYaml(text: string): TemplateLike {
-  const doc = parseDocument(text, { customTags: CUSTOM_TAGS })
-  const errors = [...doc.errors, ...doc.warnings]
-  if (errors.length > 0) throw new Error(errors.map((error) => error.message).join('\n'))
-  return doc.toJS() as TemplateLike
-}

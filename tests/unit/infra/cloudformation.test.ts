@@ -8,45 +8,11 @@
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { type CollectionTag, parseDocument, type ScalarTag, type YAMLMap, type YAMLSeq } from 'yaml'
+import { readCloudFormationYaml } from '../../support/cloudformation-yaml.js'
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
 
 type Json = any
-
-/** Short-form intrinsic functions: `!Name` on a scalar or a sequence becomes `{ "Fn::Name": ... }`. */
-const INTRINSICS = [
-  'Base64',
-  'Cidr',
-  'FindInMap',
-  'GetAZs',
-  'ImportValue',
-  'Join',
-  'Select',
-  'Split',
-  'Sub',
-  'If',
-  'Equals',
-  'Not',
-  'And',
-  'Or',
-  'Transform',
-]
-function longForm(name: string, value: unknown): Json {
-  if (name === 'Ref') return { Ref: value }
-  if (name === 'Condition') return { Condition: value }
-  if (name === 'GetAtt') {
-    if (typeof value !== 'string') return { 'Fn::GetAtt': value }
-    const dot = value.indexOf('.')
-    return { 'Fn::GetAtt': [value.slice(0, dot), value.slice(dot + 1)] }
-  }
-  return { [`Fn::${name}`]: value }
-}
-const CUSTOM_TAGS: (ScalarTag | CollectionTag)[] = ['Ref', 'Condition', 'GetAtt', ...INTRINSICS].flatMap((name) => [
-  { tag: `!${name}`, resolve: (value: string) => longForm(name, value) } as ScalarTag,
-  { tag: `!${name}`, collection: 'seq', resolve: (seq: YAMLSeq) => longForm(name, seq.toJSON()) } as unknown as CollectionTag,
-  { tag: `!${name}`, collection: 'map', resolve: (map: YAMLMap) => longForm(name, map.toJSON()) } as unknown as CollectionTag,
-])
 
 interface Resource {
   Type: string
@@ -64,8 +30,8 @@ interface Template {
 }
 
 function load(path: string): { template: Template; errors: string[] } {
-  const doc = parseDocument(readFileSync(`${ROOT}/${path}`, 'utf8'), { customTags: CUSTOM_TAGS })
-  return { template: doc.toJS() as Template, errors: [...doc.errors, ...doc.warnings].map((e) => e.message) }
+  const { template, errors } = readCloudFormationYaml(readFileSync(`${ROOT}/${path}`, 'utf8'))
+  return { template: template as Template, errors }
 }
 
 /** Every value in a tree, depth first. */
