@@ -11,6 +11,7 @@
  * docs/PERFORMANCE.md); a unit test checks its signature against the SDK's own signer.
  */
 import { AwsClient } from 'aws4fetch'
+import { PROVIDER_NAME, providerVariablePrefix } from './oauth/settings.js'
 
 /** The variables whose values are secrets, and their parameters' names under SECRETS_PATH. */
 export const SECRET_PARAMETERS: Readonly<Record<string, string>> = {
@@ -40,8 +41,8 @@ export function secretParameters(env: Environment, path: string, scope: SecretSc
   const base = path.replace(/\/+$/, '')
   const names = { ...SECRET_PARAMETERS, ...(scope.migration ? MIGRATION_SECRET_PARAMETERS : {}) }
   const wanted = new Map(Object.entries(names).map(([variable, name]) => [variable, `${base}/${name}`]))
-  for (const provider of (env['OAUTH_PROVIDERS'] ?? '').split(/[\s,]+/).filter((name) => /^[a-z][a-z0-9-]{0,31}$/.test(name))) {
-    wanted.set(`OAUTH_${provider.toUpperCase().replace(/-/g, '_')}_CLIENT_SECRET`, `${base}/oauth-${provider}-client-secret`)
+  for (const provider of (env['OAUTH_PROVIDERS'] ?? '').split(/[\s,]+/).filter((name) => PROVIDER_NAME.test(name))) {
+    wanted.set(`${providerVariablePrefix(provider)}CLIENT_SECRET`, `${base}/oauth-${provider}-client-secret`)
   }
   return wanted
 }

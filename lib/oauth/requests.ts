@@ -2,6 +2,7 @@
 import { ApiError } from '@attune-auth/client/errors'
 import { UUID } from '@attune-auth/client/ids'
 import * as v from 'valibot'
+import { PROVIDER_NAME } from './settings.js'
 
 /** RFC 7636 §4.2: a base64url SHA-256 of the verifier, 43 characters. */
 const PKCE_CHALLENGE = /^[A-Za-z0-9_-]{43}$/
@@ -69,7 +70,7 @@ export type LinkInput = v.InferOutput<typeof LinkBody>
 /** The `{provider}` of a route: a provider's name as written (whether it is configured is the rules' to say), or a 404. */
 export function providerParameter(parameters: Record<string, string | undefined> | null): string {
   const name = parameters?.['provider']
-  if (typeof name !== 'string' || !/^[a-z][a-z0-9-]{0,31}$/.test(name)) throw new ApiError('oauth_provider_unknown')
+  if (typeof name !== 'string' || !PROVIDER_NAME.test(name)) throw new ApiError('oauth_provider_unknown')
   return name
 }
 

@@ -18,7 +18,11 @@ export const OAUTH_FLOW_TTL_SECONDS = 600
 /** Seconds the one-time code the client redeems lives. */
 export const OAUTH_CODE_TTL_SECONDS = 60
 
-const PROVIDER_NAME = /^[a-z][a-z0-9-]{0,31}$/
+/** A provider's name: lower-case letters, digits and `-`, at most 32 (it names variables, parameters and routes). */
+export const PROVIDER_NAME = /^[a-z][a-z0-9-]{0,31}$/
+
+/** The prefix of a provider's variables: `OAUTH_<NAME>_`, its name in capitals with `-` as `_`. */
+export const providerVariablePrefix = (name: string): string => `OAUTH_${name.toUpperCase().replace(/-/g, '_')}_`
 const DEFAULT_SCOPES: Record<OAuthProviderKind, string> = { oidc: 'openid email profile', github: 'read:user user:email' }
 const GITHUB = { issuer: 'https://github.com', apiUrl: 'https://api.github.com' } as const
 
@@ -98,7 +102,7 @@ export function readOAuthConfig(env: Readonly<Record<string, string | undefined>
       problems.push(`OAUTH_PROVIDERS: "${name}" is not a provider name (lower-case letters, digits and -, at most 32)`)
       continue
     }
-    const prefix = `OAUTH_${name.toUpperCase().replace(/-/g, '_')}_`
+    const prefix = providerVariablePrefix(name)
     const kindText = value(`${prefix}TYPE`) ?? (name === 'github' ? 'github' : 'oidc')
     if (!(OAUTH_PROVIDER_KINDS as readonly string[]).includes(kindText)) {
       problems.push(`${prefix}TYPE must be one of ${OAUTH_PROVIDER_KINDS.join(', ')}`)
