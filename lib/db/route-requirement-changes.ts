@@ -35,6 +35,10 @@ export function createRouteRequirementChanges(sql: Sql): RouteRequirementChanges
     async replace(apiId, requirements, { actor, origin }) {
       const wanted = sql.json(requirements as unknown as Parameters<Sql['json']>[0])
       return sql.begin(async (tx) => {
+        // One change of an API at a time: two declarations made at once leave one of them, never a mix (the second
+        // waits here, then reads the first's rows). The lock is the API's version row, made if it has none yet.
+        await tx`insert into attune.route_requirement_api as a (api_id) values (${apiId})
+                 on conflict (api_id) do update set version = a.version`
         const permissionsCreated = (
           await tx<{ name: string }[]>`
             insert into attune.permission (name, description)

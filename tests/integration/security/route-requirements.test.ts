@@ -212,6 +212,32 @@ describe('declaring route requirements (npm run admin)', () => {
   })
 })
 
+describe('declaring route requirements at once', () => {
+  it('leaves exactly one of two declarations made at the same time, never a mix of both', async () => {
+    const orders = freshApi()
+    const first = [
+      { route: 'GET /orders', permission: orders.read },
+      { route: 'POST /orders', permission: orders.write },
+    ]
+    const second = [
+      { route: 'GET /orders/{id}', permission: orders.read },
+      { route: 'DELETE /orders/{id}', permission: orders.write },
+    ]
+    for (let round = 0; round < 20; round++) {
+      await Promise.all([declare(orders.id, first), declare(orders.id, second)])
+      const listed = await admin('route-requirements', orders.id)
+      const routes = listed.map((line) => line.split(':')[0]).sort()
+      expect(
+        [
+          ['GET /orders', 'POST /orders'],
+          ['DELETE /orders/{id}', 'GET /orders/{id}'],
+        ],
+        listed.join('; '),
+      ).toContainEqual(routes)
+    }
+  })
+})
+
 describe('the cost of route requirements in the authorizer', () => {
   let counted: CountedApp
 
