@@ -52,20 +52,20 @@ export async function handler(event: AuthorizerEvent, context?: Context): Promis
       const { identityId, routes } = decision
       const { apiId, route } = parseExecuteApiArn(routeArnOf(event)) ?? {}
       if (permitsRoute(decision)) logger.info('access allowed', { event: 'auth.authorize', outcome: 'success', identityId })
-      else {
-        const missing = routes.missing.enforce
+      else
         logger.info('access denied', {
           event: 'auth.authorize',
           outcome: 'failure',
-          reason: 'permission_missing',
+          // This route's refusal: a missing permission, or a sign-in too weak or too old.
+          reason: routes.refusal?.reason,
           identityId,
           apiId,
           route,
-          missing,
+          missing: routes.missing.enforce,
+          ...(routes.signIn.enforce ? { signInNeeded: routes.signIn.enforce } : {}),
         })
-      }
       // Report mode: what enforcing would refuse, for the team to read before it switches.
-      if (routes.missing.report.length > 0)
+      if (routes.missing.report.length > 0 || routes.signIn.report)
         logger.info('would_deny', {
           event: 'auth.would_deny',
           outcome: 'success',
@@ -73,6 +73,7 @@ export async function handler(event: AuthorizerEvent, context?: Context): Promis
           apiId,
           route,
           missing: routes.missing.report,
+          ...(routes.signIn.report ? { signInNeeded: routes.signIn.report } : {}),
         })
     }
     return toAuthorizerResult(decision, event, { simpleResponses })

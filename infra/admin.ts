@@ -117,7 +117,10 @@ export async function runAdmin(argv: string[], sql: postgres.Sql): Promise<strin
       }
       const rows = await requirements.list(apiId)
       if (rows.length === 0) return [`${apiId}: no route requirements (every route open to any signed-in caller)`]
-      return rows.map((row) => `${row.method === '*' ? 'ANY' : row.method} ${row.resource}: ${row.permission} (${row.mode})`)
+      return rows.map((row) => {
+        const needs = [row.permission, row.minAcr && `min_acr ${row.minAcr}`, row.maxAge !== null && `max_age ${row.maxAge}s`]
+        return `${row.method === '*' ? 'ANY' : row.method} ${row.resource}: ${needs.filter(Boolean).join(', ')} (${row.mode})`
+      })
     }
     case 'create-service-account': {
       const [name] = args

@@ -41,7 +41,8 @@ export const BUNDLE_BUDGETS_KB: Readonly<Record<string, number>> = {
   // sessions; it reads only the core of the configuration (loadAuthorizerConfig: tokens, sessions, the database,
   // logging), and only the bearer refusals' messages (@attune-auth/client/bearer-reasons). Route requirements,
   // the assurance in the context and API keys took it to 92.4; those two splits brought it back under 85.
-  authorizer: 98,
+  // Sign-in requirements on routes (min_acr, max_age: the verdict and the refusal's values): 98.5 KiB.
+  authorizer: 99,
   // Since issue 18 every function carries the MFA keys' parsing in the configuration (2 KiB) and the assurance
   // claims in the session statements; the numbers below are after it.
   // goal: 100 KB (241.4 KiB: unhomoglyph's confusables data is 71 of it, the skeleton that refuses look-alike logins).

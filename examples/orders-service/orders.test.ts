@@ -46,7 +46,14 @@ const MISSING = { error: 'Missing authentication token', code: 'UNAUTHORIZED', r
 const INVALID = { error: 'Invalid authentication token', code: 'UNAUTHORIZED', reason: 'token_invalid' }
 const ENDED = { error: 'Session has ended', code: 'UNAUTHORIZED', reason: 'session_ended' }
 const UNAUTHENTICATED = { error: REASONS.unauthenticated.message, code: 'UNAUTHORIZED', reason: 'unauthenticated' }
-const FORBIDDEN = { error: REASONS.permission_missing.message, code: 'FORBIDDEN', reason: 'permission_missing' }
+/** A missing permission, as the example's ACCESS_DENIED renders it: no sign-in values (those are for `min_acr`, `max_age`). */
+const FORBIDDEN = {
+  error: REASONS.permission_missing.message,
+  code: 'FORBIDDEN',
+  reason: 'permission_missing',
+  acr_values: '',
+  max_age: '',
+}
 
 const admin = (...argv: string[]) => runAdmin(argv, getApp().sql)
 const REQUIREMENTS = new URL('./route-requirements.json', import.meta.url).pathname
@@ -474,9 +481,14 @@ describe('examples/orders-service/serverless.yml', () => {
     const ours = responses(attune.resources.Resources)
     const theirs = responses(example.resources.Resources)
     expect(Object.keys(theirs).sort()).toEqual(['ACCESS_DENIED', 'UNAUTHORIZED'])
-    // The same body from the authorizer's context; the status and challenge of a missing permission (RFC 6750).
+    // The same body from the authorizer's context, with what a sign-in refusal needs (RFC 9470's values); the
+    // status and challenge of a missing permission (RFC 6750).
+    const ourBody: string = ours['ACCESS_DENIED'].ResponseTemplates['application/json']
     expect(theirs['ACCESS_DENIED']).toEqual({
       ...ours['ACCESS_DENIED'],
+      ResponseTemplates: {
+        'application/json': ourBody.replace(/}$/, ',"acr_values":"$context.authorizer.acrValues","max_age":"$context.authorizer.maxAge"}'),
+      },
       StatusCode: '403',
       ResponseParameters: {
         ...ours['ACCESS_DENIED'].ResponseParameters,

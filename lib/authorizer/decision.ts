@@ -11,15 +11,18 @@
  * - Deny, with context `{error, code, reason}` holding the documented message, which the ACCESS_DENIED Gateway
  *   Response turns into `401 {"error", "code": "UNAUTHORIZED", "reason"}`.
  * An API that declares route requirements (lib/authz/route-requirements.ts) gets them enforced in the same
- * policy: Allow on the stage, Deny on the routes the caller lacks a permission for, and the context's
- * `{error, code, reason}` of a 403 FORBIDDEN, which that API's ACCESS_DENIED Gateway Response answers (at 403).
+ * policy: Allow on the stage, Deny on the routes the caller lacks a permission for or has not signed in strongly
+ * or recently enough for, and the context's `{error, code, reason}` of a 403 FORBIDDEN (`permission_missing`, or
+ * `insufficient_user_authentication` with RFC 9470's `acrValues` and `maxAge`), which that API's ACCESS_DENIED
+ * Gateway Response answers (at 403: its headers cannot come from the context, so RFC 9470's 401 challenge with
+ * the route's own values is `requireAssurance`'s, in a handler).
  * A Gateway Response has one status, so such an API refuses a bad token with API Gateway's own
  * `Unauthorized` (its UNAUTHORIZED response, 401) rather than the Deny above (README "Protect your API").
  * The policy covers every method and path of the stage, so a decision cached by API Gateway for one
  * route is right for all of them.
  */
 
-import { BEARER_REASONS, PERMISSION_MISSING } from '@attune-auth/client/bearer-reasons'
+import { BEARER_REASONS, INSUFFICIENT_USER_AUTHENTICATION, PERMISSION_MISSING } from '@attune-auth/client/bearer-reasons'
 import type { BearerRefusal } from '@attune-auth/client/errors'
 import type { AuthenticatedUser } from '@attune-auth/client/require-auth'
 import type {
@@ -30,13 +33,14 @@ import type {
   Statement,
 } from 'aws-lambda'
 import type { GrantsLookup } from '../authz/grants.js'
-import type { ExecuteApiArn, RouteRequirementsLookup, RouteVerdict } from '../authz/route-requirements.js'
+import type { ExecuteApiArn, RouteRefusal, RouteRequirementsLookup, RouteVerdict } from '../authz/route-requirements.js'
 import { parseExecuteApiArn, routeVerdict } from '../authz/route-requirements.js'
 import type { ApiKeyLookup } from '../db/api-key-lookup.js'
 import type { SessionLookup } from '../db/session-lookup.js'
 import { headerValue } from '../http/headers.js'
 import type { ApiKeyEnvironment } from '../keys/api-key.js'
 import { apiKeyHash, checkApiKey, looksLikeApiKey } from '../keys/api-key.js'
+import type { Assurance } from '../tokens/claims.js'
 import type { TokenService, VerifiedToken } from '../tokens/service.js'
 import { TokenError } from '../tokens/service.js'
 
@@ -68,7 +72,12 @@ export type Decision =
 const KEY_ASSURANCE = { acr: 'aal1' as const, amr: [] as string[], authTime: 0 }
 
 /** An API without route requirements: every route open to every caller the token lets in. */
-export const NO_ROUTE_REQUIREMENTS: RouteVerdict = Object.freeze({ denied: [], missing: { enforce: [], report: [] } })
+export const NO_ROUTE_REQUIREMENTS: RouteVerdict = Object.freeze({
+  denied: [],
+  missing: { enforce: [], report: [] },
+  signIn: { enforce: null, report: null },
+  refusal: null,
+})
 
 const BEARER = /^Bearer +([^\s]+) *$/i
 
@@ -103,10 +112,14 @@ export async function decide(event: AuthorizerEvent, deps: AuthorizerDependencie
     reason,
     unauthorized: api !== undefined && (await requirements.forApi(api.apiId)).length > 0,
   })
-  /** The identity's grants now, and what the called API's requirements refuse `permissionsOf` them: both from the caches. */
+  /**
+   * The identity's grants now, and what the called API's requirements refuse `permissionsOf` them with this
+   * sign-in: grants and requirements from the caches.
+   */
   const grantsAndRoutes = async (
     identityId: number,
     versions: { authzVersion: number; requirementsVersion: number },
+    assurance: Assurance,
     permissionsOf: (held: string[]) => string[] = (held) => held,
   ) => {
     const [held, required] = await Promise.all([
@@ -114,7 +127,10 @@ export async function decide(event: AuthorizerEvent, deps: AuthorizerDependencie
       api ? requirements.forApi(api.apiId, versions.requirementsVersion) : [],
     ])
     const permissions = permissionsOf(held.permissions)
-    const routes = api && required.length > 0 ? routeVerdict(required, permissions, api.route) : NO_ROUTE_REQUIREMENTS
+    const routes =
+      api && required.length > 0
+        ? routeVerdict(required, { permissions, ...assurance }, api.route, Math.floor(Date.now() / 1000))
+        : NO_ROUTE_REQUIREMENTS
     return { roles: held.roles, permissions, routes }
   }
   const token = bearerToken(event)
@@ -125,7 +141,9 @@ export async function decide(event: AuthorizerEvent, deps: AuthorizerDependencie
     const key = await deps.apiKeys.find(apiKeyHash(token), api?.apiId)
     if (!key) return deny('token_invalid')
     // The key's scopes that its account still holds: a role taken from the account reaches its keys at once.
-    const allowed = await grantsAndRoutes(key.identityId, key, (held) => held.filter((permission) => key.scopes.includes(permission)))
+    const allowed = await grantsAndRoutes(key.identityId, key, KEY_ASSURANCE, (held) =>
+      held.filter((permission) => key.scopes.includes(permission)),
+    )
     const { identityId, login, keyId } = key
     return { effect: 'Allow', identityId, login, sessionId: keyId, ...allowed, ...KEY_ASSURANCE, principalType: 'service', keyId }
   }
@@ -140,7 +158,7 @@ export async function decide(event: AuthorizerEvent, deps: AuthorizerDependencie
   // No session of this identity by that id: the token pairs an identity with someone else's (or no) session.
   if (!session) return deny('token_invalid')
   if (!session.active) return deny('session_ended')
-  const allowed = await grantsAndRoutes(verified.identityId, session)
+  const allowed = await grantsAndRoutes(verified.identityId, session, session.assurance)
   const { identityId, sessionId } = verified
   const { acr, amr, authTime } = session.assurance
   return {
@@ -192,7 +210,8 @@ export function toAuthorizerResult(
 }
 
 /** Whether the decision lets the caller use the route being called. */
-export const permitsRoute = (decision: Decision): boolean => decision.effect === 'Allow' && decision.routes.missing.enforce.length === 0
+export const permitsRoute = (decision: Decision): boolean =>
+  decision.effect === 'Allow' && decision.routes.missing.enforce.length === 0 && decision.routes.signIn.enforce === null
 
 function contextOf(decision: Decision): Record<string, string | number | boolean> {
   return decision.effect === 'Allow'
@@ -208,15 +227,28 @@ function contextOf(decision: Decision): Record<string, string | number | boolean
         authTime: decision.authTime,
         ...(decision.principalType === 'service' && decision.keyId !== null ? { principalType: 'service', keyId: decision.keyId } : {}),
         // What the ACCESS_DENIED Gateway Response answers on a route the policy denies.
-        ...(decision.routes.denied.length > 0 ? refusal('permission_missing') : {}),
+        ...(decision.routes.refusal ? routeRefusal(decision.routes.refusal) : {}),
       }
     : refusal(decision.reason)
 }
 
 /** The messages the authorizer answers with (REASONS' own entries, without the rest of the table). */
-const REFUSALS = { ...BEARER_REASONS, permission_missing: PERMISSION_MISSING }
+const REFUSALS = {
+  ...BEARER_REASONS,
+  permission_missing: PERMISSION_MISSING,
+  insufficient_user_authentication: INSUFFICIENT_USER_AUTHENTICATION,
+}
 
-const refusal = (reason: BearerRefusal | 'permission_missing') => ({ error: REFUSALS[reason].message, code: REFUSALS[reason].code, reason })
+const refusal = (reason: keyof typeof REFUSALS) => ({ error: REFUSALS[reason].message, code: REFUSALS[reason].code, reason })
+
+/**
+ * A route requirement's refusal; a sign-in one adds what RFC 9470's challenge would ask (`acrValues`, `maxAge`,
+ * as the ACCESS_DENIED Gateway Response prints them: empty when the route does not ask).
+ */
+const routeRefusal = (route: RouteRefusal) =>
+  route.reason === 'permission_missing'
+    ? refusal(route.reason)
+    : { ...refusal(route.reason), acrValues: route.acr ?? '', maxAge: route.maxAge ?? '' }
 
 export function toPolicy(decision: Decision, methodArn: string): APIGatewayAuthorizerResult {
   const allow = decision.effect === 'Allow'

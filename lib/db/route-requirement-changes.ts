@@ -14,7 +14,7 @@ export interface RouteRequirementChanges {
   list(apiId: string): Promise<RouteRequirement[]>
   /**
    * Makes the API's requirements exactly `requirements`, creating the permissions they name that do not exist
-   * yet; answers how many rows were added, changed (mode) and removed. Unchanged rows write nothing.
+   * yet; answers how many rows were added, changed (mode, min_acr, max_age) and removed. Unchanged rows write nothing.
    */
   replace(
     apiId: string,
@@ -27,8 +27,9 @@ export function createRouteRequirementChanges(sql: Sql): RouteRequirementChanges
   return {
     async list(apiId) {
       const rows = await sql<Omit<RouteRequirement, 'apiId'>[]>`
-        select method, resource, permission, mode from attune.route_requirement where api_id = ${apiId}
-        order by resource, method, permission`
+        select method, resource, permission, min_acr as "minAcr", max_age as "maxAge", mode
+        from attune.route_requirement where api_id = ${apiId}
+        order by resource, method, permission nulls first`
       return rows.map((row) => ({ apiId, ...row }))
     },
 
@@ -43,7 +44,7 @@ export function createRouteRequirementChanges(sql: Sql): RouteRequirementChanges
           await tx<{ name: string }[]>`
             insert into attune.permission (name, description)
             select distinct w.permission, 'Declared by a route requirement of API ' || ${apiId}
-            from jsonb_to_recordset(${wanted}::jsonb) as w (permission text)
+            from jsonb_to_recordset(${wanted}::jsonb) as w (permission text) where w.permission is not null
             on conflict (name) do nothing returning name`
         )
           .map((row) => row.name)
@@ -52,17 +53,20 @@ export function createRouteRequirementChanges(sql: Sql): RouteRequirementChanges
           await tx`${recordEvent(tx, { type: 'permission.created', outcome: 'success', actor, origin, identityId: null, sessionId: null, data: { permission } })}`
         const [counts] = await tx<{ added: number; changed: number; removed: number }[]>`
           with wanted as (
-            select distinct on (method, resource, permission) method, resource, permission, mode
-            from jsonb_to_recordset(${wanted}::jsonb) as w (method text, resource text, permission text, mode text)
+            select distinct on (method, resource, permission) method, resource, permission, "minAcr", "maxAge", mode
+            from jsonb_to_recordset(${wanted}::jsonb) as w (method text, resource text, permission text, "minAcr" text, "maxAge" integer, mode text)
           ), removed as (
             delete from attune.route_requirement r where r.api_id = ${apiId}
-              and not exists (select 1 from wanted w where (w.method, w.resource, w.permission) = (r.method, r.resource, r.permission))
+              and not exists (select 1 from wanted w where w.method = r.method and w.resource = r.resource
+                                                        and w.permission is not distinct from r.permission)
             returning 1
           ), written as (
-            insert into attune.route_requirement (api_id, method, resource, permission, mode)
-            select ${apiId}, method, resource, permission, mode from wanted
-            on conflict (api_id, method, resource, permission) do update set mode = excluded.mode
-              where route_requirement.mode <> excluded.mode
+            insert into attune.route_requirement (api_id, method, resource, permission, min_acr, max_age, mode)
+            select ${apiId}, method, resource, permission, "minAcr", "maxAge", mode from wanted
+            on conflict (api_id, method, resource, permission) do update
+              set min_acr = excluded.min_acr, max_age = excluded.max_age, mode = excluded.mode
+              where (route_requirement.min_acr, route_requirement.max_age, route_requirement.mode)
+                    is distinct from (excluded.min_acr, excluded.max_age, excluded.mode)
             returning (xmax = 0) as added
           )
           select (select count(*) from written where added)::int as added, (select count(*) from written where not added)::int as changed,

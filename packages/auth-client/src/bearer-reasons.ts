@@ -19,3 +19,13 @@ export const PERMISSION_MISSING = { code: 'FORBIDDEN', message: 'You do not have
   code: ErrorCode
   message: string
 }
+
+/**
+ * REASONS' `insufficient_user_authentication`: a route requirement's `min_acr` / `max_age` the caller's sign-in
+ * does not meet, refused by the authorizer (a 403 there: see README "Route requirements"). In a handler,
+ * `requireAssurance` answers RFC 9470's own 401 `step_up_required` instead.
+ */
+export const INSUFFICIENT_USER_AUTHENTICATION = {
+  code: 'FORBIDDEN',
+  message: 'This route needs a stronger or more recent sign-in: reauthenticate, with a second factor if asked',
+} as const satisfies { code: ErrorCode; message: string }

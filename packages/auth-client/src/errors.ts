@@ -6,9 +6,9 @@
  * becomes a generic 500 (or 503) whose cause is only logged (Attune Auth's lib/http/failures.ts).
  * Attune Auth's own handlers and the services behind its authorizer share this one contract.
  */
-import { BEARER_REASONS, PERMISSION_MISSING } from './bearer-reasons.js'
+import { BEARER_REASONS, INSUFFICIENT_USER_AUTHENTICATION, PERMISSION_MISSING } from './bearer-reasons.js'
 
-export { BEARER_REASONS, PERMISSION_MISSING }
+export { BEARER_REASONS, INSUFFICIENT_USER_AUTHENTICATION, PERMISSION_MISSING }
 
 export const ERROR_STATUS = {
   BAD_REQUEST: 400,
@@ -49,6 +49,7 @@ export const REASONS = {
   body_too_large: { code: 'PAYLOAD_TOO_LARGE', message: 'Request body is too large' },
   unsupported_media_type: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Content-Type must be application/json' },
   permission_missing: PERMISSION_MISSING,
+  insufficient_user_authentication: INSUFFICIENT_USER_AUTHENTICATION,
   session_not_found: { code: 'NOT_FOUND', message: 'Session not found' },
   role_not_found: { code: 'NOT_FOUND', message: 'Role not found' },
   identity_not_found: { code: 'NOT_FOUND', message: 'Identity not found' },
