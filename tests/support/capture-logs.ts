@@ -8,6 +8,8 @@
  * between tests; call `stop()` to restore the streams.
  */
 
+import { setLogLevel } from '../../lib/log.js'
+
 export interface LogLine {
   stream: 'stdout' | 'stderr'
   text: string
@@ -74,5 +76,18 @@ function parseObject(line: string): Record<string, unknown> | undefined {
     return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined
   } catch {
     return undefined
+  }
+}
+
+/** Runs `action` with the logger at `info` (tests run it silent), answering its result and the JSON entries it logged. */
+export async function withInfoLogs<T>(action: () => Promise<T>): Promise<{ result: T; entries: Array<Record<string, unknown>> }> {
+  const logs = captureLogs()
+  setLogLevel('info')
+  try {
+    const result = await action()
+    return { result, entries: logs.entries() }
+  } finally {
+    setLogLevel('silent')
+    logs.stop()
   }
 }

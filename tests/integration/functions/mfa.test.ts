@@ -2,30 +2,18 @@
  * Two-factor authentication through the real handlers and our authorizer (README "Two-factor authentication"):
  * enrol, activate, login → mfa_required → verify, recovery codes, removal, reauthentication, a password reset
  * that needs the factor, and the assurance claims. Codes come from an independent RFC 6238 implementation
- * (tests/support/totp-reference.ts). The clock (Date only) is ours: each test starts at the beginning of a
- * 30-second step and moves step by step, so no test waits and none straddles a step by chance.
+ * (tests/support/totp-reference.ts), on the step clock of tests/support/totp-clock.ts.
  */
 import { randomUUID } from 'node:crypto'
 import { decodeJwt } from 'jose'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { getApp } from '../../../lib/app.js'
 import type { RegisteredUser } from '../../support/api.js'
 import { api, queuedMails, queuedToken, registerUser, TOKEN_PAIR, verifiedUser } from '../../support/api.js'
-import { referenceStep, referenceTotp } from '../../support/totp-reference.js'
+import { codeOf, later, useTotpStepClock } from '../../support/totp-clock.js'
 
-const STEP_MS = 30_000
+useTotpStepClock()
 
-beforeEach(() => {
-  vi.useFakeTimers({ toFake: ['Date'] })
-  vi.setSystemTime((Math.floor(Date.now() / STEP_MS) + 1) * STEP_MS)
-})
-afterEach(() => {
-  vi.useRealTimers()
-})
-
-/** Moves the clock `steps` TOTP steps on. */
-const later = (steps = 1) => vi.setSystemTime(Date.now() + steps * STEP_MS)
-const codeOf = (secret: string, offset = 0) => referenceTotp(secret, referenceStep(Date.now()) + offset)
 const claimsOf = (accessToken: string) => decodeJwt(accessToken)
 
 /** A user with an active TOTP factor: its secret, recovery codes and the aal2 token pair activation answered. */

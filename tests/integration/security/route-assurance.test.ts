@@ -3,40 +3,23 @@
  * enforced by the authorizer in its policy, through the real handlers (register, TOTP enrolment, reauthenticate)
  * and the real authorizer on a real database. The refusal is what the example API's ACCESS_DENIED Gateway Response
  * renders from the context (the template a consuming team copies). TOTP codes come from the independent reference
- * implementation; the clock (Date only) starts each test at the beginning of a 30-second step, as in mfa.test.ts.
+ * implementation, on tests/support/totp-clock.ts's step clock.
  */
-import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import { mkdtemp, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { stepUpChallenge } from '@attune-auth/client'
-import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda'
+import { describe, expect, it } from 'vitest'
 import { handler } from '../../../functions/authorizer.js'
-import { runAdmin } from '../../../infra/admin.js'
 import { policyAllows, renderGatewayResponse } from '../../../infra/local/offline-authorizer.js'
 import { getApp } from '../../../lib/app.js'
-import { setLogLevel } from '../../../lib/log.js'
 import type { RegisteredUser } from '../../support/api.js'
 import { api, registerUser } from '../../support/api.js'
-import { captureLogs } from '../../support/capture-logs.js'
-import { requestAuthorizerEvent } from '../../support/events.js'
-import { referenceStep, referenceTotp } from '../../support/totp-reference.js'
+import { withInfoLogs } from '../../support/capture-logs.js'
+import type { ConsumingApi } from '../../support/consuming-api.js'
+import { admin, declare, freshApi as freshConsumingApi, restEvent } from '../../support/consuming-api.js'
+import { codeOf, later, useTotpStepClock } from '../../support/totp-clock.js'
 
-const STEP_MS = 30_000
-
-beforeEach(() => {
-  vi.useFakeTimers({ toFake: ['Date'] })
-  vi.setSystemTime((Math.floor(Date.now() / STEP_MS) + 1) * STEP_MS)
-})
-afterEach(() => {
-  vi.useRealTimers()
-})
-
-const later = () => vi.setSystemTime(Date.now() + STEP_MS)
-const codeOf = (secret: string) => referenceTotp(secret, referenceStep(Date.now()))
-const admin = (...argv: string[]) => runAdmin(argv, getApp().sql)
+useTotpStepClock()
 
 /** The example API's serverless.yml: its ACCESS_DENIED Gateway Response is the one README tells teams to copy. */
 const EXAMPLE_YML = readFileSync(new URL('../../../examples/orders-service/serverless.yml', import.meta.url), 'utf8')
@@ -47,31 +30,18 @@ const STEP_UP = {
   reason: 'insufficient_user_authentication',
 }
 
+/** An API of this test's own, with a permission named after it. */
 function freshApi() {
-  const id = randomUUID().replace(/-/g, '').slice(0, 10)
-  const arn = (method: string, path: string) => `arn:aws:execute-api:us-east-1:123456789012:${id}/prod/${method}${path}`
-  return { id, arn, refund: `refunds${id}:create` }
-}
-type Api = ReturnType<typeof freshApi>
-
-async function declare(apiId: string, requirements: Array<Record<string, unknown>>): Promise<string[]> {
-  const file = join(await mkdtemp(join(tmpdir(), 'attune-ra-')), 'route-requirements.json')
-  await writeFile(file, JSON.stringify({ requirements }))
-  return admin('set-route-requirements', apiId, file)
+  const api = freshConsumingApi()
+  return { ...api, refund: `refunds${api.id}:create` }
 }
 
-function restEvent(api: Api, method: string, path: string, token: string): APIGatewayRequestAuthorizerEvent {
-  const event = requestAuthorizerEvent({ Authorization: `Bearer ${token}` })
-  Object.assign(event, { methodArn: api.arn(method, path), path, httpMethod: method })
-  Object.assign(event.requestContext, { apiId: api.id, stage: 'prod', path: `/prod${path}`, httpMethod: method })
-  return event
-}
-
-const authorize = (event: APIGatewayRequestAuthorizerEvent) => handler(event) as Promise<APIGatewayAuthorizerResult>
+const authorize = (api: ConsumingApi, method: string, path: string, token: string) =>
+  handler(restEvent(api, method, path, `Bearer ${token}`)) as Promise<APIGatewayAuthorizerResult>
 
 /** What the caller gets on `method path`: through (200) or the example API's Gateway Response, parsed. */
-async function call(api: Api, method: string, path: string, token: string): Promise<{ status: number; body?: unknown }> {
-  const result = await authorize(restEvent(api, method, path, token))
+async function call(api: ConsumingApi, method: string, path: string, token: string): Promise<{ status: number; body?: unknown }> {
+  const result = await authorize(api, method, path, token)
   if (policyAllows(result, api.arn(method, path))) return { status: 200 }
   const rendered = renderGatewayResponse('ACCESS_DENIED', result.context ?? {}, EXAMPLE_YML)
   return { status: rendered.status, body: JSON.parse(rendered.body) }
@@ -156,7 +126,7 @@ describe('route requirements on the sign-in (min_acr, max_age)', () => {
           application/json: '{"error":"$context.authorizer.error","code":"$context.authorizer.code","reason":"$context.authorizer.reason","acr_values":"$context.authorizer.acrValues","max_age":"$context.authorizer.maxAge"}'
 `
     const user = await registerUser()
-    const result = await authorize(restEvent(payments, 'DELETE', '/payouts/9', user.tokens.access_token))
+    const result = await authorize(payments, 'DELETE', '/payouts/9', user.tokens.access_token)
     expect(policyAllows(result, payments.arn('DELETE', '/payouts/9'))).toBe(false)
     const rendered = renderGatewayResponse('ACCESS_DENIED', result.context ?? {}, yml)
     expect(rendered.status).toBe(401)
@@ -186,7 +156,7 @@ describe('route requirements on the sign-in (min_acr, max_age)', () => {
     const payments = freshApi()
     await declare(payments.id, [{ route: 'ANY /admin/{proxy+}', min_acr: 'aal2' }])
     const user = await registerUser()
-    const result = await authorize(restEvent(payments, 'GET', '/health', user.tokens.access_token))
+    const result = await authorize(payments, 'GET', '/health', user.tokens.access_token)
     expect(policyAllows(result, payments.arn('GET', '/health'))).toBe(true)
     for (const [method, path] of [
       ['GET', '/admin/users'],
@@ -230,18 +200,10 @@ describe('route requirements on the sign-in (min_acr, max_age)', () => {
     const payments = freshApi()
     await declare(payments.id, [{ route: 'POST /refunds', min_acr: 'aal2', max_age: 60, mode: 'report' }])
     const user = await registerUser()
-    const logs = captureLogs()
-    setLogLevel('info')
-    let result: APIGatewayAuthorizerResult
-    try {
-      result = await authorize(restEvent(payments, 'POST', '/refunds', user.tokens.access_token))
-    } finally {
-      setLogLevel('silent')
-      logs.stop()
-    }
+    const { result, entries } = await withInfoLogs(() => authorize(payments, 'POST', '/refunds', user.tokens.access_token))
     expect(policyAllows(result, payments.arn('POST', '/refunds'))).toBe(true)
     expect(result.context).not.toHaveProperty('reason')
-    expect(logs.entries().filter((entry) => entry['message'] === 'would_deny')).toEqual([
+    expect(entries.filter((entry) => entry['message'] === 'would_deny')).toEqual([
       expect.objectContaining({
         event: 'auth.would_deny',
         identityId: user.identityId,

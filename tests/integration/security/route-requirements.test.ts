@@ -6,51 +6,29 @@
  * reach the very next request, with the same access token.
  */
 import { randomUUID } from 'node:crypto'
-import { mkdtemp, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { handler } from '../../../functions/authorizer.js'
-import { runAdmin } from '../../../infra/admin.js'
 import { policyAllows } from '../../../infra/local/offline-authorizer.js'
 import { getApp } from '../../../lib/app.js'
 import { createDecisionCaches } from '../../../lib/authorizer/caches.js'
 import { decide } from '../../../lib/authorizer/decision.js'
-import { setLogLevel } from '../../../lib/log.js'
 import type { RegisteredUser } from '../../support/api.js'
 import { api, registerUser } from '../../support/api.js'
-import { captureLogs } from '../../support/capture-logs.js'
+import { withInfoLogs } from '../../support/capture-logs.js'
+import { admin, declare, freshApi as freshConsumingApi, restEvent } from '../../support/consuming-api.js'
 import type { CountedApp } from '../../support/counted-app.js'
 import { startCountedApp } from '../../support/counted-app.js'
-import { requestAuthorizerEvent } from '../../support/events.js'
 
-const admin = (...argv: string[]) => runAdmin(argv, getApp().sql)
 const FORBIDDEN = { error: 'You do not have the permission this needs', code: 'FORBIDDEN', reason: 'permission_missing' }
 
-/** An API of this test's own (ids are API Gateway's: letters and digits), its permissions named after it. */
+/** An API of this test's own, its permissions named after it. */
 function freshApi() {
-  const id = randomUUID().replace(/-/g, '').slice(0, 10)
-  const arn = (method: string, path: string) => `arn:aws:execute-api:us-east-1:123456789012:${id}/prod/${method}${path}`
-  return { id, arn, read: `orders${id}:read`, write: `orders${id}:write` }
+  const api = freshConsumingApi()
+  return { ...api, read: `orders${api.id}:read`, write: `orders${api.id}:write` }
 }
 
 type Api = ReturnType<typeof freshApi>
-
-/** Makes the API's requirements exactly these, through the admin CLI and a file, as a consuming team would. */
-async function declare(apiId: string, requirements: Array<{ route: string; permission: string; mode?: string }>): Promise<string[]> {
-  const file = join(await mkdtemp(join(tmpdir(), 'attune-rr-')), 'route-requirements.json')
-  await writeFile(file, JSON.stringify({ requirements }))
-  return admin('set-route-requirements', apiId, file)
-}
-
-/** The REST REQUEST event API Gateway sends for `method path` (resource `resource`) of the API. */
-function restEvent(api: Api, method: string, path: string, token: string | undefined): APIGatewayRequestAuthorizerEvent {
-  const event = requestAuthorizerEvent(token === undefined ? {} : { Authorization: token })
-  Object.assign(event, { methodArn: api.arn(method, path), path, httpMethod: method })
-  Object.assign(event.requestContext, { apiId: api.id, stage: 'prod', path: `/prod${path}`, httpMethod: method })
-  return event
-}
 
 /** A role with these permissions, granted to the user. */
 async function grant(user: RegisteredUser, ...permissions: string[]): Promise<string> {
@@ -150,18 +128,10 @@ describe('route requirements in report mode', () => {
     const user = await registerUser()
     const orders = freshApi()
     await declare(orders.id, [{ route: 'DELETE /orders/{id}', permission: orders.write, mode: 'report' }])
-    const logs = captureLogs()
-    setLogLevel('info')
-    let reported: APIGatewayAuthorizerResult
-    try {
-      reported = await authorize(restEvent(orders, 'DELETE', '/orders/42', bearer(user)))
-    } finally {
-      setLogLevel('silent')
-      logs.stop()
-    }
+    const { result: reported, entries } = await withInfoLogs(() => authorize(restEvent(orders, 'DELETE', '/orders/42', bearer(user))))
     expect(policyAllows(reported, orders.arn('DELETE', '/orders/42'))).toBe(true)
     expect(reported.context).not.toHaveProperty('code')
-    expect(logs.entries().filter((entry) => entry['message'] === 'would_deny')).toEqual([
+    expect(entries.filter((entry) => entry['message'] === 'would_deny')).toEqual([
       expect.objectContaining({
         event: 'auth.would_deny',
         identityId: user.identityId,
