@@ -54,14 +54,33 @@ export function parseExecuteApiArn(arn: string): ExecuteApiArn | undefined {
   return { api, apiId, stage, route }
 }
 
+/** Each cached row's pattern, made once: the rows live in the requirements cache as long as their version. */
+const patterns = new WeakMap<Pick<RouteRequirement, 'method' | 'resource'>, string>()
+
 /** `METHOD/path` of a requirement, as an IAM resource pattern: a path parameter (`{id}`, `{proxy+}`) is `*`. */
-export const routePattern = ({ method, resource }: Pick<RouteRequirement, 'method' | 'resource'>): string =>
-  `${method}/${resource.slice(1).replace(/\{[^}]*\}/g, '*')}`
+export function routePattern(requirement: Pick<RouteRequirement, 'method' | 'resource'>): string {
+  let pattern = patterns.get(requirement)
+  if (pattern === undefined) {
+    pattern = `${requirement.method}/${requirement.resource.slice(1).replace(/\{[^}]*\}/g, '*')}`
+    patterns.set(requirement, pattern)
+  }
+  return pattern
+}
+
+/** Patterns compiled once per container (an API's few rows are read on every call): at most this many kept. */
+const COMPILED_PATTERNS_KEPT = 10_000
+const compiled = new Map<string, RegExp>()
 
 /** Whether an IAM resource pattern matches: `*` stands for any characters, `/` included, as IAM reads it. */
 export function patternMatches(pattern: string, route: string): boolean {
-  const parts = pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-  return new RegExp(`^${parts.join('.*')}$`).test(route)
+  let matcher = compiled.get(pattern)
+  if (!matcher) {
+    const parts = pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+    matcher = new RegExp(`^${parts.join('.*')}$`)
+    if (compiled.size >= COMPILED_PATTERNS_KEPT) compiled.clear()
+    compiled.set(pattern, matcher)
+  }
+  return matcher.test(route)
 }
 
 /** What a route asks of the caller's sign-in, as RFC 9470's challenge says it (`acr_values`, `max_age`). */

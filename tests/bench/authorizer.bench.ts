@@ -9,7 +9,9 @@
  *   up to 60 s: not adopted, because a logout would reach access tokens up to 60 s late;
  * - a service account's API key (issue 19) beside a JWT: the whole handler for a key (warm: its statement
  *   prepared, the account's grants cached), the key lookup alone, the checks before it (checksum, SHA-256),
- *   and the refusals that cost no query: a key with a bad checksum, and a JWT with a bad signature.
+ *   and the refusals that cost no query: a key with a bad checksum, and a JWT with a bad signature;
+ * - the route verdict alone (lib/authz/route-requirements.ts) over an API's 40 requirements, half of them asking
+ *   how the caller signed in (min_acr, max_age): what route requirements add to a call, with no query.
  * Prints the ratios to jwtVerify, and the key's to the JWT's.
  */
 
@@ -22,6 +24,8 @@ import { getApp } from '../../lib/app.js'
 import { createDecisionCaches } from '../../lib/authorizer/caches.js'
 import type { AuthorizerEvent } from '../../lib/authorizer/decision.js'
 import { decide, toAuthorizerResult } from '../../lib/authorizer/decision.js'
+import { routeVerdict } from '../../lib/authz/route-requirements.js'
+import type { RouteRequirement } from '../../lib/db/route-requirements.js'
 import { apiKeyHash, checkApiKey } from '../../lib/keys/api-key.js'
 import { createTokenService, newIdentityClaims, passwordAssurance } from '../../lib/tokens/service.js'
 import { createVerifiedTokenCache } from '../../lib/tokens/verified-tokens.js'
@@ -112,6 +116,21 @@ const NAMES = {
   decisions: 'whole handler, session state cached too for 60 s (prototype, not adopted), hit',
 }
 
+// An API with 40 requirements on 20 routes: a permission on every route, and a sign-in need on every other one.
+const ROUTE_ROWS: RouteRequirement[] = Array.from({ length: 20 }, (_, i): RouteRequirement[] => {
+  const [method, resource] = [i % 2 === 0 ? 'POST' : 'GET', `/things${i}/{id}`]
+  const row = { apiId: 'bench', method, resource, minAcr: null, maxAge: null, mode: 'enforce' as const }
+  return [
+    { ...row, permission: `things${i}:use` },
+    { ...row, permission: null, ...(i % 2 === 0 ? { minAcr: 'aal2' as const, maxAge: 300 } : { maxAge: 3600 }) },
+  ]
+}).flat()
+const ROUTE_CALLER = { permissions: Array.from({ length: 20 }, (_, i) => `things${i}:use`), acr: 'aal1' as const, authTime: 1_800_000_000 }
+
+const ROUTE_NAMES = {
+  verdict: 'route verdict alone, 40 requirements (20 asking how the caller signed in)',
+}
+
 const KEY_NAMES = {
   key: 'whole handler, API key (statement prepared, grants cached)',
   keyLookup: 'API key lookup alone (one indexed statement)',
@@ -169,6 +188,7 @@ describe('authorizer, warm, per call', () => {
   recorder.bench(KEY_NAMES.keyChecks, () => checkApiKey(apiKey) && apiKeyHash(apiKey))
   recorder.bench(KEY_NAMES.badChecksum, () => handler(badChecksumEvent))
   recorder.bench(KEY_NAMES.badSignature, () => handler(badSignatureEvent))
+  recorder.bench(ROUTE_NAMES.verdict, () => routeVerdict(ROUTE_ROWS, ROUTE_CALLER, 'POST/things4/7', 1_800_000_100))
 })
 
 recorder.whenDone(() => {
@@ -177,7 +197,7 @@ recorder.whenDone(() => {
     const ms = recorder.median(name)
     return [name, fixed(ms * 1000, 0), ratio(ms, bare)]
   })
-  const keyRows = Object.values(KEY_NAMES).map((name) => {
+  const keyRows = [...Object.values(KEY_NAMES), ...Object.values(ROUTE_NAMES)].map((name) => {
     const ms = recorder.median(name)
     return [name, micros(ms), ratio(ms, bare)]
   })
