@@ -13,6 +13,8 @@
  *   create-service-account <name>          an identity of kind service (login service:<name>), no password
  *   create-key <account> <key-name> [--scopes a:b,c:d] [--days 90]   prints the key, once
  *   list-keys <account> | revoke-key <account> <key-id> | rotate-key <account> <key-id>
+ *   suspend <login> [--reason text]       no sign-in finishes, its API keys are refused, every session ends
+ *   unsuspend <login> | end-sessions <login>
  */
 import { readFile } from 'node:fs/promises'
 import { pathToFileURL } from 'node:url'
@@ -20,10 +22,12 @@ import { parseArgs } from 'node:util'
 import postgres from 'postgres'
 import { PERMISSION_NAME, ROLE_NAME } from '../lib/authz/requests.js'
 import { API_ID, parseRouteRequirements } from '../lib/authz/route-requirement-declarations.js'
+import { loadSessionPolicy } from '../lib/config.js'
 import type { ChangeAuthor, RoleRepository } from '../lib/db/roles.js'
 import { createRoleRepository } from '../lib/db/roles.js'
 import { createRouteRequirementChanges } from '../lib/db/route-requirement-changes.js'
 import { createServiceAccountRepository } from '../lib/db/service-accounts.js'
+import { createSuspensionRepository, SUSPENSION_REASON_MAX } from '../lib/db/suspensions.js'
 import {
   API_KEY_DEFAULT_DAYS,
   API_KEY_MAX_DAYS,
@@ -39,7 +43,8 @@ export const ADMIN_USAGE = `usage: npm run admin -- list | roles-of <login> | cr
        | create-role <name> [permission...] | grant-role <login> <role> [--until <date>] | revoke-role <login> <role>
        | route-requirements <api-id> | set-route-requirements <api-id> <file.json>
        | create-service-account <name> | create-key <account> <key-name> [--scopes a:b,c:d] [--days 90]
-       | list-keys <account> | revoke-key <account> <key-id> | rotate-key <account> <key-id>`
+       | list-keys <account> | revoke-key <account> <key-id> | rotate-key <account> <key-id>
+       | suspend <login> [--reason text] | unsuspend <login> | end-sessions <login>`
 
 const CLI: ChangeAuthor = {
   actor: { type: 'admin', id: 'cli' },
@@ -53,7 +58,7 @@ export async function runAdmin(argv: string[], sql: postgres.Sql): Promise<strin
     args: argv,
     allowPositionals: true,
     strict: true,
-    options: { until: { type: 'string' }, scopes: { type: 'string' }, days: { type: 'string' } },
+    options: { until: { type: 'string' }, scopes: { type: 'string' }, days: { type: 'string' }, reason: { type: 'string' } },
   })
   const [command, ...args] = positionals
   const roles: RoleRepository = createRoleRepository(sql)
@@ -185,6 +190,28 @@ export async function runAdmin(argv: string[], sql: postgres.Sql): Promise<strin
       return [
         `key ${stored.id} (${stored.display}) replaces ${keyId}, which works ${overlap} more hours; until ${expiresAt.toISOString()}; shown this once:`,
         key,
+      ]
+    }
+    case 'suspend':
+    case 'unsuspend':
+    case 'end-sessions': {
+      const identity = await identityOf(args[0])
+      const suspensions = createSuspensionRepository(sql, loadSessionPolicy(process.env))
+      if (command === 'end-sessions')
+        return [`ended ${(await suspensions.endSessions(identity.id, CLI)) ?? 0} sessions of ${identity.login}`]
+      if (command === 'unsuspend')
+        return [
+          (await suspensions.unsuspend(identity.id, CLI)) ? `${identity.login} may sign in again` : `${identity.login} is not suspended`,
+        ]
+      const reason = values.reason?.trim() || null
+      if (reason !== null && reason.length > SUSPENSION_REASON_MAX)
+        throw new Error(`--reason is at most ${SUSPENSION_REASON_MAX} characters`)
+      const suspended = await suspensions.suspend(identity.id, reason, CLI)
+      if (!suspended) throw new Error(`no identity has the login "${args[0]}"`)
+      return [
+        suspended.newly
+          ? `suspended ${identity.login}: ${suspended.sessionsEnded} sessions ended`
+          : `${identity.login} was suspended already (${suspended.sessionsEnded} sessions ended now)`,
       ]
     }
     default:

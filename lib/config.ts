@@ -296,6 +296,26 @@ function envSchema() {
 
 type CoreEnv = v.InferOutput<typeof CoreEnvSchema>
 
+/** The variables of the session policy, as every function reads them. */
+const SessionEnvSchema = v.pick(CoreEnvSchema, [
+  'JWT_REFRESH_EXPIRATION',
+  'SESSION_MAX_AGE',
+  'MAX_SESSIONS_PER_IDENTITY',
+  'SESSION_RETENTION_DAYS',
+])
+
+const sessionPolicyOf = (e: v.InferOutput<typeof SessionEnvSchema>): SessionPolicy => ({
+  idleLifetime: e.JWT_REFRESH_EXPIRATION,
+  maxAge: e.SESSION_MAX_AGE,
+  maxPerIdentity: e.MAX_SESSIONS_PER_IDENTITY,
+  retentionDays: e.SESSION_RETENTION_DAYS,
+})
+
+/** The session policy alone: for `npm run admin`, which ends sessions (so must know which are active) but reads no secret. */
+export function loadSessionPolicy(env: Readonly<Record<string, string | undefined>>): SessionPolicy {
+  return sessionPolicyOf(parseEnv(SessionEnvSchema, env))
+}
+
 /** What the authorizer needs of the configuration, and reads alone (lib/authorizer, functions/authorizer.ts). */
 export type AuthorizerConfig = Pick<
   Config,
@@ -303,7 +323,7 @@ export type AuthorizerConfig = Pick<
 > & { apiKeys: Pick<Config['apiKeys'], 'environment'> }
 
 /** `env` parsed with `schema`, an empty variable counting as unset (templates often fill optional values with ''). */
-function parseEnv<S extends typeof CoreEnvSchema | ReturnType<typeof envSchema>>(
+function parseEnv<S extends typeof CoreEnvSchema | ReturnType<typeof envSchema> | typeof SessionEnvSchema>(
   schema: S,
   env: Readonly<Record<string, string | undefined>>,
 ) {
@@ -352,12 +372,7 @@ function readCore(e: CoreEnv, problems: string[], warnings: string[]): Omit<Auth
       issuer: e.JWT_ISSUER,
       audience: e.JWT_AUDIENCE,
     },
-    sessions: {
-      idleLifetime: e.JWT_REFRESH_EXPIRATION,
-      maxAge: e.SESSION_MAX_AGE,
-      maxPerIdentity: e.MAX_SESSIONS_PER_IDENTITY,
-      retentionDays: e.SESSION_RETENTION_DAYS,
-    },
+    sessions: sessionPolicyOf(e),
     apiKeys: { environment: apiKeyEnvironmentOf(stage) },
     database: {
       url: e.DATABASE_URL,

@@ -39,6 +39,8 @@ export const AUDIT_EVENT_TYPES = [
   'api_key.rotated',
   'identity.linked',
   'identity.unlinked',
+  'identity.suspended',
+  'identity.unsuspended',
 ] as const
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number]

@@ -30,6 +30,7 @@ export function createApiKeyLookup(sql: Sql): ApiKeyLookup {
           select k.id, k.identity_id, k.scopes, k.last_used, i.login, i.authz_version
           from attune.api_key k join attune.identity i on i.id = k.identity_id
           where k.key_hash = ${Buffer.from(keyHash)} and k.revoked_at is null and k.expires_at > now() and i.kind = 'service'
+            and i.suspended_at is null
         ), touched as (
           update attune.api_key t set last_used = now()
           from k where t.id = k.id and (k.last_used is null or k.last_used < now() - interval '1 minute')

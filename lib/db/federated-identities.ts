@@ -52,13 +52,16 @@ export interface SignInTarget {
   credentialsVersion: number
   /** It has an active second factor: the sign-in answers mfa_required. */
   secondFactor: boolean
+  /** An administrator suspended it: no sign-in finishes. */
+  suspended: boolean
 }
 
-type TargetRow = { identity_id: string; credentials_version: string; second_factor: boolean }
+type TargetRow = { identity_id: string; credentials_version: string; second_factor: boolean; suspended: boolean }
 const toTarget = (row: TargetRow): SignInTarget => ({
   identityId: Number(row.identity_id),
   credentialsVersion: Number(row.credentials_version),
   secondFactor: row.second_factor,
+  suspended: row.suspended,
 })
 
 export interface LinkedIdentity {
@@ -224,14 +227,14 @@ export function createFederatedIdentityRepository(sql: Sql, policy: SessionPolic
           where f.provider = ${account.provider} and f.subject = ${account.subject}
           returning f.identity_id
         )
-        select i.id as identity_id, i.credentials_version, ${secondFactor(sql, 'i')}
+        select i.id as identity_id, i.credentials_version, ${secondFactor(sql, 'i')}, i.suspended_at is not null as suspended
         from link join attune.identity i on i.id = link.identity_id`
       return row && toTarget(row)
     },
 
     async findByVerifiedEmail(email) {
       const [row] = await sql<TargetRow[]>`
-        select i.id as identity_id, i.credentials_version, ${secondFactor(sql, 'i')}
+        select i.id as identity_id, i.credentials_version, ${secondFactor(sql, 'i')}, i.suspended_at is not null as suspended
         from attune.identity i where lower(i.email) = lower(${email}::text) and i.kind = 'user'`
       return row && toTarget(row)
     },

@@ -68,7 +68,8 @@ export function createLoginAttemptRepository(sql: Sql, policy: ThrottleConfig): 
                ${sql(IDENTITY_COLUMNS.map((column) => `i.${column}`))},
                exists (select 1 from attune.mfa_factor f where f.identity_id = i.id and f.status = 'active') as second_factor
         from address a cross join account c
-        left join attune.identity i on i.login_key = ${keys.loginKey}`
+        -- A suspended account answers as an unknown login: its password is not checked against it.
+        left join attune.identity i on i.login_key = ${keys.loginKey} and i.suspended_at is null`
       if (!row) throw new Error('the login attempt statement answered no row')
       const state = (prefix: 'address' | 'account'): ThrottleState =>
         toThrottleState({

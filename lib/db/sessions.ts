@@ -7,7 +7,7 @@
  * younger than the policy's maximum age. A session's `expires` is also capped at `created + maxAge` when
  * it is opened or refreshed, so refreshing every few seconds cannot keep one alive for ever.
  */
-import type { Origin } from '../audit/events.js'
+import type { Actor, Origin } from '../audit/events.js'
 import { SYSTEM, systemOrigin, USER } from '../audit/events.js'
 import type { SessionPolicy } from '../config.js'
 import type { Acr, Assurance, IssuedClaims } from '../tokens/claims.js'
@@ -77,6 +77,8 @@ export type RevokeReason =
   | 'password_guessing'
   | 'password_reset'
   | 'mfa_enabled'
+  | 'ended_by_admin'
+  | 'suspended'
 
 /** A statement to run in the same statement as a session opening, given the SQL condition "it opened" (e.g. resetting a throttle counter). */
 export type AlsoWhenOpened = (opened: Fragment) => Fragment
@@ -164,9 +166,14 @@ export function recordOpened(sql: Queryable, s: SessionOpening, method: SignInMe
 
 /** SQL: the `session.ended` events of the sessions in the CTE `ended` (columns `id`, `identity_id`), ended at the identity's request or by a rule. */
 export function recordEnded(sql: Queryable, reason: RevokeReason, origin: Origin, ended: string) {
+  return recordEndedBy(sql, reason, USER, origin, ended)
+}
+
+/** SQL: `recordEnded`, for sessions someone else ended (an administrator). */
+export function recordEndedBy(sql: Queryable, reason: RevokeReason, actor: Actor, origin: Origin, ended: string) {
   return recordEvents(
     sql,
-    { type: 'session.ended', outcome: 'success', actor: USER, origin },
+    { type: 'session.ended', outcome: 'success', actor, origin },
     sql`select e.identity_id, e.id as session_id, ${endReason(sql, reason)} as data from ${sql(ended)} e`,
   )
 }
@@ -197,12 +204,12 @@ export function createSessionRepository(sql: Sql, policy: SessionPolicy): Sessio
   return {
     async open(s, also = []) {
       const opened = sql`exists (select 1 from opened)`
-      // The identity row is read FOR SHARE: a password change (which updates it) either committed before,
-      // and the version no longer matches, or waits until this session exists, and then ends it.
+      // The identity row is read FOR SHARE: a password change or a suspension (which update it) either committed
+      // before, and the version no longer matches, or waits until this session exists, and then ends it.
       const [row] = await sql<({ opened: boolean; authz_version: string; permissions: string[] } & AssuranceRow)[]>`
         with owner as (
           select id from attune.identity
-          where id = ${s.identityId} and credentials_version = ${s.credentialsVersion}
+          where id = ${s.identityId} and credentials_version = ${s.credentialsVersion} and suspended_at is null
           for share
         ), opened as (${insertSession(sql, policy, s, 'owner')}
         ), capped as (

@@ -237,7 +237,12 @@ export function createOAuthSignIn(deps: OAuthSignInDependencies) {
       const account = await redeemCode(deps, input, client, null, event)
       const found = await identityFor(account, client)
       if ('created' in found) return found.created
-      const { identityId, credentialsVersion, secondFactor } = found.target
+      const { identityId, credentialsVersion, secondFactor, suspended } = found.target
+      if (suspended) {
+        // As a sign-in whose code is no good: no challenge, no session, nothing said of the account.
+        logger.info('provider sign-in refused', { event, outcome: 'failure', reason: 'suspended', identityId })
+        throw new ApiError('oauth_code_invalid')
+      }
       if (secondFactor) {
         const required = await challenges.open({ identityId, credentialsVersion, firstFactor: 'fed' })
         logger.info('provider sign-in needs a second factor', { event, outcome: 'success', reason: 'mfa_required', identityId })

@@ -7,6 +7,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import { decodeJwt } from 'jose'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { runAdmin } from '../../../infra/admin.js'
 import type { LocalOidcProvider, LocalOidcUser } from '../../../infra/local/oidc-provider.js'
 import { startLocalOidcProvider } from '../../../infra/local/oidc-provider.js'
 import { freePort } from '../../../infra/local/ports.js'
@@ -188,6 +189,20 @@ describe('signing in with a provider', () => {
     const [event] = await getApp().sql<{ data: { provider: string } }[]>`
       select data from attune.audit_event where identity_id = ${me.body.data.id} and type = 'identity.registered'`
     expect(event?.data).toEqual({ provider: 'example' })
+  })
+
+  it('refuses a provider sign-in to a suspended account as a bad code, and opens nothing', async () => {
+    const user = providerUser()
+    const first = await signIn('example', user)
+    const { login, id } = (await api.me(first.body.data.access_token)).body.data
+    await runAdmin(['suspend', login], getApp().sql)
+    const refused = await signIn('example', user)
+    expect({ status: refused.status, reason: refused.body.reason }).toEqual({ status: 401, reason: 'oauth_code_invalid' })
+    const [open] = await getApp().sql<{ n: number }[]>`
+      select count(*)::int as n from attune.session where identity_id = ${id} and revoked is null`
+    expect(open?.n).toBe(0)
+    await runAdmin(['unsuspend', login], getApp().sql)
+    expect((await signIn('example', user)).status).toBe(200)
   })
 
   it('keeps an unverified provider address out of the new account', async () => {

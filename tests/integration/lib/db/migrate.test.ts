@@ -63,6 +63,8 @@ describe('migrate', () => {
         ['email', 'text', 'YES'],
         ['authz_version', 'bigint', 'NO'],
         ['kind', 'text', 'NO'],
+        ['suspended_at', 'timestamp with time zone', 'YES'],
+        ['suspended_reason', 'text', 'YES'],
       ])
       await sql`insert into attune.identity (login, login_key, login_skeleton) values ('Alice', 'alice', 'alice')`
       await expect(
