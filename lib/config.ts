@@ -297,7 +297,7 @@ function envSchema() {
 type CoreEnv = v.InferOutput<typeof CoreEnvSchema>
 
 /** The variables of the session policy, as every function reads them. */
-const SessionEnvSchema = v.pick(CoreEnvSchema, [
+const SessionEnvSchema = /* @__PURE__ */ v.pick(CoreEnvSchema, [
   'JWT_REFRESH_EXPIRATION',
   'SESSION_MAX_AGE',
   'MAX_SESSIONS_PER_IDENTITY',

@@ -11,7 +11,7 @@ export const AUDIT_EVENTS: Readonly<Record<AuditEventType, string>> = {
   'session.created':
     'A session opened: `data.method` is `password` (a login), `provider` (a sign-in with an OpenID Connect provider), `mfa` (a sign-in completed with a second factor, `POST /auth/mfa/verify`) or `registration`. Its `session_id`, source address and user agent are those of the new session.',
   'session.ended':
-    'A session ended; `data.reason` says why: `logout`, `logout_all`, `logout_others`, `ended_by_user` (`DELETE /auth/sessions/{id}`), `password_changed`, `refresh_token_reused`, `session_limit` (the oldest beyond `MAX_SESSIONS_PER_IDENTITY`), `password_guessing` (repeated wrong current passwords on change-password), `password_reset`, `mfa_enabled` (the identity turned two-factor authentication on from another session), `ended_by_admin` (`npm run admin -- end-sessions`), `suspended` (`npm run admin -- suspend`), or `expired` (written by the maintenance function when it deletes a session that expired without being ended).',
+    'A session ended; `data.reason` says why: `logout`, `logout_all`, `logout_others`, `ended_by_user` (`DELETE /auth/sessions/{id}`), `password_changed`, `refresh_token_reused`, `session_limit` (the oldest beyond `MAX_SESSIONS_PER_IDENTITY`), `password_guessing` (repeated wrong current passwords on change-password), `password_reset`, `mfa_enabled` (the identity turned two-factor authentication on from another session), `ended_by_admin` (an administrator ended them: `npm run admin -- end-sessions`, `DELETE /admin/identities/{id}/sessions`), `suspended` (an administrator suspended the identity), or `expired` (written by the maintenance function when it deletes a session that expired without being ended).',
   'password.changed': 'The password was changed (`POST /auth/change-password`); `data.other_sessions_ended` counts the sessions it ended.',
   'refresh.reuse_detected':
     'A refresh token that had already been used was presented again: the session is revoked (with its own `session.ended`).',
@@ -53,8 +53,9 @@ export const AUDIT_EVENTS: Readonly<Record<AuditEventType, string>> = {
   'identity.unlinked':
     'A provider account (`data.provider`, `data.linked_id`) was unlinked (`DELETE /auth/identities/{id}`): it no longer signs in.',
   'identity.suspended':
-    'An administrator suspended the account (`npm run admin -- suspend`; `data.reason`, `data.sessions_ended`): no sign-in finishes, its API keys are refused, every session ended (each with its `session.ended`, reason `suspended`).',
-  'identity.unsuspended': 'An administrator lifted the suspension (`npm run admin -- unsuspend`): the account can sign in again.',
+    'An administrator suspended the account (`npm run admin -- suspend`, `PUT /admin/identities/{id}/suspension`; `data.reason`, `data.sessions_ended`): no sign-in finishes, its API keys are refused, every session ended (each with its `session.ended`, reason `suspended`).',
+  'identity.unsuspended':
+    'An administrator lifted the suspension (`npm run admin -- unsuspend`, `DELETE /admin/identities/{id}/suspension`): the account can sign in again.',
 }
 
 /** AUDIT_EVENTS as the README's table. */

@@ -38,20 +38,22 @@ export interface AdminDependencies {
   logger: Logger
 }
 
-export function createAdminRules({ roles, identities, logger }: AdminDependencies) {
-  /** The administrator as the author of a change; a 403 when the caller is not one. */
-  function admin(user: AuthenticatedUser, client: ClientInfo): ChangeAuthor {
-    if (!user.permissions.includes(ADMIN_PERMISSION)) {
-      logger.info('admin route refused', {
-        event: 'auth.admin',
-        outcome: 'failure',
-        reason: 'permission_missing',
-        identityId: user.identityId,
-      })
-      throw new ApiError('permission_missing', { message: `You do not have the permission this needs (${ADMIN_PERMISSION})` })
-    }
-    return { actor: { type: 'admin', id: String(user.identityId) }, origin: client, grantedBy: user.identityId }
+/** The administrator as the author of a change; a 403 when the caller does not hold `attune:admin` now. */
+export function adminAuthor(logger: Logger, user: AuthenticatedUser, client: ClientInfo): ChangeAuthor {
+  if (!user.permissions.includes(ADMIN_PERMISSION)) {
+    logger.info('admin route refused', {
+      event: 'auth.admin',
+      outcome: 'failure',
+      reason: 'permission_missing',
+      identityId: user.identityId,
+    })
+    throw new ApiError('permission_missing', { message: `You do not have the permission this needs (${ADMIN_PERMISSION})` })
   }
+  return { actor: { type: 'admin', id: String(user.identityId) }, origin: client, grantedBy: user.identityId }
+}
+
+export function createAdminRules({ roles, identities, logger }: AdminDependencies) {
+  const admin = (user: AuthenticatedUser, client: ClientInfo): ChangeAuthor => adminAuthor(logger, user, client)
 
   async function knownPermissions(names: string[]): Promise<void> {
     const unknown = await roles.unknownPermissions(names)

@@ -77,7 +77,23 @@ export const IdentitySearchQuery = v.object({ login: presentedLogin })
 export type CreatePermissionInput = v.InferOutput<typeof CreatePermissionBody>
 export type CreateRoleInput = v.InferOutput<typeof CreateRoleBody>
 export type RolePermissionsInput = v.InferOutput<typeof RolePermissionsBody>
+/** PUT /admin/identities/{id}/suspension: why, for the audit log (at most 200 characters, as the table keeps). */
+export const SuspensionBody = v.object({
+  reason: v.optional(
+    v.nullable(
+      v.pipe(
+        v.string('reason must be a string'),
+        v.trim(),
+        v.maxLength(200, 'reason must be at most 200 characters'),
+        v.check((s) => !CONTROL_CHARACTERS.test(s), 'reason must not contain control characters'),
+      ),
+    ),
+    null,
+  ),
+})
+
 export type IdentityRolesInput = v.InferOutput<typeof IdentityRolesBody>
+export type SuspensionInput = v.InferOutput<typeof SuspensionBody>
 export type IdentitySearchInput = v.InferOutput<typeof IdentitySearchQuery>
 
 /** The `{name}` of /admin/roles/{name}/permissions: a role name, or a 404 (a name that cannot exist is not found). */

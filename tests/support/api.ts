@@ -5,6 +5,9 @@ import { expect } from 'vitest'
 import { handler as adminIdentitiesFind } from '../../functions/admin-identities-find.js'
 import { handler as adminIdentityRolesGet } from '../../functions/admin-identity-roles-get.js'
 import { handler as adminIdentityRolesPut } from '../../functions/admin-identity-roles-put.js'
+import { handler as adminIdentitySessionsEnd } from '../../functions/admin-identity-sessions-end.js'
+import { handler as adminIdentitySuspend } from '../../functions/admin-identity-suspend.js'
+import { handler as adminIdentityUnsuspend } from '../../functions/admin-identity-unsuspend.js'
 import { handler as adminPermissionsCreate } from '../../functions/admin-permissions-create.js'
 import { handler as adminPermissionsList } from '../../functions/admin-permissions-list.js'
 import { handler as adminRolePermissions } from '../../functions/admin-role-permissions.js'
@@ -200,6 +203,39 @@ export const api = {
       ),
     findIdentities: (token: string | undefined, login: string) =>
       callProtected(adminIdentitiesFind, 'GET', '/admin/identities', token, undefined, undefined, { login }),
+    endSessions: (token: string | undefined, id: number | string) =>
+      callProtected(
+        adminIdentitySessionsEnd,
+        'DELETE',
+        `/admin/identities/${id}/sessions`,
+        token,
+        undefined,
+        { id: String(id) },
+        undefined,
+        '/admin/identities/{id}/sessions',
+      ),
+    suspend: (token: string | undefined, id: number | string, body?: unknown) =>
+      callProtected(
+        adminIdentitySuspend,
+        'PUT',
+        `/admin/identities/${id}/suspension`,
+        token,
+        body,
+        { id: String(id) },
+        undefined,
+        '/admin/identities/{id}/suspension',
+      ),
+    unsuspend: (token: string | undefined, id: number | string) =>
+      callProtected(
+        adminIdentityUnsuspend,
+        'DELETE',
+        `/admin/identities/${id}/suspension`,
+        token,
+        undefined,
+        { id: String(id) },
+        undefined,
+        '/admin/identities/{id}/suspension',
+      ),
   },
   mfa: {
     enrol: (token: string | undefined, body?: unknown) => callProtected(mfaTotpEnrolHandler, 'POST', '/auth/mfa/totp', token, body),

@@ -67,6 +67,7 @@ export const REASONS = {
   permission_exists: { code: 'CONFLICT', message: 'A permission with this name exists already' },
   role_exists: { code: 'CONFLICT', message: 'A role with this name exists already' },
   service_account_exists: { code: 'CONFLICT', message: 'A service account (or login) with this name exists already' },
+  cannot_suspend_self: { code: 'CONFLICT', message: 'You cannot suspend your own account' },
   account_exists_link_required: {
     code: 'ACCOUNT_EXISTS_LINK_REQUIRED',
     message: 'An account with this email address exists: sign in to it, then link this provider from there',

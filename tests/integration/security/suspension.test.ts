@@ -124,3 +124,84 @@ describe('ending an account’s sessions', () => {
     await expect(admin('end-sessions', 'nobody-has-this-login')).rejects.toThrow(/no identity has the login/)
   })
 })
+
+describe('the suspension admin routes', () => {
+  /** An administrator (the built-in admin role) who turned TOTP on: the aal2 access token activation answered. */
+  async function aal2Administrator(): Promise<{ user: RegisteredUser; token: string }> {
+    const user = await registerUser()
+    await admin('grant-role', user.login, 'admin')
+    const { factor_id, secret } = (await api.mfa.enrol(user.tokens.access_token)).body.data
+    const activated = await api.mfa.activate(user.tokens.access_token, factor_id, { code: codeOf(secret) })
+    expect(activated.status).toBe(200)
+    return { user, token: activated.body.data.access_token }
+  }
+
+  it('end sessions, suspend and lift, as an administrator signed in with a second factor, audited with them as actor', async () => {
+    const { user: administrator, token } = await aal2Administrator()
+    const user = await registerUser()
+    await loginOf(user)
+
+    const ended = await api.admin.endSessions(token, user.identityId)
+    expect({ status: ended.status, body: ended.body }).toEqual({ status: 200, body: { data: { sessions_ended: 2 } } })
+    const back = await loginOf(user)
+    expect(back.status).toBe(200)
+
+    const suspended = await api.admin.suspend(token, user.identityId, { reason: '  left the company ' })
+    expect(suspended.body).toEqual({ data: { suspended: true, sessions_ended: 1 } })
+    expect((await api.me(back.body.data.access_token)).body.reason).toBe('session_ended')
+    expect((await loginOf(user)).body.reason).toBe('invalid_credentials')
+    const [event] = await getApp().sql<{ actor_type: string; actor_id: string; data: Record<string, unknown> }[]>`
+      select actor_type, actor_id, data from attune.audit_event where identity_id = ${user.identityId} and type = 'identity.suspended'`
+    expect(event).toEqual({
+      actor_type: 'admin',
+      actor_id: String(administrator.identityId),
+      data: { reason: 'left the company', sessions_ended: 1 },
+    })
+
+    expect((await api.admin.unsuspend(token, user.identityId)).body).toEqual({ data: { suspended: false } })
+    expect((await api.admin.unsuspend(token, user.identityId)).body).toEqual({ data: { suspended: false } })
+    expect((await loginOf(user)).status).toBe(200)
+  })
+
+  it('refuse a caller without attune:admin (403), an administrator without a second factor (401 step-up), and change nothing', async () => {
+    const target = await registerUser()
+    const stranger = await registerUser()
+    const aal1 = await registerUser()
+    await admin('grant-role', aal1.login, 'admin')
+    for (const call of [
+      (token: string) => api.admin.endSessions(token, target.identityId),
+      (token: string) => api.admin.suspend(token, target.identityId, {}),
+      (token: string) => api.admin.unsuspend(token, target.identityId),
+    ]) {
+      const forbidden = await call(stranger.tokens.access_token)
+      expect({ status: forbidden.status, reason: forbidden.body.reason }).toEqual({ status: 403, reason: 'permission_missing' })
+      const stepUp = await call(aal1.tokens.access_token)
+      expect({ status: stepUp.status, reason: stepUp.body.reason }).toEqual({ status: 401, reason: 'step_up_required' })
+      expect(stepUp.headers['WWW-Authenticate']).toBe(
+        'Bearer realm="attune-auth", error="insufficient_user_authentication", acr_values="aal2"',
+      )
+    }
+    expect(await activeSessions(target.identityId)).toBe(1)
+    expect((await loginOf(target)).status).toBe(200)
+  })
+
+  it('refuse suspending oneself, an identity that does not exist, and a reason that is not one', async () => {
+    const { user: administrator, token } = await aal2Administrator()
+    const self = await api.admin.suspend(token, administrator.identityId, {})
+    expect({ status: self.status, body: self.body }).toEqual({
+      status: 409,
+      body: { error: 'You cannot suspend your own account', code: 'CONFLICT', reason: 'cannot_suspend_self' },
+    })
+    expect((await api.me(token)).status).toBe(200)
+    for (const call of [api.admin.endSessions, api.admin.unsuspend]) {
+      expect((await call(token, 999_999_999_999)).body.reason).toBe('identity_not_found')
+    }
+    expect((await api.admin.suspend(token, 999_999_999_999, {})).body.reason).toBe('identity_not_found')
+    const target = await registerUser()
+    for (const reason of ['x'.repeat(201), 'line\nbreak', 42]) {
+      const bad = await api.admin.suspend(token, target.identityId, { reason })
+      expect({ status: bad.status, reason: bad.body.reason }, JSON.stringify(reason)).toEqual({ status: 400, reason: 'invalid_field' })
+    }
+    expect(await activeSessions(target.identityId)).toBe(1)
+  })
+})

@@ -59,6 +59,9 @@ const PROTECTED = [
   'GET /admin/identities',
   'GET /admin/identities/{id}/roles',
   'PUT /admin/identities/{id}/roles',
+  'DELETE /admin/identities/{id}/sessions',
+  'PUT /admin/identities/{id}/suspension',
+  'DELETE /admin/identities/{id}/suspension',
   'POST /admin/service-accounts',
   'POST /admin/service-accounts/{id}/keys',
   'GET /admin/service-accounts/{id}/keys',
@@ -96,6 +99,8 @@ describe('docs/openapi.yaml', () => {
         .map(({ method, path }) => `${method} ${path}`)
         .sort(),
     ).toEqual([
+      'DELETE /admin/identities/{id}/sessions',
+      'DELETE /admin/identities/{id}/suspension',
       'DELETE /admin/service-accounts/{id}/keys/{keyId}',
       'DELETE /auth/identities/{id}',
       'DELETE /auth/mfa/totp/{id}',
@@ -137,6 +142,7 @@ describe('docs/openapi.yaml', () => {
       'POST /auth/refresh',
       'POST /auth/register',
       'PUT /admin/identities/{id}/roles',
+      'PUT /admin/identities/{id}/suspension',
       'PUT /admin/roles/{name}/permissions',
     ])
   })
@@ -166,6 +172,9 @@ describe('docs/openapi.yaml', () => {
       'GET /admin/identities': ['200', '400', '401', '403', '500', '503'],
       'GET /admin/identities/{id}/roles': ['200', '401', '403', '404', '500', '503'],
       'PUT /admin/identities/{id}/roles': ['200', '400', '401', '403', '404', '413', '415', '500', '503'],
+      'DELETE /admin/identities/{id}/sessions': ['200', '401', '403', '404', '500', '503'],
+      'PUT /admin/identities/{id}/suspension': ['200', '400', '401', '403', '404', '409', '413', '415', '500', '503'],
+      'DELETE /admin/identities/{id}/suspension': ['200', '401', '403', '404', '500', '503'],
       'POST /admin/service-accounts': ['201', '400', '401', '403', '409', '413', '415', '500', '503'],
       'POST /admin/service-accounts/{id}/keys': ['201', '400', '401', '403', '404', '413', '415', '500', '503'],
       'GET /admin/service-accounts/{id}/keys': ['200', '401', '403', '404', '500', '503'],
