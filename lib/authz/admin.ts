@@ -30,6 +30,8 @@ export interface IdentityView {
   login: string
   display_name: string | null
   email: string | null
+  /** When an administrator suspended it, or null. */
+  suspended_at: string | null
 }
 
 export interface AdminDependencies {
@@ -125,7 +127,17 @@ export function createAdminRules({ roles, identities, logger }: AdminDependencie
       admin(user, client)
       const key = await identities.accountKeyFor(login)
       const identity = key === null ? undefined : await identities.findByLogin(key)
-      return identity ? [{ id: identity.id, login: identity.login, display_name: identity.displayName, email: identity.email }] : []
+      return identity
+        ? [
+            {
+              id: identity.id,
+              login: identity.login,
+              display_name: identity.displayName,
+              email: identity.email,
+              suspended_at: identity.suspendedAt?.toISOString() ?? null,
+            },
+          ]
+        : []
     },
   }
 }

@@ -25,6 +25,8 @@ export interface Identity {
   credentialsVersion: number
   /** The verified email address, if any (a pending one is only in its token row). */
   email: string | null
+  /** When an administrator suspended it (lib/db/suspensions.ts), or null. */
+  suspendedAt: Date | null
 }
 
 export interface NewIdentity {
@@ -86,6 +88,7 @@ export interface IdentityRow {
   password_hash: string | null
   credentials_version: string
   email: string | null
+  suspended_at: Date | null
 }
 
 export const toIdentity = (row: IdentityRow): Identity => ({
@@ -96,10 +99,11 @@ export const toIdentity = (row: IdentityRow): Identity => ({
   passwordHash: row.password_hash,
   credentialsVersion: Number(row.credentials_version),
   email: row.email,
+  suspendedAt: row.suspended_at,
 })
 
 /** The columns an Identity is read from. */
-export const IDENTITY_COLUMNS = ['id', 'login', 'display_name', 'password_hash', 'credentials_version', 'email']
+export const IDENTITY_COLUMNS = ['id', 'login', 'display_name', 'password_hash', 'credentials_version', 'email', 'suspended_at']
 
 /**
  * SQL: CTEs that ask the identity in CTE `who` (an `id` column) to verify `pending.email`: when no other account

@@ -134,7 +134,9 @@ describe('the admin routes', () => {
 
   it('find an identity by login or verified email, and answer 404 for an identity that does not exist', async () => {
     const found = await api.admin.findIdentities(admin.tokens.access_token, user.login.toUpperCase())
-    expect(found.body.data).toEqual([{ id: user.identityId, login: user.login, display_name: 'Test User', email: null }])
+    expect(found.body.data).toEqual([
+      { id: user.identityId, login: user.login, display_name: 'Test User', email: null, suspended_at: null },
+    ])
     const withEmail = await verifiedUser()
     expect((await api.admin.findIdentities(admin.tokens.access_token, withEmail.email)).body.data).toEqual([
       expect.objectContaining({ id: withEmail.identityId, email: withEmail.email }),

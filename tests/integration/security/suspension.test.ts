@@ -150,6 +150,9 @@ describe('the suspension admin routes', () => {
     expect(suspended.body).toEqual({ data: { suspended: true, sessions_ended: 1 } })
     expect((await api.me(back.body.data.access_token)).body.reason).toBe('session_ended')
     expect((await loginOf(user)).body.reason).toBe('invalid_credentials')
+    // The administrator sees it suspended.
+    const [found] = (await api.admin.findIdentities(token, user.login)).body.data
+    expect(found).toMatchObject({ id: user.identityId, suspended_at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/) })
     const [event] = await getApp().sql<{ actor_type: string; actor_id: string; data: Record<string, unknown> }[]>`
       select actor_type, actor_id, data from attune.audit_event where identity_id = ${user.identityId} and type = 'identity.suspended'`
     expect(event).toEqual({
@@ -160,6 +163,7 @@ describe('the suspension admin routes', () => {
 
     expect((await api.admin.unsuspend(token, user.identityId)).body).toEqual({ data: { suspended: false } })
     expect((await api.admin.unsuspend(token, user.identityId)).body).toEqual({ data: { suspended: false } })
+    expect((await api.admin.findIdentities(token, user.login)).body.data[0].suspended_at).toBeNull()
     expect((await loginOf(user)).status).toBe(200)
   })
 
