@@ -6,7 +6,9 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import type { Reason } from '@attune-auth/client'
 import { BEARER_CHALLENGE, REASONS } from '@attune-auth/client'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import postgres from 'postgres'
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest'
+import { runAdmin } from '../../infra/admin.js'
 import { runConformance } from '../../infra/conformance.js'
 import { LOCAL_OIDC_USER } from '../../infra/local/oidc-provider.js'
 import { freePort } from '../../infra/local/ports.js'
@@ -345,6 +347,42 @@ describe('npm start: two-factor sign-in, over HTTP', () => {
       body: { mfa_token: again.body.data.mfa_token, code: referenceTotp(secret, step) },
     })
     expect({ status: replay.status, body: replay.body }).toEqual({ status: 401, body: refusal('mfa_code_invalid') })
+  }, 60_000)
+})
+
+describe('npm start: an administrator suspends an account, over HTTP', () => {
+  it('ends its session at the authorizer, refuses its password, and lets it in again once lifted', async () => {
+    const suffix = randomUUID().slice(0, 8)
+    const [adminLogin, login] = [`e2e-admin-${suffix}`, `e2e-suspended-${suffix}`]
+    const administrator = await request('POST', '/auth/register', { body: { login: adminLogin, password: 'testpass123' } })
+    const sql = postgres(inject('databaseUrl'), { max: 1, onnotice: () => {} })
+    try {
+      expect(await runAdmin(['grant-role', adminLogin, 'admin'], sql)).toEqual([`granted admin to ${adminLogin}`])
+    } finally {
+      await sql.end()
+    }
+    // The suspension routes need a second factor: turn TOTP on; activation answers this session's aal2 pair.
+    const enrolment = await request('POST', '/auth/mfa/totp', { token: administrator.body.data.access_token })
+    const { factor_id, secret } = enrolment.body.data
+    const activated = await request('POST', `/auth/mfa/totp/${factor_id}/activate`, {
+      token: administrator.body.data.access_token,
+      body: { code: referenceTotp(secret, referenceStep(Date.now())) },
+    })
+    const token = activated.body.data.access_token
+    const person = await request('POST', '/auth/register', { body: { login, password: 'testpass123' } })
+    const { id } = (await request('GET', '/auth/me', { token: person.body.data.access_token })).body.data
+
+    const suspended = await request('PUT', `/admin/identities/${id}/suspension`, { token, body: { reason: 'e2e' } })
+    expect({ status: suspended.status, body: suspended.body }).toEqual({
+      status: 200,
+      body: { data: { suspended: true, sessions_ended: 1 } },
+    })
+    expectBearerRefusal(await request('GET', '/auth/me', { token: person.body.data.access_token }), 'session_ended')
+    const refused = await request('POST', '/auth/login', { body: { login, password: 'testpass123' } })
+    expect({ status: refused.status, body: refused.body }).toEqual({ status: 401, body: refusal('invalid_credentials') })
+
+    expect((await request('DELETE', `/admin/identities/${id}/suspension`, { token })).body).toEqual({ data: { suspended: false } })
+    expectTokenPair(await request('POST', '/auth/login', { body: { login, password: 'testpass123' } }))
   }, 60_000)
 })
 
