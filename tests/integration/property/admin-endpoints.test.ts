@@ -1,9 +1,10 @@
 /**
  * Property: whatever Authorization header, body, path parameter, query string and other headers a client sends to
  * an admin route — GET and POST /admin/permissions, GET and POST /admin/roles, PUT /admin/roles/{name}/permissions,
- * GET /admin/identities?login=, GET and PUT /admin/identities/{id}/roles — the answer (our authorizer and Gateway
- * Responses, then the handler) is a 200 or 201 `{data}` or a 4xx `{error, code, reason}` matching
- * docs/openapi.yaml, never a 5xx, never a stack trace or an internal detail.
+ * GET /admin/identities?login=, GET and PUT /admin/identities/{id}/roles, DELETE /admin/identities/{id}/sessions,
+ * PUT and DELETE /admin/identities/{id}/suspension (these three as an administrator signed in with a second factor) —
+ * the answer (our authorizer and Gateway Responses, then the handler) is a 200 or 201 `{data}` or a 4xx
+ * `{error, code, reason}` matching docs/openapi.yaml, never a 5xx, never a stack trace or an internal detail.
  *
  * The cases run as an administrator (the built-in `admin` role, granted as `npm run admin` grants it), now and then
  * as a member without attune:admin (a 403). Each case gets sessions of its own for its tokens, ended after it.
@@ -15,6 +16,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { handler as findIdentitiesHandler } from '../../../functions/admin-identities-find.js'
 import { handler as identityRolesGetHandler } from '../../../functions/admin-identity-roles-get.js'
 import { handler as identityRolesPutHandler } from '../../../functions/admin-identity-roles-put.js'
+import { handler as sessionsEndHandler } from '../../../functions/admin-identity-sessions-end.js'
+import { handler as suspendHandler } from '../../../functions/admin-identity-suspend.js'
+import { handler as unsuspendHandler } from '../../../functions/admin-identity-unsuspend.js'
 import { handler as createPermissionHandler } from '../../../functions/admin-permissions-create.js'
 import { handler as listPermissionsHandler } from '../../../functions/admin-permissions-list.js'
 import { handler as rolePermissionsHandler } from '../../../functions/admin-role-permissions.js'
@@ -43,7 +47,7 @@ import {
 import type { GeneratedBody } from '../../support/fuzz/bodies.js'
 import { body } from '../../support/fuzz/bodies.js'
 import type { FuzzUser } from '../../support/fuzz/case-context.js'
-import { CaseContext, closeSessions } from '../../support/fuzz/case-context.js'
+import { CaseContext, closeSessions, WITH_SECOND_FACTOR } from '../../support/fuzz/case-context.js'
 import { checkAnswer, receivedJson, StatusTally } from '../../support/fuzz/check.js'
 import { authorization, headers } from '../../support/fuzz/headers.js'
 import type { GeneratedRequest, Route } from '../../support/fuzz/send.js'
@@ -75,6 +79,8 @@ interface AdminEndpoint {
   target: fc.Arbitrary<Target>
   /** The status of a request that succeeds. */
   success: 200 | 201
+  /** The route needs a second factor: the administrator's cases sign in with one (aal2). */
+  secondFactor?: true
 }
 
 const noBodyFields = {}
@@ -131,6 +137,27 @@ const ENDPOINTS: Record<string, AdminEndpoint> = {
     body: body({ roles: field(grantList, { plausible: 20 }) }),
     target: toIdentity,
     success: 200,
+  },
+  endSessions: {
+    route: route('DELETE', '/admin/identities/{id}/sessions', sessionsEndHandler),
+    body: body(noBodyFields),
+    target: toIdentity,
+    success: 200,
+    secondFactor: true,
+  },
+  suspend: {
+    route: route('PUT', '/admin/identities/{id}/suspension', suspendHandler),
+    body: body({ reason: fc.option(field(fc.string({ maxLength: 220 }), { plausible: 20 }), { nil: undefined }) }),
+    target: toIdentity,
+    success: 200,
+    secondFactor: true,
+  },
+  unsuspend: {
+    route: route('DELETE', '/admin/identities/{id}/suspension', unsuspendHandler),
+    body: body(noBodyFields),
+    target: toIdentity,
+    success: 200,
+    secondFactor: true,
   },
 }
 
@@ -209,7 +236,7 @@ describe('bad input on the admin routes', () => {
       case 'identity': {
         const id = identityId(target.id)
         return {
-          target: { ...documented, path: `/admin/identities/${inPath(id)}/roles` },
+          target: { ...documented, path: documented.path.replace('{id}', inPath(id)) },
           request: { ...generated, pathParameters: id === undefined ? null : { id } },
         }
       }
@@ -228,7 +255,7 @@ describe('bad input on the admin routes', () => {
         const request = fc.record({ caller, headers, body: endpoint.body, auth: authorization, target: endpoint.target })
         await fc.assert(
           fc.asyncProperty(request, async ({ caller: who, headers: h, body: b, auth, target }) => {
-            const ctx = new CaseContext(who === 'admin' ? admin : member)
+            const ctx = new CaseContext(who === 'admin' ? admin : member, undefined, endpoint.secondFactor ? WITH_SECOND_FACTOR : undefined)
             try {
               const aim = aimed(documented, target, { headers: h, body: b, auth })
               const answer = await send(aim.target, aim.request, ctx)

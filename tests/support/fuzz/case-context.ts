@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto'
 import { getApp } from '../../../lib/app.js'
 import { createSessionRules } from '../../../lib/auth/sessions.js'
+import type { Assurance } from '../../../lib/tokens/claims.js'
 import { PASSWORD_SIGN_IN } from '../../../lib/tokens/claims.js'
 import type { TokenPair } from '../../../lib/tokens/service.js'
 import { forge } from '../tokens.js'
@@ -27,8 +28,12 @@ export interface OpenedSession {
   pair: TokenPair
 }
 
-/** Opens a session for `user` straight in the repository (no Argon2): what login would have opened. */
-export async function openSession(user: FuzzUser): Promise<OpenedSession> {
+/** How a case's sessions signed in: a password (the default), or a password and a second factor. */
+export type CaseAssurance = Pick<Assurance, 'acr' | 'amr'>
+export const WITH_SECOND_FACTOR: CaseAssurance = Object.freeze({ acr: 'aal2', amr: Object.freeze(['pwd', 'otp']) })
+
+/** Opens a session for `user` straight in the repository (no Argon2): what login (or a second factor) would have opened. */
+export async function openSession(user: FuzzUser, assurance: CaseAssurance = PASSWORD_SIGN_IN): Promise<OpenedSession> {
   const app = getApp()
   const sessionId = randomUUID()
   const refresh = app.tokens.newRefreshTokenId()
@@ -38,7 +43,7 @@ export async function openSession(user: FuzzUser): Promise<OpenedSession> {
     id: sessionId,
     identityId: user.identityId,
     credentialsVersion: identity.credentialsVersion,
-    assurance: PASSWORD_SIGN_IN,
+    assurance,
     refreshTokenId: refresh.tokenId,
     refreshIssuedAt: refresh.issuedAt,
     requestId: null,
@@ -60,14 +65,18 @@ export class CaseContext {
   #ended: Promise<OpenedSession> | undefined
   #rotated: Promise<string> | undefined
 
-  /** `more`: what resolves the refs beyond the base ones (the two-factor refs: tests/support/fuzz/mfa.ts). */
+  /**
+   * `more`: what resolves the refs beyond the base ones (the two-factor refs: tests/support/fuzz/mfa.ts);
+   * `assurance`: how the case's session signed in (routes that need a second factor).
+   */
   constructor(
     readonly user: FuzzUser,
     readonly more?: Resolver,
+    readonly assurance: CaseAssurance = PASSWORD_SIGN_IN,
   ) {}
 
   session(): Promise<OpenedSession> {
-    this.#session ??= openSession(this.user)
+    this.#session ??= openSession(this.user, this.assurance)
     return this.#session
   }
 

@@ -8,7 +8,7 @@
  * 7 two-factor (mfa-endpoints.test.ts: POST /auth/mfa/verify, public, and 6 behind the authorizer), 6 provider
  * sign-in (oauth-endpoints.test.ts: 3 public, 3 behind the authorizer).
  */
-export const FUZZED_ENDPOINTS = 35
+export const FUZZED_ENDPOINTS = 38
 export const DEFAULT_SEED = 20261129
 const DEFAULT_RUNS_PER_ENDPOINT = 100
 
