@@ -1,4 +1,4 @@
--- Suspending an account (README "Suspending an account"): an administrator's stop on every way in. While
+-- Suspending an account (README "Sessions, refresh and logout"): an administrator's stop on every way in. While
 -- `suspended_at` is set no session opens for the identity (lib/db/sessions.ts `open` reads it under the row's
 -- share lock), a login answers as for a wrong password, and its API keys are refused. Suspending also moves
 -- `credentials_version`, so a sign-in already past its password or a two-factor challenge opened before it

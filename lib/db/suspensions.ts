@@ -1,5 +1,5 @@
 /**
- * Suspending an account and ending its sessions, as an administrator (README "Suspending an account"), each one
+ * Suspending an account and ending its sessions, as an administrator (README "Sessions, refresh and logout"), each one
  * transaction with its audit events, the administrator as actor.
  *
  * Why a suspension wins every race with a sign-in: it moves `credentials_version` under the identity row's lock,
