@@ -20,7 +20,7 @@ import { recordEvent } from './audit.js'
 import type { Sql } from './client.js'
 import { grantsColumns } from './grants.js'
 import { activeSession } from './session-lookup.js'
-import { assuranceColumns, recordEnded, refreshedExpiry, toIssuedClaims } from './sessions.js'
+import { assuranceColumns, endSessions, refreshedExpiry, toIssuedClaims } from './sessions.js'
 
 export interface PasswordChange {
   identityId: number
@@ -62,20 +62,19 @@ export function createCredentialRepository(sql: Sql, policy: SessionPolicy): Cre
             set password_hash = ${c.passwordHash}, credentials_version = credentials_version + 1, updated = now()
             where id = ${c.identityId} and credentials_version = ${c.verifiedVersion}`
           if (changed.count !== 1) throw new Rollback({ outcome: 'stale' })
-          const [ended] = await tx<{ count: number }[]>`
-            with ended as (
-              update attune.session s set revoked = now(), revoked_reason = 'password_changed'
-              where s.identity_id = ${c.identityId} and s.id <> ${c.sessionId} and ${activeSession(tx, policy, 's')}
-              returning s.id, s.identity_id
-            ), recorded as (${recordEnded(tx, 'password_changed', c.origin, 'ended')})
-            select count(*)::int as count from ended`
+          const otherSessionsEnded = await endSessions(
+            tx,
+            policy,
+            tx`s.identity_id = ${c.identityId} and s.id <> ${c.sessionId}`,
+            'password_changed',
+            { actor: USER, origin: c.origin },
+          )
           const kept = await tx`
             update attune.session s
             set refresh_jti = ${c.next.refreshTokenId}, refresh_iat = ${c.next.refreshIssuedAt},
                 previous_jti = null, rotated = null, last_used = now(), expires = ${refreshedExpiry(tx, policy, 's')}
             where s.id = ${c.sessionId} and s.identity_id = ${c.identityId} and ${activeSession(tx, policy, 's')}`
           if (kept.count !== 1) throw new Rollback({ outcome: 'session_ended' })
-          const otherSessionsEnded = ended?.count ?? 0
           await recordEvent(tx, {
             type: 'password.changed',
             outcome: 'success',

@@ -15,8 +15,7 @@ import type { EmailToken } from '../email/tokens.js'
 import { recordEvent, recordEvents } from './audit.js'
 import type { Sql } from './client.js'
 import { queueMail } from './outbox.js'
-import { activeSession } from './session-lookup.js'
-import { recordEnded } from './sessions.js'
+import { endSessions } from './sessions.js'
 import type { ThrottleState } from './throttle.js'
 import { countAttempt, toThrottleState } from './throttle.js'
 
@@ -153,15 +152,11 @@ export function createRecoveryRepository(sql: Sql, sessions: SessionPolicy): Rec
             update attune.identity
             set password_hash = ${passwordHash}, credentials_version = credentials_version + 1, updated = now()
             where id = ${identityId}`
-          const [ended] = await tx<{ count: number }[]>`
-            with ended as (
-              update attune.session s set revoked = now(), revoked_reason = 'password_reset'
-              where s.identity_id = ${identityId} and ${activeSession(tx, sessions, 's')}
-              returning s.id, s.identity_id
-            ), recorded as (${recordEnded(tx, 'password_reset', origin, 'ended')})
-            select count(*)::int as count from ended`
+          const sessionsEnded = await endSessions(tx, sessions, tx`s.identity_id = ${identityId}`, 'password_reset', {
+            actor: USER,
+            origin,
+          })
           await tx`delete from attune.throttle where key in ${tx(throttleKeys.map((key) => Buffer.from(key)))}`
-          const sessionsEnded = ended?.count ?? 0
           await recordEvent(tx, {
             type: 'password.reset_completed',
             outcome: 'success',

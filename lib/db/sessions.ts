@@ -169,13 +169,34 @@ export function recordEnded(sql: Queryable, reason: RevokeReason, origin: Origin
   return recordEndedBy(sql, reason, USER, origin, ended)
 }
 
-/** SQL: `recordEnded`, for sessions someone else ended (an administrator). */
-export function recordEndedBy(sql: Queryable, reason: RevokeReason, actor: Actor, origin: Origin, ended: string) {
+/** SQL: `recordEnded`, by `actor` (the identity itself, or an administrator). */
+function recordEndedBy(sql: Queryable, reason: RevokeReason, actor: Actor, origin: Origin, ended: string) {
   return recordEvents(
     sql,
     { type: 'session.ended', outcome: 'success', actor, origin },
     sql`select e.identity_id, e.id as session_id, ${endReason(sql, reason)} as data from ${sql(ended)} e`,
   )
+}
+
+/**
+ * Ends the active sessions (alias `s`) that `which` selects, each with its `session.ended` for `reason` by `actor`,
+ * in one statement on `sql` (a transaction's, where the caller has one); answers how many.
+ */
+export async function endSessions(
+  sql: Queryable,
+  policy: SessionPolicy,
+  which: Fragment,
+  reason: RevokeReason,
+  { actor, origin }: { actor: Actor; origin: Origin },
+): Promise<number> {
+  const [row] = await sql<{ ended: number }[]>`
+    with ended as (
+      update attune.session s set revoked = now(), revoked_reason = ${reason}
+      where ${which} and ${activeSession(sql, policy, 's')}
+      returning s.id, s.identity_id
+    ), recorded as (${recordEndedBy(sql, reason, actor, origin, 'ended')})
+    select count(*)::int as ended from ended`
+  return row?.ended ?? 0
 }
 
 interface RotateRow extends AssuranceRow {
@@ -189,17 +210,9 @@ interface RotateRow extends AssuranceRow {
 export function createSessionRepository(sql: Sql, policy: SessionPolicy): SessionRepository {
   const active = (alias: string) => activeSession(sql, policy, alias)
 
-  /** Revokes the active sessions `s` that `which` selects, each with its `session.ended`; answers how many. */
-  async function revokeWhere(reason: RevokeReason, origin: Origin, which: Fragment): Promise<number> {
-    const [row] = await sql<{ ended: number }[]>`
-      with ended as (
-        update attune.session s set revoked = now(), revoked_reason = ${reason}
-        where ${which} and ${active('s')}
-        returning s.id, s.identity_id
-      ), recorded as (${recordEnded(sql, reason, origin, 'ended')})
-      select count(*)::int as ended from ended`
-    return row?.ended ?? 0
-  }
+  /** Revokes the active sessions `s` that `which` selects at the identity's request; answers how many. */
+  const revokeWhere = (reason: RevokeReason, origin: Origin, which: Fragment): Promise<number> =>
+    endSessions(sql, policy, which, reason, { actor: USER, origin })
 
   return {
     async open(s, also = []) {

@@ -13,9 +13,8 @@ import type { SessionPolicy } from '../config.js'
 import { recordEvent } from './audit.js'
 import type { Queryable, Sql } from './client.js'
 import type { ChangeAuthor } from './roles.js'
-import { activeSession } from './session-lookup.js'
 import type { RevokeReason } from './sessions.js'
-import { recordEndedBy } from './sessions.js'
+import { endSessions } from './sessions.js'
 
 /** The longest reason kept with a suspension (the table's check says the same). */
 export const SUSPENSION_REASON_MAX = 200
@@ -37,16 +36,8 @@ export interface SuspensionRepository {
 
 export function createSuspensionRepository(sql: Sql, policy: SessionPolicy): SuspensionRepository {
   /** Ends the identity's active sessions for `reason`, each with its `session.ended` by the author; how many. */
-  async function endAll(tx: Queryable, identityId: number, reason: RevokeReason, { actor, origin }: ChangeAuthor): Promise<number> {
-    const [row] = await tx<{ ended: number }[]>`
-      with ended as (
-        update attune.session s set revoked = now(), revoked_reason = ${reason}
-        where s.identity_id = ${identityId} and ${activeSession(tx, policy, 's')}
-        returning s.id, s.identity_id
-      ), recorded as (${recordEndedBy(tx, reason, actor, origin, 'ended')})
-      select count(*)::int as ended from ended`
-    return row?.ended ?? 0
-  }
+  const endAll = (tx: Queryable, identityId: number, reason: RevokeReason, author: ChangeAuthor): Promise<number> =>
+    endSessions(tx, policy, tx`s.identity_id = ${identityId}`, reason, author)
 
   const exists = async (tx: Queryable, identityId: number): Promise<boolean> =>
     (await tx`select 1 from attune.identity where id = ${identityId}`).length === 1
