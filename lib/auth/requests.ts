@@ -4,10 +4,10 @@
  * (lib/logins/canonical.ts): the typed form is kept for display, the key decides which account it is.
  * Passwords are bounded before any hashing, so a huge password cannot burn a Lambda.
  */
-import { ApiError } from '@attune-auth/client/errors'
-import { UUID } from '@attune-auth/client/ids'
 import * as v from 'valibot'
 import { EMAIL_MAX_LENGTH, emailAddress, isEmailAddress, normalizeEmail } from '../email/address.js'
+import type { PathParameters } from '../http/path-parameters.js'
+import { uuidParameter } from '../http/path-parameters.js'
 import { canonicalLogin } from '../logins/canonical.js'
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, passwordLength } from '../passwords/policy.js'
 import { MAX_TOKEN_LENGTH } from '../tokens/service.js'
@@ -189,8 +189,4 @@ export const SecurityEventsQuery = v.object({
 export type SecurityEventsInput = v.InferOutput<typeof SecurityEventsQuery>
 
 /** The `{id}` of `/auth/sessions/{id}`: a session id, or a 404 (an id that cannot exist is simply not found). */
-export function sessionIdParameter(parameters: Record<string, string | undefined> | null): string {
-  const id = parameters?.['id']
-  if (typeof id !== 'string' || !UUID.test(id.toLowerCase())) throw new ApiError('session_not_found')
-  return id.toLowerCase()
-}
+export const sessionIdParameter = (parameters: PathParameters): string => uuidParameter(parameters, 'id', 'session_not_found')

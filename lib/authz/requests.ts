@@ -1,8 +1,8 @@
 /** The bodies, parameters and query strings of the admin routes (docs/openapi.yaml), validated with valibot. */
-import { ApiError } from '@attune-auth/client/errors'
-import { IDENTITY_ID } from '@attune-auth/client/ids'
 import * as v from 'valibot'
 import { CONTROL_CHARACTERS, presentedLogin } from '../auth/requests.js'
+import type { PathParameters } from '../http/path-parameters.js'
+import { identityParameter, pathParameter } from '../http/path-parameters.js'
 
 export const PERMISSION_NAME = /^[a-z][a-z0-9_-]{0,62}:[a-z*][a-z0-9_*-]{0,62}$/
 export const ROLE_NAME = /^[a-z][a-z0-9_-]{0,62}$/
@@ -97,15 +97,7 @@ export type SuspensionInput = v.InferOutput<typeof SuspensionBody>
 export type IdentitySearchInput = v.InferOutput<typeof IdentitySearchQuery>
 
 /** The `{name}` of /admin/roles/{name}/permissions: a role name, or a 404 (a name that cannot exist is not found). */
-export function roleNameParameter(parameters: Record<string, string | undefined> | null): string {
-  const name = parameters?.['name']
-  if (typeof name !== 'string' || !ROLE_NAME.test(name)) throw new ApiError('role_not_found')
-  return name
-}
+export const roleNameParameter = (parameters: PathParameters): string => pathParameter(parameters, 'name', ROLE_NAME, 'role_not_found')
 
 /** The `{id}` of /admin/identities/{id}/roles: an identity id, or a 404. */
-export function identityIdParameter(parameters: Record<string, string | undefined> | null): number {
-  const id = parameters?.['id']
-  if (typeof id !== 'string' || !IDENTITY_ID.test(id)) throw new ApiError('identity_not_found')
-  return Number(id)
-}
+export const identityIdParameter = (parameters: PathParameters): number => identityParameter(parameters, 'id', 'identity_not_found')

@@ -1,8 +1,8 @@
 /** The bodies and parameters of the service-account admin routes (docs/openapi.yaml), validated with valibot. */
-import { ApiError } from '@attune-auth/client/errors'
-import { IDENTITY_ID, UUID } from '@attune-auth/client/ids'
 import * as v from 'valibot'
 import { PERMISSION_NAME } from '../authz/requests.js'
+import type { PathParameters } from '../http/path-parameters.js'
+import { identityParameter, uuidParameter } from '../http/path-parameters.js'
 import { API_KEY_DEFAULT_DAYS, API_KEY_MAX_DAYS } from './api-key.js'
 
 /** A service account's name: its login is `service:<name>`. */
@@ -45,15 +45,8 @@ export type CreateServiceAccountInput = v.InferOutput<typeof CreateServiceAccoun
 export type CreateKeyInput = v.InferOutput<typeof CreateKeyBody>
 
 /** The `{id}` of /admin/service-accounts/{id}/...: an identity id, or a 404. */
-export function serviceAccountParameter(parameters: Record<string, string | undefined> | null): number {
-  const id = parameters?.['id']
-  if (typeof id !== 'string' || !IDENTITY_ID.test(id)) throw new ApiError('service_account_not_found')
-  return Number(id)
-}
+export const serviceAccountParameter = (parameters: PathParameters): number =>
+  identityParameter(parameters, 'id', 'service_account_not_found')
 
 /** The `{keyId}` of .../keys/{keyId}: a key id (any case), or a 404. */
-export function keyIdParameter(parameters: Record<string, string | undefined> | null): string {
-  const id = parameters?.['keyId']?.toLowerCase()
-  if (typeof id !== 'string' || !UUID.test(id)) throw new ApiError('api_key_not_found')
-  return id
-}
+export const keyIdParameter = (parameters: PathParameters): string => uuidParameter(parameters, 'keyId', 'api_key_not_found')

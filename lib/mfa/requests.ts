@@ -1,8 +1,8 @@
 /** The bodies and parameters of the two-factor routes (docs/openapi.yaml), validated with valibot. */
-import { ApiError } from '@attune-auth/client/errors'
-import { UUID } from '@attune-auth/client/ids'
 import * as v from 'valibot'
 import { presentedPassword } from '../auth/requests.js'
+import type { PathParameters } from '../http/path-parameters.js'
+import { uuidParameter } from '../http/path-parameters.js'
 import type { SecondFactor } from './factors.js'
 
 const code = (field: string) => v.pipe(v.string(`${field} must be a string`), v.regex(/^\d{6}$/, `${field} must be 6 digits`))
@@ -63,8 +63,4 @@ export type VerifyInput = v.InferOutput<typeof VerifyBody>
 export type ReauthenticateInput = v.InferOutput<typeof ReauthenticateBody>
 
 /** The `{id}` of /auth/mfa/totp/{id}: a factor id, or a 404 (an id that cannot exist is not found). */
-export function factorIdParameter(parameters: Record<string, string | undefined> | null): string {
-  const id = parameters?.['id']?.toLowerCase()
-  if (typeof id !== 'string' || !UUID.test(id)) throw new ApiError('mfa_factor_not_found')
-  return id
-}
+export const factorIdParameter = (parameters: PathParameters): string => uuidParameter(parameters, 'id', 'mfa_factor_not_found')

@@ -1,7 +1,7 @@
 /** The parameters and bodies of the provider sign-in and linking routes (docs/openapi.yaml), validated with valibot. */
-import { ApiError } from '@attune-auth/client/errors'
-import { UUID } from '@attune-auth/client/ids'
 import * as v from 'valibot'
+import type { PathParameters } from '../http/path-parameters.js'
+import { pathParameter, uuidParameter } from '../http/path-parameters.js'
 import { PROVIDER_NAME } from './settings.js'
 
 /** RFC 7636 §4.2: a base64url SHA-256 of the verifier, 43 characters. */
@@ -68,15 +68,8 @@ export type TokenInput = v.InferOutput<typeof TokenBody>
 export type LinkInput = v.InferOutput<typeof LinkBody>
 
 /** The `{provider}` of a route: a provider's name as written (whether it is configured is the rules' to say), or a 404. */
-export function providerParameter(parameters: Record<string, string | undefined> | null): string {
-  const name = parameters?.['provider']
-  if (typeof name !== 'string' || !PROVIDER_NAME.test(name)) throw new ApiError('oauth_provider_unknown')
-  return name
-}
+export const providerParameter = (parameters: PathParameters): string =>
+  pathParameter(parameters, 'provider', PROVIDER_NAME, 'oauth_provider_unknown')
 
 /** The `{id}` of /auth/identities/{id}: a link id, or a 404. */
-export function linkIdParameter(parameters: Record<string, string | undefined> | null): string {
-  const id = parameters?.['id']?.toLowerCase()
-  if (typeof id !== 'string' || !UUID.test(id)) throw new ApiError('linked_identity_not_found')
-  return id
-}
+export const linkIdParameter = (parameters: PathParameters): string => uuidParameter(parameters, 'id', 'linked_identity_not_found')
